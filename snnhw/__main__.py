@@ -1,0 +1,5 @@
+"""``python -m snnhw``: the command line."""
+
+from snnhw.cli import main
+
+main()

@@ -1,0 +1,302 @@
+"""The ``snnhw`` command line.
+
+Every command prints ``--help``; user errors print one line
+``snnhw: error: FILE: KEY: RULE, got VALUE`` on standard error and exit with
+status 2, never a traceback. Outputs are written atomically.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+import numpy as np
+
+from snnhw import __version__
+from snnhw._io import atomic_open
+from snnhw.engines import ENGINES, run_engine
+from snnhw.errors import InputError, SnnhwError
+from snnhw.ir import Network, Readout, Reset, bundled_networks, resolve_network
+from snnhw.model.trace import Trace, load_inputs
+from snnhw.netgen import parse_leak, random_network
+
+__all__ = ["main", "cli"]
+
+log = logging.getLogger("snnhw")
+
+
+class _Group(click.Group):
+    """A click group that turns snnhw errors and I/O errors into one line and exit 2."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except SnnhwError as err:
+            _fail(str(err))
+        except (OSError, MemoryError) as err:
+            name = getattr(err, "filename", None)
+            reason = getattr(err, "strerror", None) or str(err) or type(err).__name__
+            _fail(f"{name}: {reason}" if name else reason)
+
+
+def _fail(message: str) -> None:
+    click.echo(f"snnhw: error: {message}", err=True)
+    sys.exit(2)
+
+
+def _network(arg: str) -> Network:
+    return resolve_network(arg)
+
+
+def _writable(path: Path) -> Path:
+    parent = path.parent if str(path.parent) else Path(".")
+    if not parent.is_dir():
+        raise InputError("the output directory does not exist", source=str(path))
+    if path.is_dir():
+        raise InputError("is a directory; give a file path", source=str(path))
+    return path
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="snnhw")
+@click.option("-v", "--verbose", count=True, help="More log output (-v info, -vv debug).")
+def cli(verbose: int) -> None:
+    """snnhw: spiking-network accelerators from trained networks.
+
+    Networks are snnhw.network/1 files (.npz) or the names of bundled networks
+    (see `snnhw networks`). Run `snnhw COMMAND --help` for each command.
+    """
+    level = logging.WARNING - 10 * min(verbose, 2)
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+
+
+@cli.command()
+@click.argument("net", metavar="NET")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON object instead of a table.")
+def info(net: str, as_json: bool) -> None:
+    """Describe network NET: shape, options, stream widths and content hash."""
+    network = _network(net)
+    layers = []
+    for i, layer in enumerate(network.layers):
+        w = network.stream_widths(i)
+        layers.append(
+            {
+                **layer.to_json(),
+                "n_in": layer.n_in,
+                "leak": str(layer.leak),
+                "nonzero_weights": layer.nonzero_weights,
+                "fires": network.fires(i),
+                "stream_bits": {"dt": w.dt, "idx": w.idx, "amp": w.amp, "token": w.total},
+            }
+        )
+    summary = {
+        "name": network.name,
+        "hash": network.content_hash(),
+        "time_steps": network.time_steps,
+        "input": {"size": network.input.size, "bits": network.input.bits},
+        "readout": network.readout.value,
+        "layers": layers,
+    }
+    if as_json:
+        click.echo(json.dumps(summary, indent=2))
+        return
+    click.echo(f"network    {network.name}")
+    click.echo(f"hash       {summary['hash']}")
+    click.echo(f"steps      T = {network.time_steps}")
+    click.echo(f"input      {network.input.size} × {network.input.bits} bit")
+    click.echo(f"readout    {network.readout.value}")
+    header = ("#", "name", "kind", "size", "n_in", "nnz", "W", "P", "θ", "leak", "reset", "A", "bias", "dt/idx/amp")
+    rows = [
+        (
+            str(i),
+            layer["name"],
+            layer["kind"],
+            str(layer["size"]),
+            str(layer["n_in"]),
+            str(layer["nonzero_weights"]),
+            str(layer["weight_bits"]),
+            str(layer["potential_bits"]),
+            str(layer["threshold"]),
+            layer["leak"],
+            layer["reset"],
+            str(layer["amplitude_bits"]),
+            "yes" if layer["bias"] else "no",
+            "{dt}/{idx}/{amp}".format(**layer["stream_bits"]),
+        )
+        for i, layer in enumerate(layers)
+    ]
+    click.echo(_table(header, rows))
+
+
+def _table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
+    widths = [max(len(r[c]) for r in [header, *rows]) for c in range(len(header))]
+    lines = ["  ".join(cell.rjust(w) if cell[:1].isdigit() else cell.ljust(w) for cell, w in zip(r, widths)).rstrip() for r in [header, *rows]]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def _stats_table(network: Network, trace: Trace) -> str:
+    n = max(trace.samples, 1)
+    rows = []
+    for s in trace.stats(network):
+        rows.append(
+            (
+                s.name,
+                str(s.size),
+                str(s.events),
+                str(s.spikes),
+                f"{s.events / n:.1f}",
+                "-" if s.saturations is None else str(s.saturations),
+            )
+        )
+    return _table(("layer", "size", "events", "spikes", "events/sample", "saturations"), rows)
+
+
+@cli.command()
+@click.argument("net", metavar="NET")
+@click.argument("inputs", metavar="INPUTS.npy", type=click.Path(path_type=Path))
+@click.option(
+    "--engine",
+    type=click.Choice(sorted(ENGINES)),
+    default="golden",
+    show_default=True,
+    help="Which engine computes the trace: " + "; ".join(f"{k}: {d}" for k, (_, d) in sorted(ENGINES.items())) + ".",
+)
+@click.option("--out", "out", required=True, type=click.Path(path_type=Path), help="Trace file to write (exactly this path).")
+@click.option("--limit", type=click.IntRange(min=0), default=None, help="Run only the first N samples.")
+@click.option("--stats", is_flag=True, help="Print events, spikes and saturated additions per layer.")
+def run(net: str, inputs: Path, engine: str, out: Path, limit: int | None, stats: bool) -> None:
+    """Run NET on INPUTS.npy and write the trace file.
+
+    INPUTS.npy is an integer array (N, input.size) with values in
+    [0, 2^input.bits); N = 0 is valid. The trace holds predictions, scores and
+    every layer's events (see docs/semantics.md).
+    """
+    network = _network(net)
+    _writable(out)
+    x = load_inputs(inputs, network)
+    if limit is not None:
+        x = x[:limit]
+    trace = _with_progress(lambda progress: run_engine(engine, network, x, progress=progress), len(x), f"{engine}")
+    trace.save(out)
+    click.echo(f"{len(x)} samples through {network.name} ({engine}) → {out}")
+    if stats:
+        click.echo(_stats_table(network, trace))
+
+
+def _with_progress(job, total: int, label: str) -> Any:
+    from tqdm import tqdm
+
+    with tqdm(total=total, desc=label, unit="sample", disable=None, file=sys.stderr, leave=False) as bar:
+        return job(bar.update)
+
+
+def _int_list(text: str) -> list[int]:
+    try:
+        values = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise click.BadParameter(f"must be comma-separated integers, got {text!r}") from None
+    if not values or min(values) < 1:
+        raise click.BadParameter(f"must be comma-separated integers ≥ 1, got {text!r}")
+    return values
+
+
+@cli.command("random")
+@click.argument("out", metavar="NET.npz", type=click.Path(path_type=Path))
+@click.option("--seed", type=int, required=True, help="Random seed; the same options give the same file.")
+@click.option("--input-size", type=click.IntRange(min=1), default=16, show_default=True, help="Input vector size.")
+@click.option("--input-bits", type=click.IntRange(1, 16), default=8, show_default=True, help="Bits per input value.")
+@click.option("--sizes", default="12,8,4", show_default=True, help="Layer sizes, encoder first, comma-separated.")
+@click.option("--time-steps", type=click.IntRange(1, 65535), default=8, show_default=True, help="Time steps T.")
+@click.option("--weight-bits", type=click.IntRange(2, 16), default=6, show_default=True, help="Weight bits W (every layer).")
+@click.option("--potential-bits", type=click.IntRange(4, 32), default=16, show_default=True, help="Potential bits P (every layer).")
+@click.option("--amplitude-bits", type=click.IntRange(1, 8), default=2, show_default=True, help="Amplitude bits A (every layer).")
+@click.option("--leak", default="shift:2", show_default=True, help="Leak of every layer: none, shift:K or pow2:K.")
+@click.option("--reset", type=click.Choice([r.value for r in Reset]), default="subtract", show_default=True, help="Reset of every layer.")
+@click.option("--readout", type=click.Choice([r.value for r in Readout]), default="spike_count", show_default=True, help="Readout of the last layer.")
+@click.option("--bias/--no-bias", default=True, show_default=True, help="Give every layer a bias.")
+@click.option("--density", type=click.FloatRange(0, 1, min_open=True), default=1.0, show_default=True, help="Fraction of non-zero weights.")
+@click.option("--vary", is_flag=True, help="Draw every layer's widths, leak, reset, amplitude bits, bias and threshold at random.")
+@click.option("--name", default=None, help="Network name (default random-SEED).")
+@click.option("--inputs", "inputs_out", type=click.Path(path_type=Path), default=None, help="Also write random inputs to this .npy file.")
+@click.option("--samples", type=click.IntRange(min=0), default=16, show_default=True, help="Number of random inputs for --inputs.")
+def random_cmd(out: Path, seed: int, input_size: int, input_bits: int, sizes: str, time_steps: int, weight_bits: int,
+               potential_bits: int, amplitude_bits: int, leak: str, reset: str, readout: str, bias: bool, density: float,
+               vary: bool, name: str | None, inputs_out: Path | None, samples: int) -> None:
+    """Write a valid random network to NET.npz (for trying the flow and for tests)."""
+    layer_sizes = _int_list(sizes)
+    _writable(out)
+    if inputs_out is not None:
+        _writable(inputs_out)
+    leak_obj = parse_leak(leak)
+    network = random_network(
+        seed,
+        input_size=input_size,
+        input_bits=input_bits,
+        sizes=layer_sizes,
+        time_steps=time_steps,
+        weight_bits=weight_bits,
+        potential_bits=potential_bits,
+        amplitude_bits=amplitude_bits,
+        leak=leak_obj,
+        reset=reset,
+        readout=readout,
+        bias=bias,
+        density=density,
+        vary=vary,
+        name=name,
+    )
+    network.save(out)
+    click.echo(f"wrote {out} ({network.name}, hash {network.content_hash()[:16]})")
+    if inputs_out is not None:
+        rng = np.random.default_rng([seed, 1])
+        x = rng.integers(0, network.input.max_value + 1, size=(samples, network.input.size), dtype=np.int64)
+        with atomic_open(inputs_out) as handle:
+            np.save(handle, x)
+        click.echo(f"wrote {inputs_out} ({samples} samples)")
+
+
+@cli.command()
+def networks() -> None:
+    """List the networks bundled with snnhw (usable by name wherever NET is taken)."""
+    from snnhw.ir import load_network
+
+    rows = []
+    for name, path in bundled_networks().items():
+        network = load_network(path)
+        shape = " → ".join([str(network.input.size)] + [str(layer.size) for layer in network.layers])
+        rows.append((name, shape, str(network.time_steps), network.content_hash()[:16]))
+    click.echo(_table(("name", "shape", "T", "hash"), rows))
+
+
+@cli.command()
+@click.option("--samples", type=click.IntRange(min=1), default=64, show_default=True, help="Random samples to run.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random inputs.")
+def demo(samples: int, seed: int) -> None:
+    """Run the bundled example network through the golden model and summarise."""
+    import time
+
+    network = resolve_network("example")
+    rng = np.random.default_rng(seed)
+    x = rng.integers(0, network.input.max_value + 1, size=(samples, network.input.size))
+    start = time.perf_counter()
+    trace = run_engine("golden", network, x)
+    seconds = time.perf_counter() - start
+    click.echo(f"snnhw {__version__} demo: bundled network '{network.name}' (hash {network.content_hash()[:16]})")
+    click.echo(f"{samples} random samples through the golden model in {seconds * 1e3:.1f} ms")
+    click.echo(_stats_table(network, trace))
+    counts = np.bincount(trace.predictions, minlength=network.output_size)
+    click.echo("predictions per class: " + " ".join(f"{c}:{n}" for c, n in enumerate(counts)))
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of the ``snnhw`` console script."""
+    cli.main(args=argv, prog_name="snnhw")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

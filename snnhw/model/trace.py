@@ -1,0 +1,170 @@
+"""Traces: what an engine computed for a batch of inputs (spec §4).
+
+A trace holds, for N samples, every layer's events, the last layer's scores
+and the predictions. Every engine (the golden model here, the RTL simulators
+later) produces the same :class:`Trace`, saved with exactly the keys of the
+trace file format; engines may add further per-sample arrays in ``extras``.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from snnhw._io import write_npz
+from snnhw.errors import InputError
+from snnhw.ir import Network
+
+__all__ = ["Trace", "LayerStats", "load_trace", "compare_traces", "check_inputs", "load_inputs"]
+
+
+@dataclass(frozen=True)
+class LayerStats:
+    """Activity of one layer over a trace.
+
+    Attributes
+    ----------
+    events:
+        Number of events (tokens other than end-of-window) the layer emitted.
+    spikes:
+        Sum of the events' amplitudes.
+    saturations:
+        Number of additions whose result was clamped by ``sat`` (``None`` if
+        the engine does not count them).
+    """
+
+    name: str
+    size: int
+    events: int
+    spikes: int
+    saturations: int | None
+
+
+@dataclass(frozen=True, eq=False)
+class Trace:
+    """The result of running a network on N input samples.
+
+    Attributes
+    ----------
+    predictions:
+        ``int64 (N,)``: the smallest neuron index with the maximum score.
+    scores:
+        ``int64 (N, size_last)``.
+    events:
+        One ``int64 (E_i, 4)`` array per layer, rows ``(sample, t, neuron,
+        amplitude)`` sorted by ``(sample, t, neuron)``.
+    extras:
+        Engine-specific arrays saved with the trace (the golden model adds
+        ``saturations``, ``int64 (layers,)``).
+    """
+
+    predictions: np.ndarray
+    scores: np.ndarray
+    events: tuple[np.ndarray, ...]
+    extras: dict[str, np.ndarray] = field(default_factory=dict)
+
+    @property
+    def samples(self) -> int:
+        """Number of samples N."""
+        return int(self.predictions.shape[0])
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """The trace as file keys → arrays (the spec keys first, then extras)."""
+        out = {
+            "predictions": np.asarray(self.predictions, dtype=np.int64),
+            "scores": np.asarray(self.scores, dtype=np.int64),
+        }
+        for i, ev in enumerate(self.events):
+            out[f"events.{i}"] = np.asarray(ev, dtype=np.int64).reshape(-1, 4)
+        out.update(self.extras)
+        return out
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write the trace exactly at ``path`` (no extension added), atomically."""
+        write_npz(path, self.arrays(), compress=True)
+
+    def stats(self, network: Network) -> list[LayerStats]:
+        """Per-layer event, spike and saturation counts."""
+        sat = self.extras.get("saturations")
+        return [
+            LayerStats(
+                name=layer.name,
+                size=layer.size,
+                events=int(len(ev)),
+                spikes=int(ev[:, 3].sum()) if len(ev) else 0,
+                saturations=None if sat is None else int(sat[i]),
+            )
+            for i, (layer, ev) in enumerate(zip(network.layers, self.events))
+        ]
+
+
+def load_trace(path: str | os.PathLike[str]) -> Trace:
+    """Read a trace file written by any engine."""
+    with np.load(os.fspath(path), allow_pickle=False) as npz:
+        n_layers = sum(1 for key in npz.files if key.startswith("events."))
+        events = tuple(npz[f"events.{i}"] for i in range(n_layers))
+        core = {"predictions", "scores"} | {f"events.{i}" for i in range(n_layers)}
+        extras = {key: npz[key] for key in npz.files if key not in core}
+        return Trace(npz["predictions"], npz["scores"], events, extras)
+
+
+def compare_traces(expected: Trace, actual: Trace) -> list[str]:
+    """Compare the spec keys of two traces exactly; return one line per difference.
+
+    An empty list means the traces agree bit for bit on predictions, scores
+    and every layer's events (extras are not compared).
+    """
+    problems: list[str] = []
+    for key, a in expected.arrays().items():
+        if key not in ("predictions", "scores") and not key.startswith("events."):
+            continue
+        b = actual.arrays().get(key)
+        if b is None:
+            problems.append(f"{key}: missing")
+        elif a.shape != b.shape:
+            problems.append(f"{key}: shape {b.shape}, expected {a.shape}")
+        elif not np.array_equal(a, b):
+            row = int(np.argwhere(a != b)[0][0])
+            problems.append(f"{key}: first difference at row {row}: {b[row].tolist()} != expected {a[row].tolist()}")
+    if len(actual.events) != len(expected.events):
+        problems.append(f"layers: {len(actual.events)}, expected {len(expected.events)}")
+    return problems
+
+
+def check_inputs(network: Network, inputs: object, source: str | None = None) -> np.ndarray:
+    """Validate an input batch for ``network`` and return it as ``int64 (N, input.size)``.
+
+    The batch must be an integer array (bool and float are refused) of shape
+    ``(N, input.size)`` with values in ``[0, 2^bits)``; N = 0 is valid.
+    """
+    spec = network.input
+    if not isinstance(inputs, np.ndarray):
+        raise InputError("inputs must be a numpy array", source=source, value=type(inputs).__name__)
+    if inputs.dtype.kind not in "iu":
+        raise InputError("inputs must have an integer dtype (bool and float are refused)", source=source, value=str(inputs.dtype))
+    if inputs.ndim != 2 or inputs.shape[1] != spec.size:
+        raise InputError(f"inputs must have shape (N, {spec.size}) (N samples × input.size)", source=source, value=inputs.shape)
+    if inputs.size:
+        low, high = int(inputs.min()), int(inputs.max())
+        if low < 0 or high > spec.max_value:
+            raise InputError(f"input values must be 0 … {spec.max_value} (input.bits {spec.bits})", source=source, value=low if low < 0 else high)
+    return inputs.astype(np.int64, copy=False)
+
+
+def load_inputs(path: str | os.PathLike[str], network: Network) -> np.ndarray:
+    """Read and validate an ``INPUTS.npy`` file for ``network``."""
+    source = os.fspath(path)
+    try:
+        array = np.load(source, allow_pickle=False)
+    except FileNotFoundError:
+        raise InputError("no such file", source=source) from None
+    except IsADirectoryError:
+        raise InputError("is a directory, not an .npy file", source=source) from None
+    except (OSError, ValueError, EOFError) as err:
+        raise InputError(f"not a readable .npy array ({str(err).splitlines()[0] if str(err) else type(err).__name__})", source=source) from None
+    if not isinstance(array, np.ndarray):
+        array.close()
+        raise InputError("must be a single .npy array, not an .npz archive", source=source)
+    return check_inputs(network, array, source)
