@@ -696,11 +696,20 @@ def load_network(path: str | os.PathLike[str]) -> Network:
     """
     source = os.fspath(path)
     try:
-        npz_or_array = np.load(source, allow_pickle=False)
+        handle = open(source, "rb")  # noqa: SIM115 - closed below; numpy leaks it on a bad zip
     except FileNotFoundError:
         raise NetworkError("no such file", source=source) from None
     except IsADirectoryError:
         raise NetworkError("is a directory, not a network file", source=source) from None
+    except OSError as err:
+        raise NetworkError(f"cannot be opened ({_reason(err)})", source=source) from None
+    with handle:
+        return _load_open(handle, source)
+
+
+def _load_open(handle: Any, source: str) -> Network:
+    try:
+        npz_or_array = np.load(handle, allow_pickle=False)
     except _READ_ERRORS as err:
         raise NetworkError(f"not a readable .npz network file ({_reason(err)})", source=source) from None
     if not isinstance(npz_or_array, np.lib.npyio.NpzFile):

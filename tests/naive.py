@@ -13,12 +13,19 @@ from snnhw.ir import Network
 
 
 def naive_run(network: Network, inputs: np.ndarray) -> dict[str, np.ndarray]:
-    """Return the trace arrays (spec keys only) for ``inputs``."""
+    """Return the trace arrays for ``inputs``, plus ``saturations`` (clamped additions per layer)."""
     layers = network.layers
     T = network.time_steps
     n_samples = len(inputs)
     events: list[list[tuple[int, int, int, int]]] = [[] for _ in layers]
     scores = []
+    saturations = [0] * len(layers)
+
+    def sat(v: int, lo: int, hi: int, layer: int) -> int:
+        if v < lo or v > hi:
+            saturations[layer] += 1
+        return min(max(v, lo), hi)
+
     for s in range(n_samples):
         x = [int(v) for v in inputs[s]]
         potential = [[0] * layer.size for layer in layers]
@@ -31,7 +38,7 @@ def naive_run(network: Network, inputs: np.ndarray) -> dict[str, np.ndarray]:
             total = sum(int(enc.weight[i, j]) * x[j] for j in range(enc.n_in))
             if enc.bias is not None:
                 total += int(enc.bias[i])
-            current.append(min(max(total, lo), hi))
+            current.append(sat(total, lo, hi, 0))
         for t in range(T):
             step_input: list[tuple[int, int]] = []  # (j, c) of the previous layer this step
             for li, layer in enumerate(layers):
@@ -47,12 +54,12 @@ def naive_run(network: Network, inputs: np.ndarray) -> dict[str, np.ndarray]:
                     elif kind == "pow2":
                         v = v // 2**k
                     if li == 0:
-                        v = min(max(v + current[n], lo), hi)
+                        v = sat(v + current[n], lo, hi, 0)
                     else:
                         if layer.bias is not None:
-                            v = min(max(v + int(layer.bias[n]), lo), hi)
+                            v = sat(v + int(layer.bias[n]), lo, hi, li)
                         for j, c in sorted(step_input):
-                            v = min(max(v + c * int(layer.weight[n, j]), lo), hi)
+                            v = sat(v + c * int(layer.weight[n, j]), lo, hi, li)
                     if fires and v >= layer.threshold:
                         if layer.reset.value == "subtract":
                             c = min(v // layer.threshold, 2**layer.amplitude_bits - 1)
@@ -72,4 +79,5 @@ def naive_run(network: Network, inputs: np.ndarray) -> dict[str, np.ndarray]:
     out = {"predictions": predictions.reshape(n_samples), "scores": score_arr}
     for li, ev in enumerate(events):
         out[f"events.{li}"] = np.array(sorted(ev), dtype=np.int64).reshape(-1, 4)
+    out["saturations"] = np.array(saturations, dtype=np.int64)
     return out

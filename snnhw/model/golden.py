@@ -207,6 +207,20 @@ def _encoder_block(v: np.ndarray, current: np.ndarray, p: _LayerPlan, steps: int
     return v
 
 
+def _events(spikes: np.ndarray, first_sample: int, first_step: int) -> np.ndarray:
+    """Event rows ``(sample, t, neuron, amplitude)`` of a block, in that order."""
+    by_sample = spikes.transpose(1, 0, 2)  # (B, steps, size): nonzero() then yields sorted rows
+    smp, t, neuron = np.nonzero(by_sample)
+    out = np.empty((len(smp), 4), dtype=np.int64)
+    out[:, 0] = smp
+    out[:, 0] += first_sample
+    out[:, 1] = t
+    out[:, 1] += first_step
+    out[:, 2] = neuron
+    out[:, 3] = by_sample[smp, t, neuron]
+    return out
+
+
 def _chunk_shape(network: Network, n: int, budget: int) -> tuple[int, int]:
     """Samples per chunk and steps per block so one block stays within ``budget`` elements."""
     width = max([network.input.size] + [layer.size for layer in network.layers] + [layer.n_in for layer in network.layers])
@@ -272,19 +286,16 @@ def simulate(
                 potentials[i] = _dense_block(potentials[i], layer_spikes[-1], plans[i], counters[i], out)
                 layer_spikes.append(out)
             for i, s in enumerate(layer_spikes):
-                if not plans[i].fires:
-                    continue
-                t, smp, neuron = np.nonzero(s)
-                if len(t):
-                    chunk_events[i].append(
-                        np.stack([smp + start, t + t0, neuron, s[t, smp, neuron].astype(np.int64)], axis=1)
-                    )
+                if plans[i].fires:
+                    chunk_events[i].append(_events(s, start, t0))
             if last.fires:
                 scores[start : start + b] += layer_spikes[-1].sum(axis=0, dtype=np.int64)
         if not last.fires:
             scores[start : start + b] = potentials[-1]  # (S10) potential readout
         for i, parts in enumerate(chunk_events):
-            if parts:
+            if len(parts) == 1:
+                events[i].append(parts[0])  # one block: already in (sample, t, neuron) order
+            elif parts:
                 ev = np.concatenate(parts)
                 events[i].append(ev[np.argsort(ev[:, 0], kind="stable")])
         if progress is not None:
@@ -293,9 +304,6 @@ def simulate(
     return Trace(
         predictions=predictions,
         scores=scores,
-        events=tuple(
-            np.concatenate(parts).astype(np.int64) if parts else np.zeros((0, 4), dtype=np.int64)
-            for parts in events
-        ),
+        events=tuple(np.concatenate(parts) if parts else np.zeros((0, 4), dtype=np.int64) for parts in events),
         extras={"saturations": np.array([c[0] for c in counters], dtype=np.int64)},
     )

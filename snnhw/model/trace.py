@@ -157,14 +157,16 @@ def load_inputs(path: str | os.PathLike[str], network: Network) -> np.ndarray:
     """Read and validate an ``INPUTS.npy`` file for ``network``."""
     source = os.fspath(path)
     try:
-        array = np.load(source, allow_pickle=False)
+        with open(source, "rb") as handle:
+            array = np.load(handle, allow_pickle=False)
+            if not isinstance(array, np.ndarray):
+                array.close()
+                raise InputError("must be a single .npy array, not an .npz archive", source=source)
     except FileNotFoundError:
         raise InputError("no such file", source=source) from None
     except IsADirectoryError:
         raise InputError("is a directory, not an .npy file", source=source) from None
     except (OSError, ValueError, EOFError) as err:
-        raise InputError(f"not a readable .npy array ({str(err).splitlines()[0] if str(err) else type(err).__name__})", source=source) from None
-    if not isinstance(array, np.ndarray):
-        array.close()
-        raise InputError("must be a single .npy array, not an .npz archive", source=source)
+        reason = str(err).splitlines()[0] if str(err) else type(err).__name__
+        raise InputError(f"not a readable .npy array ({reason})", source=source) from None
     return check_inputs(network, array, source)

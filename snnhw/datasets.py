@@ -1,0 +1,82 @@
+"""Data sets read from standard files (never downloaded).
+
+MNIST is read from the four standard IDX files. The directory comes from the
+caller, else the ``SNNHW_MNIST_DIR`` environment variable, else
+``../shared/data/mnist`` next to the current checkout when it exists.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+from pathlib import Path
+
+import numpy as np
+
+from snnhw.errors import InputError
+
+__all__ = ["read_idx", "mnist_dir", "load_mnist"]
+
+_IDX_TYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
+_MNIST_FILES = {
+    "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
+    "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
+}
+
+
+def read_idx(path: str | os.PathLike[str]) -> np.ndarray:
+    """Read an IDX file (optionally gzip-compressed) into an array."""
+    source = os.fspath(path)
+    try:
+        with open(source, "rb") as handle:
+            raw = handle.read()
+        if raw[:2] == b"\x1f\x8b":
+            raw = gzip.decompress(raw)
+    except FileNotFoundError:
+        raise InputError("no such file", source=source) from None
+    except (OSError, EOFError) as err:
+        raise InputError(f"cannot be read ({err})", source=source) from None
+    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] not in _IDX_TYPES:
+        raise InputError("not an IDX file (bad magic number)", source=source, value=raw[:4].hex())
+    dims = raw[3]
+    header = 4 + 4 * dims
+    shape = tuple(int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(dims))
+    dtype = np.dtype(_IDX_TYPES[raw[2]])
+    expected = header + int(np.prod(shape)) * dtype.itemsize
+    if len(raw) != expected:
+        raise InputError(f"IDX file is {len(raw)} bytes, its header promises {expected}", source=source)
+    return np.frombuffer(raw, dtype=dtype, offset=header).reshape(shape)
+
+
+def mnist_dir(data: str | os.PathLike[str] | None = None) -> Path:
+    """Resolve the MNIST directory (argument, ``SNNHW_MNIST_DIR``, ``../shared/data/mnist``)."""
+    if data is not None:
+        return Path(data)
+    env = os.environ.get("SNNHW_MNIST_DIR")
+    if env:
+        return Path(env)
+    here = Path.cwd().resolve()
+    for base in (here, *here.parents):
+        candidate = base.parent / "shared" / "data" / "mnist"
+        if candidate.is_dir():
+            return candidate
+    raise InputError("MNIST not found: pass --data DIR or set SNNHW_MNIST_DIR to the folder of the four IDX files")
+
+
+def load_mnist(split: str = "test", data: str | os.PathLike[str] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Return ``(images, labels)`` of an MNIST split: ``uint8 (N, 784)`` and ``int64 (N,)``."""
+    if split not in _MNIST_FILES:
+        raise InputError("split must be 'train' or 'test'", key="split", value=split)
+    folder = mnist_dir(data)
+    arrays = []
+    for stem in _MNIST_FILES[split]:
+        for name in (stem, f"{stem}.gz"):
+            if (folder / name).exists():
+                arrays.append(read_idx(folder / name))
+                break
+        else:
+            raise InputError(f"missing {stem}[.gz]", source=str(folder))
+    images, labels = arrays
+    if images.ndim != 3 or labels.ndim != 1 or len(images) != len(labels):
+        raise InputError("images and labels do not match", source=str(folder), value=(images.shape, labels.shape))
+    return images.reshape(len(images), -1).astype(np.uint8), labels.astype(np.int64)

@@ -1,0 +1,87 @@
+"""Shared fixtures and helpers of the test suite."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+
+def base_config() -> dict[str, Any]:
+    """A small valid config: an encoder with bias and a dense layer without."""
+    return {
+        "name": "t",
+        "time_steps": 4,
+        "input": {"size": 3, "bits": 8},
+        "readout": "spike_count",
+        "layers": [
+            {
+                "name": "enc",
+                "kind": "encoder",
+                "size": 2,
+                "weight_bits": 4,
+                "potential_bits": 8,
+                "threshold": 10,
+                "leak": {"kind": "none"},
+                "reset": "subtract",
+                "amplitude_bits": 2,
+                "bias": True,
+            },
+            {
+                "name": "out",
+                "kind": "dense",
+                "size": 2,
+                "weight_bits": 4,
+                "potential_bits": 8,
+                "threshold": 5,
+                "leak": {"kind": "shift", "shift": 2},
+                "reset": "zero",
+                "amplitude_bits": 1,
+                "bias": False,
+            },
+        ],
+    }
+
+
+def base_arrays() -> dict[str, np.ndarray]:
+    return {
+        "layers.0.weight": np.array([[1, -2, 3], [0, 7, -8]], dtype=np.int8),
+        "layers.0.bias": np.array([1, -1], dtype=np.int16),
+        "layers.1.weight": np.array([[1, 2], [3, -4]], dtype=np.int64),
+    }
+
+
+def write_network_file(
+    path: Path,
+    config: Any,
+    arrays: dict[str, np.ndarray],
+    *,
+    fmt: Any = "snnhw.network/1",
+    compressed: bool = True,
+    raw_config: bool = False,
+) -> Path:
+    """Write a network file the way a third-party tool would (``numpy.savez``)."""
+    content: dict[str, Any] = {}
+    if fmt is not None:
+        content["format"] = fmt if isinstance(fmt, np.ndarray) else np.array(fmt)
+    if config is not None:
+        content["config"] = config if isinstance(config, np.ndarray) else np.array(config if raw_config else json.dumps(config))
+    content.update(arrays)
+    saver = np.savez_compressed if compressed else np.savez
+    with open(path, "wb") as handle:
+        saver(handle, **content)
+    return path
+
+
+@pytest.fixture
+def config() -> dict[str, Any]:
+    return copy.deepcopy(base_config())
+
+
+@pytest.fixture
+def arrays() -> dict[str, np.ndarray]:
+    return base_arrays()
