@@ -24,7 +24,7 @@ from snnhw.ir import Network, Readout, Reset, bundled_networks, resolve_network
 from snnhw.model.trace import Trace, load_inputs
 from snnhw.netgen import parse_leak, random_network
 
-__all__ = ["main", "cli"]
+__all__ = ["cli", "main"]
 
 log = logging.getLogger("snnhw")
 

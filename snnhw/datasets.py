@@ -15,7 +15,7 @@ import numpy as np
 
 from snnhw.errors import InputError
 
-__all__ = ["read_idx", "mnist_dir", "load_mnist"]
+__all__ = ["load_mnist", "mnist_dir", "read_idx"]
 
 _IDX_TYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
 _MNIST_FILES = {

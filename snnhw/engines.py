@@ -18,7 +18,7 @@ from snnhw.ir import Network
 from snnhw.model.golden import simulate
 from snnhw.model.trace import Trace
 
-__all__ = ["Engine", "ENGINES", "run_engine"]
+__all__ = ["ENGINES", "Engine", "run_engine"]
 
 
 class Engine(Protocol):

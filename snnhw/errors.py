@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["SnnhwError", "NetworkError", "InputError", "StreamError", "BuildError"]
+__all__ = ["BuildError", "InputError", "NetworkError", "SnnhwError", "StreamError"]
 
 
 def _show(value: Any) -> str:
@@ -66,7 +66,7 @@ class SnnhwError(Exception):
             parts.append(f", got {_show(self.value)}")
         return "".join(parts)
 
-    def within(self, prefix: str | None = None, source: str | None = None) -> "SnnhwError":
+    def within(self, prefix: str | None = None, source: str | None = None) -> SnnhwError:
         """Return a copy with ``prefix`` put in front of the key and ``source`` set."""
         key = self.key
         if prefix:

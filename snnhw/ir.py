@@ -33,18 +33,18 @@ from snnhw.errors import NetworkError
 
 __all__ = [
     "FORMAT",
+    "InputSpec",
+    "Layer",
+    "LayerKind",
     "Leak",
     "LeakKind",
-    "LayerKind",
-    "Reset",
-    "Readout",
-    "InputSpec",
-    "StreamWidths",
-    "Layer",
     "Network",
+    "Readout",
+    "Reset",
+    "StreamWidths",
+    "bundled_networks",
     "load_network",
     "resolve_network",
-    "bundled_networks",
 ]
 
 #: The format string stored in every network file.
@@ -66,14 +66,14 @@ _LAYER_KEYS = (
 )
 
 
-class LayerKind(str, enum.Enum):
+class LayerKind(enum.StrEnum):
     """Kind of a layer: the first layer is the encoder, every later one is dense."""
 
     ENCODER = "encoder"
     DENSE = "dense"
 
 
-class LeakKind(str, enum.Enum):
+class LeakKind(enum.StrEnum):
     """Leak of a layer: ``none`` (β = 1), ``shift`` (β = 1 − 2^−k) or ``pow2`` (β = 2^−k)."""
 
     NONE = "none"
@@ -81,14 +81,14 @@ class LeakKind(str, enum.Enum):
     POW2 = "pow2"
 
 
-class Reset(str, enum.Enum):
+class Reset(enum.StrEnum):
     """What firing does to the potential: subtract ``c·θ`` or set it to zero."""
 
     SUBTRACT = "subtract"
     ZERO = "zero"
 
 
-class Readout(str, enum.Enum):
+class Readout(enum.StrEnum):
     """How the last layer is read: spike amplitudes summed, or its final potential."""
 
     SPIKE_COUNT = "spike_count"
@@ -207,7 +207,7 @@ class Leak:
         return {"kind": self.kind.value, "shift": self.shift}
 
     @classmethod
-    def from_json(cls, obj: Any) -> "Leak":
+    def from_json(cls, obj: Any) -> Leak:
         """Build a leak from its ``config`` JSON object, refusing extra keys."""
         if not isinstance(obj, dict):
             raise NetworkError("must be a JSON object like {\"kind\": \"none\"}", value=obj)
@@ -567,12 +567,12 @@ class Network:
         write_npz(path, arrays, compress=True)
 
     @classmethod
-    def load(cls, path: str | os.PathLike[str]) -> "Network":
+    def load(cls, path: str | os.PathLike[str]) -> Network:
         """Load and validate a network file; see :func:`load_network`."""
         return load_network(path)
 
     @classmethod
-    def from_config(cls, config: Any, arrays: dict[str, np.ndarray]) -> "Network":
+    def from_config(cls, config: Any, arrays: dict[str, np.ndarray]) -> Network:
         """Build a network from a parsed ``config`` object and its arrays.
 
         ``arrays`` maps file keys (``layers.<i>.weight``, ...) to arrays; keys

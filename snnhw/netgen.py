@@ -18,7 +18,7 @@ import numpy as np
 from snnhw.errors import InputError
 from snnhw.ir import InputSpec, Layer, LayerKind, Leak, LeakKind, Network, Readout, Reset
 
-__all__ = ["random_network", "parse_leak"]
+__all__ = ["parse_leak", "random_network"]
 
 
 def parse_leak(text: str) -> Leak:

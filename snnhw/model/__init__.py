@@ -11,16 +11,16 @@ from snnhw.model.stream import decode, encode, merge, pack, unpack
 from snnhw.model.trace import LayerStats, Trace, check_inputs, compare_traces, load_inputs, load_trace
 
 __all__ = [
-    "simulate",
-    "encode",
-    "decode",
-    "merge",
-    "pack",
-    "unpack",
-    "Trace",
     "LayerStats",
+    "Trace",
     "check_inputs",
     "compare_traces",
+    "decode",
+    "encode",
     "load_inputs",
     "load_trace",
+    "merge",
+    "pack",
+    "simulate",
+    "unpack",
 ]

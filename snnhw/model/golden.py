@@ -34,10 +34,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from snnhw.ir import Layer, LeakKind, Network, Readout, Reset
+from snnhw.ir import Layer, LeakKind, Network, Reset
 from snnhw.model.trace import Trace, check_inputs
 
-__all__ = ["simulate", "DEFAULT_BUDGET"]
+__all__ = ["DEFAULT_BUDGET", "simulate"]
 
 log = logging.getLogger(__name__)
 

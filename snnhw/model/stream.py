@@ -30,7 +30,7 @@ import numpy as np
 from snnhw.errors import StreamError
 from snnhw.ir import StreamWidths
 
-__all__ = ["EOW", "encode", "decode", "merge", "pack", "unpack", "count_windows"]
+__all__ = ["EOW", "count_windows", "decode", "encode", "merge", "pack", "unpack"]
 
 #: The end-of-window token ``(dt, idx, amp)``.
 EOW = (0, 0, 0)

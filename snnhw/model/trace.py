@@ -17,7 +17,7 @@ from snnhw._io import write_npz
 from snnhw.errors import InputError
 from snnhw.ir import Network
 
-__all__ = ["Trace", "LayerStats", "load_trace", "compare_traces", "check_inputs", "load_inputs"]
+__all__ = ["LayerStats", "Trace", "check_inputs", "compare_traces", "load_inputs", "load_trace"]
 
 
 @dataclass(frozen=True)
@@ -92,7 +92,7 @@ class Trace:
             LayerStats(
                 name=layer.name,
                 size=layer.size,
-                events=int(len(ev)),
+                events=len(ev),
                 spikes=int(ev[:, 3].sum()) if len(ev) else 0,
                 saturations=None if sat is None else int(sat[i]),
             )

@@ -1,0 +1,49 @@
+# snnhw — two commands for users (`make demo`, `make test`); everything else is internal.
+#
+# Each target bootstraps the virtual environment in $(VENV) through `setup`:
+# Python packages from PyPI, and Debian packages through apt-get when running
+# as root (and only those that the flows need).
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.snnhw-setup
+# Debian packages the project's flows need (installed only when running as root).
+APT_PACKAGES ?=
+
+.PHONY: setup test demo lint bench clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml Makefile
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
+		{ echo "snnhw needs Python >= 3.11; set PYTHON=/path/to/python3.11"; exit 1; }
+	@if [ -n "$(strip $(APT_PACKAGES))" ]; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(APT_PACKAGES); \
+		else \
+			echo "note: not root, so not installing Debian packages: $(APT_PACKAGES)"; \
+		fi; \
+	fi
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[all,dev]'
+	@touch $@
+
+## make test: lint, then the whole test suite
+test: setup lint
+	$(BIN)/python -m pytest
+
+## make demo: the main job on the bundled example network
+demo: setup
+	$(BIN)/snnhw demo
+
+lint: setup
+	$(BIN)/ruff check snnhw tests bench
+
+## make bench: golden-model throughput on the reference MNIST-sized network
+bench: setup
+	$(BIN)/python bench/golden_model.py
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache .hypothesis

@@ -1,0 +1,165 @@
+"""The command line, through a subprocess, including every bad-input path."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from snnhw.cli import cli
+from snnhw.ir import load_network
+from snnhw.model import simulate
+from snnhw.model.trace import load_trace
+
+from .conftest import base_arrays, base_config, write_network_file
+
+
+def snnhw(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "snnhw", *args], capture_output=True, text=True, cwd=cwd, timeout=120)
+
+
+def assert_clean_error(result: subprocess.CompletedProcess[str], *fragments: str) -> None:
+    assert result.returncode == 2, (result.returncode, result.stdout, result.stderr)
+    assert "Traceback" not in result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    for fragment in fragments:
+        assert fragment in result.stderr, result.stderr
+    if lines and lines[0].startswith("snnhw: error:"):
+        assert len(lines) == 1, result.stderr
+
+
+@pytest.mark.parametrize("command", [[], *[[name] for name in sorted(cli.commands)]])
+def test_help_everywhere(command: list[str]) -> None:
+    result = snnhw(*command, "--help")
+    assert result.returncode == 0, result.stderr
+    assert "Usage:" in result.stdout
+
+
+def test_version() -> None:
+    result = snnhw("--version")
+    assert result.returncode == 0 and "snnhw" in result.stdout
+
+
+@pytest.fixture
+def workdir(tmp_path: Path) -> Path:
+    result = snnhw("random", "net.npz", "--seed", "5", "--sizes", "9,7,3", "--inputs", "x.npy", "--samples", "11", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    return tmp_path
+
+
+def test_random_info_run(workdir: Path) -> None:
+    network = load_network(workdir / "net.npz")
+    assert [layer.size for layer in network.layers] == [9, 7, 3]
+    info = snnhw("info", "net.npz", "--json", cwd=workdir)
+    assert info.returncode == 0
+    summary = json.loads(info.stdout)
+    assert summary["hash"] == network.content_hash()
+    assert summary["layers"][0]["stream_bits"] == {"dt": 3, "idx": 4, "amp": 2, "token": 9}
+    table = snnhw("info", "net.npz", cwd=workdir)
+    assert "dense2" in table.stdout
+    result = snnhw("run", "net.npz", "x.npy", "--engine", "golden", "--out", "trace", "--stats", cwd=workdir)
+    assert result.returncode == 0, result.stderr
+    assert "saturations" in result.stdout and "encoder" in result.stdout
+    trace = load_trace(workdir / "trace")  # exactly the path given
+    expected = simulate(network, np.load(workdir / "x.npy"))
+    for key, value in expected.arrays().items():
+        assert np.array_equal(trace.arrays()[key], value), key
+    assert not [p for p in workdir.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_run_limit_and_empty(workdir: Path) -> None:
+    result = snnhw("run", "net.npz", "x.npy", "--out", "t.npz", "--limit", "4", cwd=workdir)
+    assert result.returncode == 0
+    assert load_trace(workdir / "t.npz").samples == 4
+    np.save(workdir / "empty.npy", np.zeros((0, 16), dtype=np.uint8))
+    result = snnhw("run", "net.npz", "empty.npy", "--out", "e.npz", cwd=workdir)
+    assert result.returncode == 0
+    trace = load_trace(workdir / "e.npz")
+    assert trace.predictions.shape == (0,) and trace.scores.shape == (0, 3)
+    assert all(ev.shape == (0, 4) for ev in trace.events)
+
+
+def test_random_is_reproducible(tmp_path: Path) -> None:
+    for name in ("a.npz", "b.npz"):
+        assert snnhw("random", name, "--seed", "9", "--vary", cwd=tmp_path).returncode == 0
+    assert (tmp_path / "a.npz").read_bytes() == (tmp_path / "b.npz").read_bytes()
+
+
+def _bad_inputs(workdir: Path) -> dict[str, str]:
+    np.save(workdir / "float.npy", np.zeros((2, 16)))
+    np.save(workdir / "bool.npy", np.zeros((2, 16), dtype=bool))
+    np.save(workdir / "shape.npy", np.zeros((2, 15), dtype=np.int64))
+    np.save(workdir / "one-d.npy", np.zeros(16, dtype=np.int64))
+    np.save(workdir / "big.npy", np.full((2, 16), 256))
+    np.save(workdir / "neg.npy", np.full((2, 16), -1))
+    np.savez(workdir / "archive.npz", x=np.zeros((2, 16), dtype=np.int64))
+    (workdir / "text.npy").write_text("not numpy")
+    return {
+        "float.npy": "integer dtype",
+        "bool.npy": "integer dtype",
+        "shape.npy": "shape (N, 16)",
+        "one-d.npy": "shape (N, 16)",
+        "big.npy": "0 … 255 (input.bits 8), got 256",
+        "neg.npy": "got -1",
+        "archive.npz": "not an .npz archive",
+        "text.npy": "not a readable .npy array",
+        "absent.npy": "no such file",
+    }
+
+
+def test_bad_inputs_refused_and_nothing_lost(workdir: Path) -> None:
+    (workdir / "out.npz").write_bytes(b"previous result")
+    for name, fragment in _bad_inputs(workdir).items():
+        result = snnhw("run", "net.npz", name, "--out", "out.npz", cwd=workdir)
+        assert_clean_error(result, f"snnhw: error: {name}: ", fragment)
+        assert (workdir / "out.npz").read_bytes() == b"previous result"
+    assert not [p for p in workdir.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_bad_network_refused(workdir: Path) -> None:
+    config = base_config()
+    config["layers"][1]["threshold"] = 0
+    write_network_file(workdir / "bad.npz", config, base_arrays())
+    np.save(workdir / "x3.npy", np.zeros((1, 3), dtype=np.int64))
+    for command in (["info", "bad.npz"], ["run", "bad.npz", "x3.npy", "--out", "o.npz"]):
+        result = snnhw(*command, cwd=workdir)
+        assert_clean_error(result, "bad.npz: layers.1.threshold: must be an integer 1 … 127 for potential_bits 8, got 0")
+    (workdir / "broken.npz").write_bytes((workdir / "net.npz").read_bytes()[:100])
+    assert_clean_error(snnhw("info", "broken.npz", cwd=workdir), "broken.npz: ")
+    assert_clean_error(snnhw("info", "nowhere.npz", cwd=workdir), "nowhere.npz: no such file")
+    assert not (workdir / "o.npz").exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["run", "net.npz", "x.npy", "--out", "missing-dir/t.npz"], "output directory does not exist"),
+        (["run", "net.npz", "x.npy", "--out", "."], "is a directory"),
+        (["run", "net.npz", "x.npy"], "Missing option '--out'"),
+        (["run", "net.npz", "x.npy", "--out", "t.npz", "--engine", "magic"], "Invalid value for '--engine'"),
+        (["run", "net.npz", "x.npy", "--out", "t.npz", "--limit", "-1"], "Invalid value for '--limit'"),
+        (["random", "r.npz", "--seed", "1", "--sizes", "4,0"], "comma-separated integers ≥ 1"),
+        (["random", "r.npz", "--seed", "1", "--sizes", "a,b"], "comma-separated integers"),
+        (["random", "r.npz", "--seed", "1", "--leak", "exp:2"], "leak must be 'none', 'shift:K' or 'pow2:K'"),
+        (["random", "r.npz", "--seed", "1", "--leak", "shift:16", "--potential-bits", "16"], "leak.shift: must be an integer 1 … 15"),
+        (["random", "r.npz", "--seed", "1", "--density", "0"], "Invalid value for '--density'"),
+        (["random", "r.npz"], "Missing option '--seed'"),
+        (["random", "nodir/r.npz", "--seed", "1"], "output directory does not exist"),
+        (["info"], "Missing argument 'NET'"),
+    ],
+)
+def test_bad_options_refused(workdir: Path, args: list[str], fragment: str) -> None:
+    assert_clean_error(snnhw(*args, cwd=workdir), fragment)
+    assert not (workdir / "r.npz").exists()
+
+
+def test_networks_and_demo() -> None:
+    listing = snnhw("networks")
+    assert listing.returncode == 0 and "example" in listing.stdout
+    demo = snnhw("demo", "--samples", "8")
+    assert demo.returncode == 0, demo.stderr
+    assert "golden model" in demo.stdout and "events/sample" in demo.stdout

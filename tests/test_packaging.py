@@ -1,0 +1,60 @@
+"""A non-editable install works: build the wheel, install it into a fresh environment, run the CLI."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import sysconfig
+import zipfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.slow
+def test_wheel_installs_and_runs(tmp_path: Path) -> None:
+    # Build from a copy so the source tree stays clean.
+    src = tmp_path / "src"
+    src.mkdir()
+    for name in ("pyproject.toml", "README.md", "LICENSE"):
+        shutil.copy(ROOT / name, src / name)
+    shutil.copytree(ROOT / "snnhw", src / "snnhw", ignore=shutil.ignore_patterns("__pycache__"))
+    dist = tmp_path / "dist"
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(dist), str(src)],
+        check=True,
+        capture_output=True,
+    )
+    wheel = next(dist.glob("snnhw-*.whl"))
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "snnhw/networks/example.npz" in names
+    assert "snnhw/py.typed" in names
+
+    # A fresh environment; the dependencies come from this one through a path entry,
+    # snnhw itself only from the wheel.
+    env = tmp_path / "env"
+    subprocess.run([sys.executable, "-m", "venv", str(env)], check=True)
+    python = env / "bin" / "python"
+    site = subprocess.run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        check=True, capture_output=True, text=True,
+    ).stdout.strip()
+    Path(site, "deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    subprocess.run([str(python), "-m", "pip", "install", "-q", "--no-deps", "--no-index", str(wheel)], check=True)
+
+    work = tmp_path / "work"
+    work.mkdir()
+    where = subprocess.run([str(python), "-c", "import snnhw; print(snnhw.__file__)"], cwd=work, capture_output=True, text=True, check=True)
+    assert where.stdout.strip().startswith(str(env)), where.stdout
+    script = env / "bin" / "snnhw"
+    for args in (["--help"], ["networks"], ["demo", "--samples", "4"], ["random", "n.npz", "--seed", "1", "--inputs", "x.npy"],
+                 ["run", "n.npz", "x.npy", "--out", "t.npz", "--stats"], ["run", "example", "x.npy", "--out", "t.npz"]):
+        result = subprocess.run([str(script), *args], cwd=work, capture_output=True, text=True)
+        if args[:2] == ["run", "example"]:
+            assert result.returncode == 2 and "shape (N, 64)" in result.stderr
+            continue
+        assert result.returncode == 0, (args, result.stderr)
+    assert (work / "t.npz").exists()
