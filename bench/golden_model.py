@@ -119,9 +119,11 @@ def main() -> int:
     simulate(network, x[:64])  # warm-up
     times = []
     for _ in range(args.repeat):
+        trace = None  # release the previous run's trace before the next
         start = time.perf_counter()
         trace = simulate(network, x)
         times.append(time.perf_counter() - start)
+    events_mib = sum(ev.nbytes for ev in trace.events) / 2**20
     best = min(times)
     n = len(x)
     result = {
@@ -136,6 +138,7 @@ def main() -> int:
         ],
         "thresholds": [layer.threshold for layer in network.layers],
         "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "trace_events_mib": round(events_mib, 1),
         "python": sys.version.split()[0],
         "numpy": np.__version__,
         "machine": f"{platform.machine()}, {platform.processor() or 'cpu'}",
@@ -143,7 +146,7 @@ def main() -> int:
     print(f"golden model: {result['samples_per_second']:,.0f} samples/s "
           f"({n} samples in {best:.2f} s, best of {args.repeat}; {source})")
     print(f"events/sample per layer: {result['events_per_sample']}; spike rate: {result['spike_rate']}")
-    print(f"peak RSS: {result['peak_rss_mib']} MiB")
+    print(f"peak RSS: {result['peak_rss_mib']} MiB, of which the trace's event arrays: {result['trace_events_mib']} MiB")
     if args.json:
         with open(args.json, "w") as handle:
             json.dump(result, handle, indent=2)

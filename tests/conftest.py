@@ -4,11 +4,20 @@ from __future__ import annotations
 
 import copy
 import json
+import os
+import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import settings
+
+# No example database and caches outside the checkout: runs are reproducible and
+# nothing is written into the source tree.
+os.environ.setdefault("HYPOTHESIS_STORAGE_DIRECTORY", os.path.join(tempfile.gettempdir(), "snnhw-hypothesis"))
+settings.register_profile("snnhw", database=None, derandomize=True)
+settings.load_profile("snnhw")
 
 
 def base_config() -> dict[str, Any]:

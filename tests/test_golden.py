@@ -273,3 +273,22 @@ def test_trace_file_layout(tmp_path: Path) -> None:
         assert np.array_equal(order, np.arange(len(a)))
     trace.save(tmp_path / "again.out")
     assert (tmp_path / "again.out").read_bytes() == path.read_bytes()
+
+
+def test_working_memory_does_not_grow_with_the_batch() -> None:
+    """Beyond the trace itself, memory stays bounded by the budget, however many samples run.
+
+    The events are joined once at the end, so the trace may briefly exist twice.
+    """
+    import tracemalloc
+
+    network = random_network(3, sizes=(64, 32, 10), input_size=100, readout="potential", time_steps=10)
+    peaks = []
+    for n in (200, 4000):
+        x = np.random.default_rng(0).integers(0, 256, (n, 100), dtype=np.uint8)
+        tracemalloc.start()
+        trace = simulate(network, x, budget=1 << 14)
+        output = sum(a.nbytes for a in trace.arrays().values())
+        peaks.append(tracemalloc.get_traced_memory()[1] - 2 * output)
+        tracemalloc.stop()
+    assert peaks[1] < 1.5 * peaks[0] + (1 << 20), peaks

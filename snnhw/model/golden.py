@@ -271,7 +271,7 @@ def simulate(
     batch, block = _chunk_shape(network, max(n, 1), budget)
     log.debug("golden model: %d samples, chunks of %d, blocks of %d steps", n, batch, block)
     for start in range(0, n, batch):
-        xb = x[start : start + batch]
+        xb = x[start : start + batch].astype(np.int64)
         b = len(xb)
         current = _encoder_current(xb, plans[0], counters[0])
         potentials = [np.zeros((b, p.layer.size), dtype=np.int64) for p in plans]
@@ -301,9 +301,13 @@ def simulate(
         if progress is not None:
             progress(b)
     predictions = np.argmax(scores, axis=1).astype(np.int64) if n else np.zeros(0, dtype=np.int64)
+    joined = []
+    for parts in events:  # join layer by layer, releasing the chunks as we go
+        joined.append(np.concatenate(parts) if parts else np.zeros((0, 4), dtype=np.int64))
+        parts.clear()
     return Trace(
         predictions=predictions,
         scores=scores,
-        events=tuple(np.concatenate(parts) if parts else np.zeros((0, 4), dtype=np.int64) for parts in events),
+        events=tuple(joined),
         extras={"saturations": np.array([c[0] for c in counters], dtype=np.int64)},
     )

@@ -134,10 +134,11 @@ def compare_traces(expected: Trace, actual: Trace) -> list[str]:
 
 
 def check_inputs(network: Network, inputs: object, source: str | None = None) -> np.ndarray:
-    """Validate an input batch for ``network`` and return it as ``int64 (N, input.size)``.
+    """Validate an input batch for ``network`` and return it (not copied).
 
     The batch must be an integer array (bool and float are refused) of shape
-    ``(N, input.size)`` with values in ``[0, 2^bits)``; N = 0 is valid.
+    ``(N, input.size)`` with values in ``[0, 2^bits)``; N = 0 is valid. Its
+    dtype is kept, so a large ``uint8`` batch is not widened here.
     """
     spec = network.input
     if not isinstance(inputs, np.ndarray):
@@ -150,7 +151,7 @@ def check_inputs(network: Network, inputs: object, source: str | None = None) ->
         low, high = int(inputs.min()), int(inputs.max())
         if low < 0 or high > spec.max_value:
             raise InputError(f"input values must be 0 … {spec.max_value} (input.bits {spec.bits})", source=source, value=low if low < 0 else high)
-    return inputs.astype(np.int64, copy=False)
+    return inputs
 
 
 def load_inputs(path: str | os.PathLike[str], network: Network) -> np.ndarray:
