@@ -80,6 +80,14 @@ def cli(verbose: int) -> None:
 def info(net: str, as_json: bool) -> None:
     """Describe network NET: shape, options, stream widths and content hash."""
     network = _network(net)
+    if as_json:
+        click.echo(json.dumps(_summary(network), indent=2))
+    else:
+        click.echo(_describe(network))
+
+
+def _summary(network: Network) -> dict[str, Any]:
+    """The network as a JSON-ready summary (config plus derived figures)."""
     layers = []
     for i, layer in enumerate(network.layers):
         w = network.stream_widths(i)
@@ -93,7 +101,7 @@ def info(net: str, as_json: bool) -> None:
                 "stream_bits": {"dt": w.dt, "idx": w.idx, "amp": w.amp, "token": w.total},
             }
         )
-    summary = {
+    return {
         "name": network.name,
         "hash": network.content_hash(),
         "time_steps": network.time_steps,
@@ -101,14 +109,18 @@ def info(net: str, as_json: bool) -> None:
         "readout": network.readout.value,
         "layers": layers,
     }
-    if as_json:
-        click.echo(json.dumps(summary, indent=2))
-        return
-    click.echo(f"network    {network.name}")
-    click.echo(f"hash       {summary['hash']}")
-    click.echo(f"steps      T = {network.time_steps}")
-    click.echo(f"input      {network.input.size} × {network.input.bits} bit")
-    click.echo(f"readout    {network.readout.value}")
+
+
+def _describe(network: Network) -> str:
+    """A readable description: header lines and a table of layers."""
+    summary = _summary(network)
+    lines = [
+        f"network    {network.name}",
+        f"hash       {summary['hash']}",
+        f"steps      T = {network.time_steps}",
+        f"input      {network.input.size} × {network.input.bits} bit",
+        f"readout    {network.readout.value}",
+    ]
     header = ("#", "name", "kind", "size", "n_in", "nnz", "W", "P", "θ", "leak", "reset", "A", "bias", "dt/idx/amp")
     rows = [
         (
@@ -127,9 +139,9 @@ def info(net: str, as_json: bool) -> None:
             "yes" if layer["bias"] else "no",
             "{dt}/{idx}/{amp}".format(**layer["stream_bits"]),
         )
-        for i, layer in enumerate(layers)
+        for i, layer in enumerate(summary["layers"])
     ]
-    click.echo(_table(header, rows))
+    return "\n".join(lines) + "\n" + _table(header, rows)
 
 
 def _table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
@@ -274,23 +286,52 @@ def networks() -> None:
 
 
 @cli.command()
-@click.option("--samples", type=click.IntRange(min=1), default=64, show_default=True, help="Random samples to run.")
+@click.option("--samples", type=click.IntRange(min=1), default=256, show_default=True, help="Random samples to run.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random inputs.")
-def demo(samples: int, seed: int) -> None:
-    """Run the bundled example network through the golden model and summarise."""
+@click.option("--out", type=click.Path(path_type=Path), default=None, help="Also write the trace to this file.")
+def demo(samples: int, seed: int, out: Path | None) -> None:
+    """Run the bundled example network through the golden model and summarise.
+
+    Shows the network, its activity per layer, and the differential-time
+    stream that its output layer sends for the first sample.
+    """
     import time
 
+    from snnhw.model.stream import encode, merge
+
+    if out is not None:
+        _writable(out)
     network = resolve_network("example")
     rng = np.random.default_rng(seed)
     x = rng.integers(0, network.input.max_value + 1, size=(samples, network.input.size))
     start = time.perf_counter()
     trace = run_engine("golden", network, x)
     seconds = time.perf_counter() - start
-    click.echo(f"snnhw {__version__} demo: bundled network '{network.name}' (hash {network.content_hash()[:16]})")
-    click.echo(f"{samples} random samples through the golden model in {seconds * 1e3:.1f} ms")
+    click.echo(f"snnhw {__version__} demo: the bundled network 'example'\n")
+    click.echo(_describe(network))
+    click.echo(f"\n{samples} random samples through the golden model in {seconds * 1e3:.1f} ms "
+               f"({samples / seconds:,.0f} samples/s)\n")
     click.echo(_stats_table(network, trace))
     counts = np.bincount(trace.predictions, minlength=network.output_size)
-    click.echo("predictions per class: " + " ".join(f"{c}:{n}" for c, n in enumerate(counts)))
+    click.echo("\npredictions per class: " + " ".join(f"{c}:{n}" for c, n in enumerate(counts)))
+
+    # The first sample's encoder stream, as the hardware carries it to layer 1.
+    events = trace.events[0]
+    first = events[events[:, 0] == 0]
+    tokens = encode(first, 1)
+    widths = network.stream_widths(0)
+    shown = " ".join(f"({dt},{idx},{amp})" for dt, idx, amp in tokens[:10]) + (" …" if len(tokens) > 10 else "")
+    click.echo(f"\nsample 0, layer '{network.layers[0].name}' → '{network.layers[1].name}' as a differential-time stream "
+               f"of {widths.total}-bit tokens (dt, idx, amp):\n  {shown}")
+    click.echo(f"  {len(tokens) - 1} spike tokens and the end-of-window token (0,0,0): layer 1 does one update per token "
+               f"instead of scanning T × n_in = {network.time_steps * network.layers[0].size} input slots")
+    # Two cores each computing half of the layer: the spike-merge unit rebuilds the one stream.
+    halves = [encode(first[first[:, 2] % 2 == core], 1) for core in (0, 1)]
+    same = np.array_equal(merge(halves), tokens)
+    click.echo(f"  two half-layer cores' streams through the spike merge give the same stream: {'yes' if same else 'NO'}")
+    if out is not None:
+        trace.save(out)
+        click.echo(f"\ntrace written to {out}")
 
 
 def main(argv: list[str] | None = None) -> None:

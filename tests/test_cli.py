@@ -163,3 +163,4 @@ def test_networks_and_demo() -> None:
     demo = snnhw("demo", "--samples", "8")
     assert demo.returncode == 0, demo.stderr
     assert "golden model" in demo.stdout and "events/sample" in demo.stdout
+    assert "spike merge give the same stream: yes" in demo.stdout

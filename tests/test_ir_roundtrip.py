@@ -97,3 +97,12 @@ def test_bundled_example_and_resolution(tmp_path: Path, monkeypatch: pytest.Monk
     assert resolve_network("example").name == "mine"
     with pytest.raises(NetworkError, match="not a bundled network"):
         resolve_network("no-such-network")
+
+
+def test_bundled_example_is_reproducible(tmp_path: Path) -> None:
+    """snnhw/networks/example.npz is exactly what its documented command writes."""
+    from snnhw.netgen import random_network as make
+
+    network = make(7, input_size=64, input_bits=4, sizes=(32, 16, 10), time_steps=8, name="example")
+    network.save(tmp_path / "example.npz")
+    assert (tmp_path / "example.npz").read_bytes() == bundled_networks()["example"].read_bytes()
