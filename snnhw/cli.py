@@ -26,9 +26,6 @@ from snnhw.netgen import parse_leak, random_network
 
 __all__ = ["cli", "main"]
 
-log = logging.getLogger("snnhw")
-
-
 class _Group(click.Group):
     """A click group that turns snnhw errors and I/O errors into one line and exit 2."""
 

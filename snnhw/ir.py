@@ -128,8 +128,13 @@ def _check_enum(value: Any, kind: type[enum.Enum], key: str) -> Any:
     raise NetworkError(f"must be one of {choices}", key=key, value=value)
 
 
-def _check_keys(obj: Any, keys: tuple[str, ...], key: str, what: str) -> dict[str, Any]:
-    """Check that ``obj`` is a JSON object with exactly ``keys``."""
+def _check_keys(obj: Any, keys: tuple[str, ...], key: str, what: str, prefix: str | None = None) -> dict[str, Any]:
+    """Check that ``obj`` is a JSON object with exactly ``keys``.
+
+    ``key`` is the object's dotted key (``""`` for one whose caller adds it);
+    ``prefix`` goes before its members' names (default: ``key``).
+    """
+    prefix = key if prefix is None else prefix
     if not isinstance(obj, dict):
         raise NetworkError(f"must be a JSON object ({what})", key=key or None, value=obj)
     for name in keys:
@@ -137,7 +142,7 @@ def _check_keys(obj: Any, keys: tuple[str, ...], key: str, what: str) -> dict[st
             raise NetworkError(f"missing required key {name!r}", key=key or None)
     unknown = sorted(set(obj) - set(keys))
     if unknown:
-        where = f"{key}.{unknown[0]}" if key else unknown[0]
+        where = f"{prefix}.{unknown[0]}" if prefix else unknown[0]
         raise NetworkError(
             f"unknown key (allowed: {', '.join(keys)})", key=where, value=unknown[0]
         )
@@ -597,7 +602,7 @@ def _from_parts(config: Any, read, present: set[str]) -> Network:
     ``read(key)`` returns the array stored under ``key``; ``present`` is the set
     of array keys in the file (``format`` and ``config`` excluded).
     """
-    _check_keys(config, _CONFIG_KEYS, "", "the network config")
+    _check_keys(config, _CONFIG_KEYS, "config", "the network config", prefix="")
     _check_name(config["name"], "name")
     _check_int(config["time_steps"], "time_steps", 1, 65535)
     inp = _check_keys(config["input"], _INPUT_KEYS, "input", 'like {"size": 784, "bits": 8}')

@@ -38,7 +38,7 @@ def _set(obj: Any, path: str, value: Any) -> None:
 # (id, config path, value, expected key in the message, expected rule fragment)
 CONFIG_CASES = [
     # top level
-    *[(f"missing-{k}", k, _MISSING, None, f"missing required key '{k}'") for k in ("name", "time_steps", "input", "readout", "layers")],
+    *[(f"missing-{k}", k, _MISSING, "config", f"missing required key '{k}'") for k in ("name", "time_steps", "input", "readout", "layers")],
     ("unknown-top-key", "extra", 1, "extra", "unknown key"),
     ("name-empty", "name", "", "name", "non-empty string"),
     ("name-int", "name", 5, "name", "non-empty string"),
@@ -173,7 +173,7 @@ FILE_CASES = [
     ("config-missing", {"config": None}, "config", "missing"),
     ("config-not-json", {"config": "{name: t}", "raw_config": True}, "config", "not valid JSON"),
     ("config-empty", {"config": "", "raw_config": True}, "config", "not valid JSON"),
-    ("config-array", {"config": "[]", "raw_config": True}, None, "must be a JSON object"),
+    ("config-array", {"config": "[]", "raw_config": True}, "config", "must be a JSON object"),
     ("config-1d", {"config": np.array(['{"name": "t"}'])}, "config", "0-d unicode string array"),
     ("config-duplicate-key", {"config": '{"name": "t", "name": "u"}', "raw_config": True}, "config", "duplicate key"),
     ("config-nan", {"config": '{"name": "t", "time_steps": NaN, "input": {"size": 3, "bits": 8}, "readout": "spike_count", "layers": []}', "raw_config": True}, "time_steps", "integer"),

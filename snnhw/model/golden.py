@@ -99,8 +99,9 @@ def _plan(network: Network) -> list[_LayerPlan]:
                 shift=layer.leak.shift or 0,
                 bias=None if layer.bias is None else layer.bias.astype(np.int64),
                 weight=w,
-                wpos_t=np.ascontiguousarray(np.maximum(w, 0).T.astype(dtype)),
-                wneg_t=np.ascontiguousarray(np.minimum(w, 0).T.astype(dtype)),
+                # the encoder takes pixels, not spikes: it needs no split weights
+                wpos_t=np.ascontiguousarray(np.maximum(w, 0).T.astype(dtype)) if i else w[:0],
+                wneg_t=np.ascontiguousarray(np.minimum(w, 0).T.astype(dtype)) if i else w[:0],
                 dtype=dtype,
             )
         )

@@ -9,6 +9,8 @@ trace file format; engines may add further per-sample arrays in ``extras``.
 from __future__ import annotations
 
 import os
+import zipfile
+import zlib
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -101,13 +103,29 @@ class Trace:
 
 
 def load_trace(path: str | os.PathLike[str]) -> Trace:
-    """Read a trace file written by any engine."""
-    with np.load(os.fspath(path), allow_pickle=False) as npz:
-        n_layers = sum(1 for key in npz.files if key.startswith("events."))
-        events = tuple(npz[f"events.{i}"] for i in range(n_layers))
-        core = {"predictions", "scores"} | {f"events.{i}" for i in range(n_layers)}
-        extras = {key: npz[key] for key in npz.files if key not in core}
-        return Trace(npz["predictions"], npz["scores"], events, extras)
+    """Read a trace file written by any engine.
+
+    Raises
+    ------
+    InputError
+        The file cannot be read or lacks a key of the trace format.
+    """
+    source = os.fspath(path)
+    try:
+        with open(source, "rb") as handle, np.load(handle, allow_pickle=False) as npz:
+            n_layers = sum(1 for key in npz.files if key.startswith("events."))
+            core = ["predictions", "scores", *(f"events.{i}" for i in range(n_layers))]
+            for key in core:
+                if key not in npz.files:
+                    raise InputError("missing (not a trace file?)", key=key, source=source)
+            events = tuple(npz[f"events.{i}"] for i in range(n_layers))
+            extras = {key: npz[key] for key in npz.files if key not in core}
+            return Trace(npz["predictions"], npz["scores"], events, extras)
+    except InputError:
+        raise
+    except (OSError, ValueError, EOFError, AttributeError, zipfile.BadZipFile, zlib.error) as err:
+        reason = str(err).splitlines()[0] if str(err) else type(err).__name__
+        raise InputError(f"not a readable trace file ({reason})", source=source) from None
 
 
 def compare_traces(expected: Trace, actual: Trace) -> list[str]:
