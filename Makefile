@@ -40,6 +40,7 @@ demo: setup
 
 lint: setup
 	$(BIN)/ruff check snnhw tests bench
+	$(BIN)/mypy snnhw
 
 ## make bench: golden-model throughput on the reference MNIST-sized network
 bench: setup

@@ -21,6 +21,7 @@ import json
 import os
 import zipfile
 import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -420,7 +421,7 @@ class Layer:
             self.to_json() == other.to_json()
             and np.array_equal(self.weight, other.weight)
             and (self.bias is None) == (other.bias is None)
-            and (self.bias is None or np.array_equal(self.bias, other.bias))
+            and (self.bias is None or other.bias is None or np.array_equal(self.bias, other.bias))
         )
 
     __hash__ = None  # type: ignore[assignment]
@@ -463,7 +464,7 @@ class Network:
     time_steps: int
     input: InputSpec
     readout: Readout
-    layers: tuple[Layer, ...]
+    layers: Sequence[Layer]
     _widths: tuple[StreamWidths, ...] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:

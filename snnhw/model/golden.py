@@ -176,7 +176,7 @@ def _dense_block(
     potentials are returned.
     """
     steps, batch, n_in = spikes.shape
-    flat = spikes.reshape(steps * batch, n_in).astype(p.dtype)
+    flat: np.ndarray = spikes.reshape(steps * batch, n_in).astype(p.dtype)
     pos = (flat @ p.wpos_t).reshape(steps, batch, -1).astype(np.int64)
     neg = (flat @ p.wneg_t).reshape(steps, batch, -1).astype(np.int64)
     for s in range(steps):
