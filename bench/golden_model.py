@@ -12,6 +12,11 @@ Run::
 
     .venv/bin/python bench/golden_model.py            # 10,000 samples
     .venv/bin/python bench/golden_model.py --samples 2000 --json out.json
+    .venv/bin/python bench/golden_model.py --saturating --samples 1000
+
+``--saturating`` narrows every layer to 10 potential bits (thresholds capped at
+300), so that most additions clamp: the worst case, where the model replays
+additions one by one.
 
 It prints samples per second, events per sample and peak memory. It is a
 benchmark, not a test: the figure depends on the machine.
@@ -20,6 +25,7 @@ benchmark, not a test: the figure depends on the machine.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import platform
 import resource
@@ -106,6 +112,7 @@ def main() -> int:
     parser.add_argument("--data", default=None, help="MNIST directory")
     parser.add_argument("--repeat", type=int, default=3, help="timed runs; the best is reported")
     parser.add_argument("--json", default=None, help="also write the results to this JSON file")
+    parser.add_argument("--saturating", action="store_true", help="10-bit potentials: heavy saturation (worst case)")
     args = parser.parse_args()
     try:
         images, _ = load_mnist("test", args.data)
@@ -116,6 +123,9 @@ def main() -> int:
     reps = -(-args.samples // len(images))
     x = np.tile(images, (reps, 1))[: args.samples]
     network = reference_network(x[:200])
+    if args.saturating:
+        layers = [dataclasses.replace(la, potential_bits=10, threshold=min(la.threshold, 300)) for la in network.layers]
+        network = dataclasses.replace(network, name=network.name + "-p10", layers=layers)
     simulate(network, x[:64])  # warm-up
     times = []
     for _ in range(args.repeat):
@@ -137,6 +147,7 @@ def main() -> int:
             round(len(ev) / (n * network.time_steps * layer.size), 4) for ev, layer in zip(trace.events, network.layers)
         ],
         "thresholds": [layer.threshold for layer in network.layers],
+        "saturations_per_sample": [round(int(v) / n, 1) for v in trace.extras["saturations"]],
         "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "trace_events_mib": round(events_mib, 1),
         "python": sys.version.split()[0],
@@ -145,7 +156,8 @@ def main() -> int:
     }
     print(f"golden model: {result['samples_per_second']:,.0f} samples/s "
           f"({n} samples in {best:.2f} s, best of {args.repeat}; {source})")
-    print(f"events/sample per layer: {result['events_per_sample']}; spike rate: {result['spike_rate']}")
+    print(f"events/sample per layer: {result['events_per_sample']}; spike rate: {result['spike_rate']}; "
+          f"saturated additions/sample: {result['saturations_per_sample']}")
     print(f"peak RSS: {result['peak_rss_mib']} MiB, of which the trace's event arrays: {result['trace_events_mib']} MiB")
     if args.json:
         with open(args.json, "w") as handle:

@@ -72,6 +72,7 @@ class _LayerPlan:
     shift: int
     bias: np.ndarray | None  # int64 (size,)
     weight: np.ndarray  # int64 (size, n_in)
+    weight_t: np.ndarray  # int64 (n_in, size), contiguous: rows are an input's weights
     wpos_t: np.ndarray  # (n_in, size) in the matmul dtype
     wneg_t: np.ndarray
     dtype: type
@@ -99,6 +100,7 @@ def _plan(network: Network) -> list[_LayerPlan]:
                 shift=layer.leak.shift or 0,
                 bias=None if layer.bias is None else layer.bias.astype(np.int64),
                 weight=w,
+                weight_t=np.ascontiguousarray(w.T) if i else w[:0],
                 # the encoder takes pixels, not spikes: it needs no split weights
                 wpos_t=np.ascontiguousarray(np.maximum(w, 0).T.astype(dtype)) if i else w[:0],
                 wneg_t=np.ascontiguousarray(np.minimum(w, 0).T.astype(dtype)) if i else w[:0],
@@ -149,25 +151,51 @@ def _encoder_current(x: np.ndarray, p: _LayerPlan, counter: list[int]) -> np.nda
 
 
 def _exact_synapses(
-    v: np.ndarray, spikes: np.ndarray, flagged: np.ndarray, p: _LayerPlan, counter: list[int]
+    v: np.ndarray, spikes: np.ndarray, flagged: np.ndarray, p: _LayerPlan, counter: list[int], budget: int
 ) -> None:
     """(S8) replay the additions of one step one input at a time, for flagged pairs.
 
-    ``v`` is updated in place for the pairs where ``flagged`` is true; spikes
-    is the step's input amplitudes ``(B, n_in)``.
+    ``v`` is updated in place for the (sample, neuron) pairs where ``flagged``
+    is true; ``spikes`` is the step's input amplitudes ``(B, n_in)``. Each
+    pair walks only its own sample's active inputs, in ascending index; the
+    k-th addition of every pair is one vector operation, and a pair with
+    fewer active inputs adds zeros (a no-op) at the end.
     """
-    rows, cols = np.nonzero(flagged)
-    vf = v[rows, cols]
-    active = np.nonzero(spikes[np.unique(rows)].any(axis=0))[0]
-    for j in active:  # ascending input index, as (S8) requires
-        c = spikes[rows, j].astype(np.int64)
-        vf = vf + c * p.weight[cols, j]
-        vf = _sat(vf, p, counter)
-    v[rows, cols] = vf
+    samples = np.nonzero(flagged.any(axis=1))[0]
+    groups: list[tuple[int, np.ndarray, np.ndarray]] = []  # per sample: (b, neurons, addends (k, neurons))
+    width = 0
+    for b in samples:
+        neurons = np.nonzero(flagged[b])[0]
+        active = np.nonzero(spikes[b])[0]  # ascending j, as (S8) requires
+        addends = p.weight_t[np.ix_(active, neurons)] * spikes[b, active, None].astype(np.int64)
+        groups.append((int(b), neurons, addends))
+        width = max(width, len(active))
+    if width == 0:
+        return
+    step = max(1, budget // width)
+    start = 0
+    while start < len(groups):
+        batch: list[tuple[int, np.ndarray, np.ndarray]] = []
+        pairs = 0
+        while start < len(groups) and (not batch or pairs + len(groups[start][1]) <= step):
+            batch.append(groups[start])
+            pairs += len(groups[start][1])
+            start += 1
+        rows = np.concatenate([np.full(len(n), b) for b, n, _ in batch])
+        cols = np.concatenate([n for _, n, _ in batch])
+        table = np.zeros((width, pairs), dtype=np.int64)
+        at = 0
+        for _, n, add in batch:
+            table[: len(add), at : at + len(n)] = add
+            at += len(n)
+        vf = v[rows, cols]
+        for add in table:
+            vf = _sat(vf + add, p, counter)
+        v[rows, cols] = vf
 
 
 def _dense_block(
-    v: np.ndarray, spikes: np.ndarray, p: _LayerPlan, counter: list[int], out: np.ndarray
+    v: np.ndarray, spikes: np.ndarray, p: _LayerPlan, counter: list[int], out: np.ndarray, budget: int
 ) -> np.ndarray:
     """Run steps (S6)–(S9) of a dense layer over a block of steps.
 
@@ -188,7 +216,7 @@ def _dense_block(
         flagged = (hi > p.vmax) | (lo < p.vmin)
         if flagged.any():
             exact = v.copy()
-            _exact_synapses(exact, spikes[s], flagged, p, counter)
+            _exact_synapses(exact, spikes[s], flagged, p, counter, budget)
             v = np.where(flagged, exact, hi + neg[s])
         else:
             v = hi + neg[s]  # (S8) without any clamp: the plain sum
@@ -284,7 +312,7 @@ def simulate(
             layer_spikes = [spikes]
             for i in range(1, n_layers):
                 out = np.zeros((steps, b, plans[i].layer.size), dtype=np.uint8)
-                potentials[i] = _dense_block(potentials[i], layer_spikes[-1], plans[i], counters[i], out)
+                potentials[i] = _dense_block(potentials[i], layer_spikes[-1], plans[i], counters[i], out, budget)
                 layer_spikes.append(out)
             for i, s in enumerate(layer_spikes):
                 if plans[i].fires:
