@@ -162,32 +162,30 @@ def _exact_synapses(
     fewer active inputs adds zeros (a no-op) at the end.
     """
     samples = np.nonzero(flagged.any(axis=1))[0]
-    groups: list[tuple[int, np.ndarray, np.ndarray]] = []  # per sample: (b, neurons, addends (k, neurons))
-    width = 0
-    for b in samples:
-        neurons = np.nonzero(flagged[b])[0]
-        active = np.nonzero(spikes[b])[0]  # ascending j, as (S8) requires
-        addends = p.weight_t[np.ix_(active, neurons)] * spikes[b, active, None].astype(np.int64)
-        groups.append((int(b), neurons, addends))
-        width = max(width, len(active))
+    # per sample: (b, flagged neurons, active inputs in ascending j, as (S8) requires)
+    groups = [(int(b), np.nonzero(flagged[b])[0], np.nonzero(spikes[b])[0]) for b in samples]
+    width = max((len(active) for _, _, active in groups), default=0)
     if width == 0:
         return
-    step = max(1, budget // width)
+    step = max(1, budget // width)  # pairs per batch: the addend table stays within the budget
     start = 0
     while start < len(groups):
-        batch: list[tuple[int, np.ndarray, np.ndarray]] = []
-        pairs = 0
-        while start < len(groups) and (not batch or pairs + len(groups[start][1]) <= step):
+        batch = [groups[start]]
+        pairs = len(groups[start][1])
+        start += 1
+        while start < len(groups) and pairs + len(groups[start][1]) <= step:
             batch.append(groups[start])
             pairs += len(groups[start][1])
             start += 1
-        rows = np.concatenate([np.full(len(n), b) for b, n, _ in batch])
-        cols = np.concatenate([n for _, n, _ in batch])
-        table = np.zeros((width, pairs), dtype=np.int64)
+        rows = np.concatenate([np.full(len(neurons), b) for b, neurons, _ in batch])
+        cols = np.concatenate([neurons for _, neurons, _ in batch])
+        table = np.zeros((width, pairs), dtype=np.int64)  # (k, pair): the k-th addend c·W[n, j]
         at = 0
-        for _, n, add in batch:
-            table[: len(add), at : at + len(n)] = add
-            at += len(n)
+        for b, neurons, active in batch:
+            table[: len(active), at : at + len(neurons)] = (
+                p.weight_t[np.ix_(active, neurons)] * spikes[b, active, None].astype(np.int64)
+            )
+            at += len(neurons)
         vf = v[rows, cols]
         for add in table:
             vf = _sat(vf + add, p, counter)
