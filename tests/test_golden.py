@@ -292,3 +292,18 @@ def test_working_memory_does_not_grow_with_the_batch() -> None:
         peaks.append(tracemalloc.get_traced_memory()[1] - 2 * output)
         tracemalloc.stop()
     assert peaks[1] < 1.5 * peaks[0] + (1 << 20), peaks
+
+
+def test_model_needs_no_hardware_tools() -> None:
+    """snnhw.model imports numpy only: the golden model runs without Amaranth or any simulator."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, numpy as np; import snnhw.model as m; from snnhw.netgen import random_network; "
+        "m.simulate(random_network(0), np.zeros((1, 16), dtype=np.uint8)); "
+        "bad = [k for k in sys.modules if k.split('.')[0] in ('amaranth', 'cocotb', 'click', 'tqdm')]; "
+        "print(bad); sys.exit(1 if bad else 0)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
