@@ -307,3 +307,11 @@ def test_model_needs_no_hardware_tools() -> None:
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_thousand_random_networks_match_naive() -> None:
+    """1,000 more random cases (see tests/fuzz_golden.py to run as many as you like)."""
+    from .fuzz_golden import check
+
+    bad = [(seed, key) for seed in range(10_000, 11_000) if (key := check(seed)) is not None]
+    assert not bad, bad[:5]
