@@ -46,10 +46,6 @@ def _fail(message: str) -> None:
     sys.exit(2)
 
 
-def _network(arg: str) -> Network:
-    return resolve_network(arg)
-
-
 def _writable(path: Path) -> Path:
     parent = path.parent if str(path.parent) else Path(".")
     if not parent.is_dir():
@@ -77,7 +73,7 @@ def cli(verbose: int) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON object instead of a table.")
 def info(net: str, as_json: bool) -> None:
     """Describe network NET: shape, options, stream widths and content hash."""
-    network = _network(net)
+    network = resolve_network(net)
     if as_json:
         click.echo(json.dumps(_summary(network), indent=2))
     else:
@@ -186,7 +182,7 @@ def run(net: str, inputs: Path, engine: str, out: Path, limit: int | None, stats
     [0, 2^input.bits); N = 0 is valid. The trace holds predictions, scores and
     every layer's events (see docs/semantics.md).
     """
-    network = _network(net)
+    network = resolve_network(net)
     _writable(out)
     x = load_inputs(inputs, network)
     if limit is not None:
@@ -217,7 +213,7 @@ def _int_list(text: str) -> list[int]:
 
 @cli.command("random")
 @click.argument("out", metavar="NET.npz", type=click.Path(path_type=Path))
-@click.option("--seed", type=int, required=True, help="Random seed; the same options give the same file.")
+@click.option("--seed", type=click.IntRange(min=0), required=True, help="Random seed; the same options give the same file.")
 @click.option("--input-size", type=click.IntRange(min=1), default=16, show_default=True, help="Input vector size.")
 @click.option("--input-bits", type=click.IntRange(1, 16), default=8, show_default=True, help="Bits per input value.")
 @click.option("--sizes", default="12,8,4", show_default=True, help="Layer sizes, encoder first, comma-separated.")
@@ -285,13 +281,13 @@ def networks() -> None:
 
 @cli.command()
 @click.option("--samples", type=click.IntRange(min=1), default=256, show_default=True, help="Random samples to run.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random inputs.")
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, help="Seed of the random inputs.")
 @click.option("--out", type=click.Path(path_type=Path), default=None, help="Also write the trace to this file.")
 def demo(samples: int, seed: int, out: Path | None) -> None:
     """Run the bundled example network through the golden model and summarise.
 
     Shows the network, its activity per layer, and the differential-time
-    stream that its output layer sends for the first sample.
+    stream that its encoder sends to the next layer for the first sample.
     """
     import time
 

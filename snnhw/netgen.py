@@ -31,7 +31,7 @@ def parse_leak(text: str) -> Leak:
             return Leak(LeakKind(kind), int(shift))
     except ValueError:
         pass
-    raise InputError("leak must be 'none', 'shift:K' or 'pow2:K' with an integer K ≥ 1", key="leak", value=text)
+    raise InputError("must be 'none', 'shift:K' or 'pow2:K' with an integer K ≥ 1", key="leak", value=text)
 
 
 def _threshold(rng: np.random.Generator, typical: float, vmax: int, vary: bool) -> int:
@@ -88,6 +88,8 @@ def random_network(
     """
     if not sizes:
         raise InputError("at least one layer size is needed", key="sizes", value=list(sizes))
+    if not isinstance(seed, int) or seed < 0:
+        raise InputError("must be an integer ≥ 0", key="seed", value=seed)
     if not 0.0 < density <= 1.0:
         raise InputError("density must be in (0, 1]", key="density", value=density)
     rng = np.random.default_rng(seed)
