@@ -1,0 +1,203 @@
+"""The build configuration: how a network is laid out in hardware.
+
+A build configuration never changes what the accelerator computes, only how
+fast and how big it is. It is a JSON object; every key is optional::
+
+    {
+      "lanes": 4,            # neuron-update units per core (clamped to the core's size)
+      "cores": 1,            # cores per layer, merged by a spike-merge tree (clamped to the layer size)
+      "fifo_depth": 16,      # depth of the FIFO on each layer's output stream (>= 1)
+      "memory": "auto",      # auto | block | distributed | registers  (ram_style of the layer memories)
+      "weights": "rom",      # rom | loadable  (loadable adds a weight write port)
+      "layers": {            # per-layer overrides, keyed by layer name or index
+        "hidden": {"lanes": 16, "memory": "block"}
+      }
+    }
+
+:func:`resolve_build` is the one resolver: global values are defaults,
+per-layer values override them, and ``--lanes`` / ``--cores`` from the
+command line override both. Global ``lanes`` and ``cores`` are clamped to
+each layer; an explicit per-layer value larger than the layer is refused.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from snnhw.errors import BuildError
+from snnhw.ir import Network
+
+__all__ = ["MEMORY_STYLES", "WEIGHT_MODES", "Build", "LayerBuild", "load_build", "resolve_build"]
+
+#: Memory styles: ``auto`` lets synthesis choose; the others set ``ram_style``.
+MEMORY_STYLES = ("auto", "block", "distributed", "registers")
+#: Weight storage: ``rom`` (initialised, read-only) or ``loadable`` (adds a write port).
+WEIGHT_MODES = ("rom", "loadable")
+
+_GLOBAL_KEYS = ("lanes", "cores", "fifo_depth", "memory", "weights", "layers")
+_LAYER_KEYS = ("lanes", "cores", "fifo_depth", "memory", "weights")
+_DEFAULTS: dict[str, Any] = {"lanes": 1, "cores": 1, "fifo_depth": 16, "memory": "auto", "weights": "rom"}
+
+
+@dataclass(frozen=True)
+class LayerBuild:
+    """Resolved hardware parameters of one layer.
+
+    Attributes
+    ----------
+    lanes:
+        Neuron-update units per core, 1 … the largest core's neuron count.
+    cores:
+        Cores the layer is split into (contiguous neuron slices), 1 … size.
+    fifo_depth:
+        Depth of the FIFO on the layer's output stream.
+    memory:
+        One of :data:`MEMORY_STYLES`.
+    weights:
+        One of :data:`WEIGHT_MODES`.
+    """
+
+    lanes: int
+    cores: int
+    fifo_depth: int
+    memory: str
+    weights: str
+
+
+@dataclass(frozen=True)
+class Build:
+    """A resolved build: one :class:`LayerBuild` per layer."""
+
+    layers: tuple[LayerBuild, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        """The resolved configuration as a JSON object (every layer explicit)."""
+        return {"layers": [asdict(layer) for layer in self.layers]}
+
+
+def core_slices(size: int, cores: int) -> list[tuple[int, int]]:
+    """Neuron ranges ``[lo, hi)`` of the cores of a layer: balanced and contiguous."""
+    return [(c * size // cores, (c + 1) * size // cores) for c in range(cores)]
+
+
+def _int(value: Any, key: str, source: str | None, lo: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < lo:
+        raise BuildError(f"must be an integer >= {lo}", key=key, source=source, value=value)
+    return value
+
+
+def _choice(value: Any, key: str, source: str | None, choices: tuple[str, ...]) -> str:
+    if value not in choices:
+        raise BuildError(f"must be one of {', '.join(choices)}", key=key, source=source, value=value)
+    return str(value)
+
+
+def _check_fields(obj: dict[str, Any], prefix: str, source: str | None) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name, value in obj.items():
+        key = f"{prefix}{name}"
+        if name in ("lanes", "cores"):
+            out[name] = _int(value, key, source, 1)
+        elif name == "fifo_depth":
+            out[name] = _int(value, key, source, 1)
+        elif name == "memory":
+            out[name] = _choice(value, key, source, MEMORY_STYLES)
+        elif name == "weights":
+            out[name] = _choice(value, key, source, WEIGHT_MODES)
+    return out
+
+
+def resolve_build(
+    network: Network,
+    config: dict[str, Any] | None = None,
+    *,
+    lanes: int | None = None,
+    cores: int | None = None,
+    source: str | None = None,
+) -> Build:
+    """Resolve a build configuration against a network.
+
+    Parameters
+    ----------
+    network:
+        The network the build is for.
+    config:
+        The build configuration object (see the module docstring); ``None`` for defaults.
+    lanes, cores:
+        Command-line overrides: every layer gets ``min(value, layer size)``.
+    source:
+        File the configuration came from, for error messages.
+
+    Raises
+    ------
+    BuildError
+        For unknown keys, values of the wrong type, zero lanes, cores or FIFO depth,
+        a per-layer value beyond the layer size, or a per-layer key naming no layer.
+    """
+    config = {} if config is None else config
+    if not isinstance(config, dict):
+        raise BuildError("must be a JSON object", key="build", source=source, value=type(config).__name__)
+    for name in config:
+        if name not in _GLOBAL_KEYS:
+            raise BuildError(f"unknown key; known keys are {', '.join(_GLOBAL_KEYS)}", key=name, source=source)
+    glob = _check_fields(config, "", source)
+    per_layer: dict[int, dict[str, Any]] = {}
+    overrides = config.get("layers", {})
+    if not isinstance(overrides, dict):
+        raise BuildError("must be an object keyed by layer name or index", key="layers", source=source,
+                         value=overrides)
+    names = {layer.name: i for i, layer in enumerate(network.layers)}
+    for lkey, obj in overrides.items():
+        if lkey in names:
+            index = names[lkey]
+        elif lkey.isdigit() and int(lkey) < len(network.layers):
+            index = int(lkey)
+        else:
+            raise BuildError(f"names no layer of network '{network.name}' (names: {', '.join(names)})",
+                             key=f"layers.{lkey}", source=source)
+        if not isinstance(obj, dict):
+            raise BuildError("must be a JSON object", key=f"layers.{lkey}", source=source, value=obj)
+        for name in obj:
+            if name not in _LAYER_KEYS:
+                raise BuildError(f"unknown key; known keys are {', '.join(_LAYER_KEYS)}",
+                                 key=f"layers.{lkey}.{name}", source=source)
+        fields = _check_fields(obj, f"layers.{lkey}.", source)
+        size = network.layers[index].size
+        for name in ("cores", "lanes"):
+            if name in fields and fields[name] > size:
+                raise BuildError(f"must be at most the layer size {size}", key=f"layers.{lkey}.{name}",
+                                 source=source, value=fields[name])
+        per_layer.setdefault(index, {}).update(fields)
+
+    resolved = []
+    for i, layer in enumerate(network.layers):
+        values = {**_DEFAULTS, **glob, **per_layer.get(i, {})}
+        if cores is not None:
+            values["cores"] = cores
+        values["cores"] = min(values["cores"], layer.size)
+        largest = max(hi - lo for lo, hi in core_slices(layer.size, values["cores"]))
+        if lanes is not None:
+            values["lanes"] = lanes
+        values["lanes"] = min(values["lanes"], largest)
+        resolved.append(LayerBuild(**{k: values[k] for k in _LAYER_KEYS}))
+    return Build(tuple(resolved))
+
+
+def load_build(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Read a build configuration JSON file (the object is resolved by :func:`resolve_build`)."""
+    source = os.fspath(path)
+    try:
+        text = Path(path).read_text()
+    except OSError as err:
+        raise BuildError(f"cannot read the build configuration ({err.strerror})", source=source) from None
+    try:
+        obj = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise BuildError(f"not valid JSON ({err.msg} at line {err.lineno})", source=source) from None
+    if not isinstance(obj, dict):
+        raise BuildError("must be a JSON object", source=source, value=type(obj).__name__)
+    return obj

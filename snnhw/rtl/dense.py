@@ -1,0 +1,232 @@
+"""Dense LIF layer core.
+
+One core owns a contiguous slice of a dense layer's neurons, spread over
+``lanes`` neuron-update units: lane ``l`` of row ``r`` is neuron
+``lo + r·lanes + l``. Potentials, weights and biases live in wide on-chip
+memories with one word per row. The core works through *operations*, each a
+walk over its R rows at one row per cycle:
+
+* ``SYN`` — an input spike ``(j, c)`` of the current step: ``V ← sat(V + c·W[n, j])``;
+* ``FIRE`` — the end of step t: ``fire``, then ``V ← sat(leak(V) + b)`` for step t + 1
+  (after the last step the potential is reset to ``b`` for the next window, which
+  equals ``sat(leak(0) + b)``, the start of step 0);
+* ``EOW`` — the end of the window: passes an end-of-window row to the serializer;
+* ``INIT`` — after reset: writes ``b`` into every row.
+
+An input token of step t' > t first makes the core finish steps t … t'−1
+with FIRE passes, so steps without input still leak, take their bias and
+fire, and the in-step order of the spec (leak, bias, inputs in ascending j,
+fire) holds exactly. Reads are synchronous; the write lands one cycle later,
+and a forwarding register covers a read of the row written in the previous
+cycle, so back-to-back operations on the same row (R = 1) stay exact.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+
+from amaranth.hdl import Cat, Const, Module, Mux, Signal, signed, unsigned
+from amaranth.lib import data, stream, wiring
+from amaranth.lib.memory import Memory
+from amaranth.lib.wiring import In, Out
+
+from snnhw.ir import Layer, StreamWidths
+from snnhw.rtl import lif
+from snnhw.rtl.memories import MEMORY_ATTRS, pack_lanes, row_values, weight_rows
+from snnhw.rtl.serializer import RowSerializer
+from snnhw.rtl.stream import core_layout, token_layout, value_layout
+
+__all__ = ["DenseCore", "Op"]
+
+
+class Op(enum.IntEnum):
+    """Operations of a core's row pipeline."""
+
+    IDLE = 0
+    SYN = 1
+    FIRE = 2
+    EOW = 3
+    INIT = 4
+    LOAD = 5
+    CUR = 6
+
+
+class DenseCore(wiring.Component):
+    """A dense layer's core: input tokens ``i``, output ``o``; see the module docstring.
+
+    Parameters
+    ----------
+    layer:
+        The layer (weights, biases and options).
+    time_steps:
+        T of the network.
+    in_widths, out_widths:
+        Stream widths of the input (previous layer) and of this layer.
+    lo, hi:
+        The core's neurons ``lo … hi−1``.
+    lanes:
+        Neuron-update units.
+    fires:
+        False for a ``readout: potential`` last layer: it never fires and emits its
+        final potentials as a value stream.
+    ticks:
+        Emit tick tokens (the layer has several cores).
+    memory:
+        Memory style (a key of :data:`snnhw.rtl.memories.MEMORY_ATTRS`).
+    loadable:
+        Add a weight write port ``wl_*``.
+    """
+
+    def __init__(self, layer: Layer, *, time_steps: int, in_widths: StreamWidths, out_widths: StreamWidths,
+                 lo: int, hi: int, lanes: int, fires: bool = True, ticks: bool = False, memory: str = "auto",
+                 loadable: bool = False) -> None:
+        self.layer, self.T = layer, time_steps
+        self.in_widths, self.out_widths = in_widths, out_widths
+        self.lo, self.hi, self.lanes = lo, hi, lanes
+        self.rows = math.ceil((hi - lo) / lanes)
+        self.fires, self.ticks, self.memory, self.loadable = fires, ticks, memory, loadable
+        out = core_layout(out_widths) if fires else value_layout(out_widths.idx, layer.potential_bits)
+        members = {
+            "i": In(stream.Signature(token_layout(in_widths))),
+            "o": Out(stream.Signature(out)),
+            "busy": Out(1),
+        }
+        if loadable:
+            self.waddr_bits = max(1, (layer.n_in * self.rows - 1).bit_length())
+            members.update({
+                "wl_addr": In(self.waddr_bits),
+                "wl_lane": In(max(1, (lanes - 1).bit_length())),
+                "wl_data": In(layer.weight_bits),
+                "wl_en": In(1),
+            })
+        super().__init__(members)
+
+    def elaborate(self, platform) -> Module:
+        m = Module()
+        layer, L, R, T = self.layer, self.lanes, self.rows, self.T
+        P, W = layer.potential_bits, layer.weight_bits
+        attrs = MEMORY_ATTRS[self.memory]
+        bias = layer.bias if layer.bias is not None else [0] * layer.size
+        bias_rows = [pack_lanes(row, P) for row in row_values(bias, self.lo, self.hi, L)]
+
+        m.submodules.vmem = vmem = Memory(shape=unsigned(L * P), depth=R, init=bias_rows, attrs=attrs)
+        m.submodules.wmem = wmem = Memory(
+            shape=unsigned(L * W), depth=layer.n_in * R, init=weight_rows(layer.weight, self.lo, self.hi, L, W),
+            attrs=attrs)
+        v_rd, v_wr = vmem.read_port(), vmem.write_port()
+        w_rd = wmem.read_port()
+        if layer.has_bias:
+            m.submodules.bmem = bmem = Memory(shape=unsigned(L * P), depth=R, init=bias_rows, attrs=attrs)
+            b_rd = bmem.read_port()
+        if self.loadable:
+            w_wr = wmem.write_port(granularity=W)
+            m.d.comb += [w_wr.addr.eq(self.wl_addr), w_wr.data.eq(Cat(*([self.wl_data] * L))),
+                         w_wr.en.eq(Mux(self.wl_en, Const(1, L) << self.wl_lane, 0))]
+
+        vbits = P if not self.fires else layer.amplitude_bits
+        m.submodules.ser = ser = RowSerializer(
+            self.out_widths, lanes=L, rows=R, base=self.lo, mode="spike" if self.fires else "value",
+            value_bits=vbits, ticks=self.ticks)
+        wiring.connect(m, ser.o, wiring.flipped(self.o))
+
+        # ---------------------------------------------------------------- issue
+        rbits = max(1, (R - 1).bit_length())
+        op = Signal(Op, init=Op.INIT)
+        r = Signal(rbits)
+        j = Signal(self.in_widths.idx)
+        amp = Signal(self.in_widths.amp)
+        t = Signal(range(T + 1))
+        t_in = Signal(self.in_widths.dt)
+
+        s1 = Signal(data.StructLayout({"valid": 1, "op": Op, "r": rbits, "amp": self.in_widths.amp,
+                                       "t": range(T + 1), "last_row": 1}))
+        pushes = s1.valid & ((s1.op == Op.FIRE) | (s1.op == Op.EOW))
+        credit = ser.space > pushes
+        needs_credit = (op == Op.FIRE) | (op == Op.EOW)
+        issue = (op != Op.IDLE) & (~needs_credit | credit)
+        last_row = (r == R - 1) | (op == Op.EOW)
+        completing = issue & last_row
+        t_after = Signal(range(T + 2))
+        m.d.comb += t_after.eq(t + (completing & (op == Op.FIRE)))
+        decide = (op == Op.IDLE) | completing
+        tok = self.i.payload
+        head_t = Signal(self.in_widths.dt + 1)
+        m.d.comb += head_t.eq(t_in + tok.dt)
+        is_eow = tok.amp == 0
+        m.d.comb += self.busy.eq(issue)
+
+        m.d.comb += [v_rd.addr.eq(r), w_rd.addr.eq(j * R + r) if R > 1 else w_rd.addr.eq(j)]
+        if layer.has_bias:
+            m.d.comb += b_rd.addr.eq(r)
+        m.d.sync += [s1.valid.eq(issue), s1.op.eq(op), s1.r.eq(r), s1.amp.eq(amp), s1.t.eq(t),
+                     s1.last_row.eq(last_row)]
+        with m.If(issue & ~last_row):
+            m.d.sync += r.eq(r + 1)
+        with m.If(completing & (op == Op.FIRE)):
+            m.d.sync += t.eq(t + 1)
+        with m.If(decide):
+            m.d.sync += [r.eq(0), op.eq(Op.IDLE)]
+            with m.If(self.i.valid):
+                with m.If(is_eow):
+                    with m.If(t_after < T):
+                        m.d.sync += op.eq(Op.FIRE)
+                    with m.Else():
+                        m.d.comb += self.i.ready.eq(1)
+                        m.d.sync += [op.eq(Op.EOW), t.eq(0), t_in.eq(0)]
+                with m.Elif(head_t > t_after):
+                    m.d.sync += op.eq(Op.FIRE)
+                with m.Else():
+                    m.d.comb += self.i.ready.eq(1)
+                    m.d.sync += [op.eq(Op.SYN), j.eq(tok.idx), amp.eq(tok.amp), t_in.eq(head_t)]
+
+        # -------------------------------------------------------------- compute
+        fwd_valid = Signal()
+        fwd_r = Signal(rbits)
+        fwd_row = Signal(L * P)
+        vrow = Mux(fwd_valid & (fwd_r == s1.r), fwd_row, v_rd.data)
+        final = s1.t == T - 1
+        new_row, amps, mask, vals = [], [], [], []
+        for lane in range(L):
+            v = vrow.word_select(lane, P).as_signed()
+            w = w_rd.data.word_select(lane, W).as_signed()
+            b = b_rd.data.word_select(lane, P).as_signed() if layer.has_bias else Const(0, signed(P))
+            syn = lif.sat(v + s1.amp * w, P)
+            if self.fires:
+                c, vf = lif.fire(v, layer)
+                ci = Signal(layer.amplitude_bits, name=f"amp{lane}")
+                m.d.comb += ci.eq(c)
+                amps.append(ci)
+            else:
+                vf = v
+                vals.append(v.as_unsigned())
+            after = Mux(final, b, lif.sat(lif.leak(vf, layer) + b, P))
+            new = Signal(signed(P), name=f"vnew{lane}")
+            with m.Switch(s1.op):
+                with m.Case(Op.SYN):
+                    m.d.comb += new.eq(syn)
+                with m.Case(Op.FIRE):
+                    m.d.comb += new.eq(after)
+                with m.Default():
+                    m.d.comb += new.eq(b)
+            new_row.append(new.as_unsigned())
+            # padding lanes exist only in the last row
+            mask.append(Const(1, 1) if (R - 1) * L + lane < self.hi - self.lo else (s1.r != R - 1))
+        packed = Cat(*new_row)
+        writes = s1.valid & ((s1.op == Op.SYN) | (s1.op == Op.FIRE) | (s1.op == Op.INIT))
+        m.d.comb += [v_wr.addr.eq(s1.r), v_wr.data.eq(packed), v_wr.en.eq(writes)]
+        m.d.sync += [fwd_valid.eq(writes), fwd_r.eq(s1.r), fwd_row.eq(packed)]
+
+        w = ser.w
+        m.d.comb += [w.t.eq(s1.t), w.r.eq(s1.r), w.step_end.eq(s1.last_row), w.eow.eq(s1.op == Op.EOW)]
+        lane_ok = Cat(*mask)
+        with m.If(s1.op == Op.FIRE):
+            if self.fires:
+                m.d.comb += [w.mask.eq(Cat(*(c != 0 for c in amps)) & lane_ok), w.vals.eq(Cat(*amps))]
+            else:
+                m.d.comb += [w.mask.eq(lane_ok), w.vals.eq(Cat(*vals))]
+        if self.fires:
+            m.d.comb += ser.push.eq(pushes)
+        else:
+            m.d.comb += ser.push.eq(s1.valid & (((s1.op == Op.FIRE) & final) | (s1.op == Op.EOW)))
+        return m

@@ -1,0 +1,265 @@
+"""Encoder core: the learned LIF input encoder.
+
+Per window the core
+
+1. **loads** the input vector from the pixel stream (one pixel per cycle) into a
+   buffer, one copy per lane so that every lane reads its own pixel each cycle;
+2. computes the **currents** ``I = sat(W·x + b)`` from a sparse image of the
+   weights: row r of the core (lane l = neuron ``lo + r·L + l``) is a list of
+   ``K_r`` entries, ``K_r`` the largest number of non-zero weights among the row's
+   neurons (at least 1); each entry gives every lane a column and a weight, so a
+   patch encoder with a handful of non-zeros per neuron costs a handful of
+   cycles per row, not ``n_in``; the sum is exact (a wide accumulator) and
+   clamped once, as the spec says;
+3. runs T **steps**, one pass over its rows each: ``V ← sat(leak(V) + I)``, then
+   ``fire``; after the last step the potential is reset to 0;
+4. closes the window with an end-of-window row.
+
+The pass pipeline (synchronous reads, write one cycle later, a forwarding
+register) and the serializer are those of :class:`snnhw.rtl.dense.DenseCore`.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from amaranth.hdl import Cat, Const, Module, Mux, Signal, signed, unsigned
+from amaranth.lib import data, stream, wiring
+from amaranth.lib.memory import Memory
+from amaranth.lib.wiring import In, Out
+
+from snnhw.ir import Layer, StreamWidths
+from snnhw.rtl import lif
+from snnhw.rtl.dense import Op
+from snnhw.rtl.memories import MEMORY_ATTRS, pack_lanes, row_values
+from snnhw.rtl.serializer import RowSerializer
+from snnhw.rtl.stream import core_layout, value_layout
+
+__all__ = ["EncoderCore", "current_bits", "sparse_entries"]
+
+
+def sparse_entries(weight: np.ndarray, lo: int, hi: int, lanes: int) -> list[tuple[list[int], list[int], bool]]:
+    """The sparse weight image: per entry, each lane's column and weight and the row-end flag."""
+    rows = math.ceil((hi - lo) / lanes)
+    entries = []
+    for r in range(rows):
+        lists = []
+        for lane in range(lanes):
+            n = lo + r * lanes + lane
+            if n < hi:
+                cols = np.flatnonzero(weight[n])
+                lists.append([(int(c), int(weight[n, c])) for c in cols])
+            else:
+                lists.append([])
+        k_r = max(1, max(len(x) for x in lists))
+        for k in range(k_r):
+            cols = [x[k][0] if k < len(x) else 0 for x in lists]
+            ws = [x[k][1] if k < len(x) else 0 for x in lists]
+            entries.append((cols, ws, k == k_r - 1))
+    return entries
+
+
+def current_bits(layer: Layer, input_bits: int) -> int:
+    """Signed width that holds every exact ``W·x + b`` of the layer."""
+    xmax = (1 << input_bits) - 1
+    w = layer.weight
+    hi = int(np.clip(w, 0, None).sum(axis=1).max()) * xmax
+    lo = int(np.clip(w, None, 0).sum(axis=1).min()) * xmax
+    if layer.bias is not None:
+        hi += max(0, int(layer.bias.max()))
+        lo += min(0, int(layer.bias.min()))
+    return max(hi.bit_length(), (-lo - 1).bit_length() if lo < 0 else 0, layer.potential_bits) + 1
+
+
+class EncoderCore(wiring.Component):
+    """The encoder's core: pixels ``i`` (one input value per transfer, ``n_in`` per window), output ``o``.
+
+    Parameters are those of :class:`snnhw.rtl.dense.DenseCore`, with ``input_bits``
+    (B) instead of input stream widths. Neurons ``lo … hi−1``.
+    """
+
+    def __init__(self, layer: Layer, *, time_steps: int, input_bits: int, out_widths: StreamWidths, lo: int,
+                 hi: int, lanes: int, fires: bool = True, ticks: bool = False, memory: str = "auto") -> None:
+        self.layer, self.T, self.input_bits, self.out_widths = layer, time_steps, input_bits, out_widths
+        self.lo, self.hi, self.lanes = lo, hi, lanes
+        self.rows = math.ceil((hi - lo) / lanes)
+        self.fires, self.ticks, self.memory = fires, ticks, memory
+        self.entries = sparse_entries(layer.weight, lo, hi, lanes)
+        out = core_layout(out_widths) if fires else value_layout(out_widths.idx, layer.potential_bits)
+        super().__init__({
+            "i": In(stream.Signature(unsigned(input_bits))),
+            "o": Out(stream.Signature(out)),
+            "busy": Out(1),
+        })
+
+    def elaborate(self, platform) -> Module:
+        m = Module()
+        layer, L, R, T = self.layer, self.lanes, self.rows, self.T
+        P, W, B = layer.potential_bits, layer.weight_bits, self.input_bits
+        n_x = layer.n_in
+        E = len(self.entries)
+        cbits = max(1, (n_x - 1).bit_length())
+        abits = current_bits(layer, B)
+        attrs = MEMORY_ATTRS[self.memory]
+
+        # ------------------------------------------------------------ memories
+        ewidth = L * (cbits + W) + 1
+        einit = []
+        for cols, ws, last in self.entries:
+            word = pack_lanes(cols, cbits) | (pack_lanes(ws, W) << (L * cbits)) | (int(last) << (L * (cbits + W)))
+            einit.append(word)
+        m.submodules.emem = emem = Memory(shape=unsigned(ewidth), depth=E, init=einit, attrs=attrs)
+        e_rd = emem.read_port()
+        x_rd, x_wr = [], []
+        for lane in range(L):
+            xm = Memory(shape=unsigned(B), depth=n_x, init=[], attrs=attrs)
+            m.submodules[f"xmem{lane}"] = xm
+            x_rd.append(xm.read_port())
+            x_wr.append(xm.write_port())
+        m.submodules.imem = imem = Memory(shape=unsigned(L * P), depth=R, init=[], attrs=attrs)
+        self._imem = imem  # for white-box tests
+        i_rd, i_wr = imem.read_port(), imem.write_port()
+        m.submodules.vmem = vmem = Memory(shape=unsigned(L * P), depth=R, init=[], attrs=attrs)
+        self._vmem = vmem  # for white-box tests
+        v_rd, v_wr = vmem.read_port(), vmem.write_port()
+        if layer.has_bias:
+            bias_rows = [pack_lanes(row, P) for row in row_values(layer.bias, self.lo, self.hi, L)]
+            m.submodules.bmem = bmem = Memory(shape=unsigned(L * P), depth=R, init=bias_rows, attrs=attrs)
+            b_rd = bmem.read_port()
+
+        vbits = P if not self.fires else layer.amplitude_bits
+        m.submodules.ser = ser = RowSerializer(
+            self.out_widths, lanes=L, rows=R, base=self.lo, mode="spike" if self.fires else "value",
+            value_bits=vbits, ticks=self.ticks)
+        wiring.connect(m, ser.o, wiring.flipped(self.o))
+
+        # ---------------------------------------------------------- sequencing
+        rbits = max(1, (R - 1).bit_length())
+        op = Signal(Op, init=Op.INIT)
+        r = Signal(rbits)
+        t = Signal(range(T + 1))
+        cnt = Signal(range(max(n_x, E) + 1))
+        drain = Signal(2)
+        s1 = Signal(data.StructLayout({"valid": 1, "op": Op, "r": rbits, "t": range(T + 1), "last_row": 1}))
+        pushes = s1.valid & ((s1.op == Op.FIRE) | (s1.op == Op.EOW))
+        credit = ser.space > pushes
+        last_row = r == R - 1
+
+        # LOAD: pixel j into every lane's buffer
+        for lane in range(L):
+            m.d.comb += [x_wr[lane].addr.eq(cnt), x_wr[lane].data.eq(self.i.payload)]
+        m.d.comb += self.i.ready.eq(op == Op.LOAD)
+        for lane in range(L):
+            m.d.comb += x_wr[lane].en.eq(self.i.valid & (op == Op.LOAD))
+
+        a_valid = Signal()
+        issue = Signal()
+        m.d.comb += [e_rd.addr.eq(cnt), v_rd.addr.eq(r), i_rd.addr.eq(r)]
+        m.d.sync += a_valid.eq(0)
+        with m.Switch(op):
+            with m.Case(Op.INIT):
+                m.d.comb += issue.eq(1)
+                m.d.sync += r.eq(r + 1)
+                with m.If(last_row):
+                    m.d.sync += [op.eq(Op.LOAD), r.eq(0), cnt.eq(0)]
+            with m.Case(Op.LOAD):
+                with m.If(self.i.valid):
+                    m.d.sync += cnt.eq(cnt + 1)
+                    with m.If(cnt == n_x - 1):
+                        m.d.sync += [op.eq(Op.CUR), cnt.eq(0)]
+            with m.Case(Op.CUR):
+                m.d.sync += [a_valid.eq(1), cnt.eq(cnt + 1)]
+                with m.If(cnt == E - 1):
+                    m.d.sync += [op.eq(Op.IDLE), drain.eq(1)]
+            with m.Case(Op.IDLE):  # draining the current pipeline
+                m.d.sync += drain.eq(drain - 1)
+                with m.If(drain == 0):
+                    m.d.sync += [op.eq(Op.FIRE), r.eq(0), t.eq(0)]
+            with m.Case(Op.FIRE):
+                with m.If(credit):
+                    m.d.comb += issue.eq(1)
+                    m.d.sync += r.eq(r + 1)
+                    with m.If(last_row):
+                        m.d.sync += [r.eq(0), t.eq(t + 1)]
+                        with m.If(t == T - 1):
+                            m.d.sync += op.eq(Op.EOW)
+            with m.Case(Op.EOW):
+                with m.If(credit):
+                    m.d.comb += issue.eq(1)
+                    m.d.sync += [op.eq(Op.LOAD), cnt.eq(0), t.eq(0)]
+        m.d.comb += self.busy.eq(issue | (op == Op.LOAD) & self.i.valid | (op == Op.CUR))
+        m.d.sync += [s1.valid.eq(issue), s1.op.eq(op), s1.r.eq(r), s1.t.eq(t), s1.last_row.eq(last_row)]
+
+        # ------------------------------------------------------- current pipeline
+        # a_valid: an entry is in stage B (its word on e_rd.data); c_valid: in stage C (its pixels on x_rd)
+        ent = e_rd.data
+        b_last = ent[-1]
+        brow = Signal(rbits)
+        c_valid, c_last = Signal(), Signal()
+        c_w = Signal(L * W)
+        crow = Signal(rbits)
+        m.d.sync += [c_valid.eq(a_valid), c_last.eq(b_last), c_w.eq(ent[L * cbits: L * (cbits + W)])]
+        for lane in range(L):
+            m.d.comb += x_rd[lane].addr.eq(ent.word_select(lane, cbits))
+        if layer.has_bias:
+            m.d.comb += b_rd.addr.eq(brow)
+        with m.If(a_valid & b_last):
+            m.d.sync += brow.eq(brow + 1)
+        cur_row = []
+        for lane in range(L):
+            acc = Signal(signed(abits), name=f"acc{lane}")
+            w = c_w.word_select(lane, W).as_signed()
+            total = acc + w * x_rd[lane].data
+            b = b_rd.data.word_select(lane, P).as_signed() if layer.has_bias else Const(0, signed(P))
+            cur_row.append(lif.sat(total + b, P).as_unsigned())
+            with m.If(c_valid):
+                m.d.sync += acc.eq(Mux(c_last, 0, total))
+        m.d.comb += [i_wr.addr.eq(crow), i_wr.data.eq(Cat(*cur_row)), i_wr.en.eq(c_valid & c_last)]
+        with m.If(c_valid & c_last):
+            m.d.sync += crow.eq(crow + 1)
+        with m.If(op == Op.EOW):
+            m.d.sync += [brow.eq(0), crow.eq(0)]
+
+        # ---------------------------------------------------------- step passes
+        fwd_valid = Signal()
+        fwd_r = Signal(rbits)
+        fwd_row = Signal(L * P)
+        vrow = Mux(fwd_valid & (fwd_r == s1.r), fwd_row, v_rd.data)
+        final = s1.t == T - 1
+        new_row, amps, mask, vals = [], [], [], []
+        for lane in range(L):
+            v = vrow.word_select(lane, P).as_signed()
+            cur = i_rd.data.word_select(lane, P).as_signed()
+            v1 = Signal(signed(P), name=f"v1_{lane}")
+            m.d.comb += v1.eq(lif.sat(lif.leak(v, layer) + cur, P))
+            if self.fires:
+                c, vf = lif.fire(v1, layer)
+                ci = Signal(layer.amplitude_bits, name=f"amp{lane}")
+                m.d.comb += ci.eq(c)
+                amps.append(ci)
+            else:
+                vf = v1
+                vals.append(v1.as_unsigned())
+            new = Signal(signed(P), name=f"vnew{lane}")
+            m.d.comb += new.eq(Mux((s1.op == Op.FIRE) & ~final, vf, 0))
+            new_row.append(new.as_unsigned())
+            mask.append(Const(1, 1) if (R - 1) * L + lane < self.hi - self.lo else (s1.r != R - 1))
+        packed = Cat(*new_row)
+        writes = s1.valid & ((s1.op == Op.FIRE) | (s1.op == Op.INIT))
+        m.d.comb += [v_wr.addr.eq(s1.r), v_wr.data.eq(packed), v_wr.en.eq(writes)]
+        m.d.sync += [fwd_valid.eq(writes), fwd_r.eq(s1.r), fwd_row.eq(packed)]
+
+        w = ser.w
+        m.d.comb += [w.t.eq(s1.t), w.r.eq(s1.r), w.step_end.eq(s1.last_row), w.eow.eq(s1.op == Op.EOW)]
+        lane_ok = Cat(*mask)
+        with m.If(s1.op == Op.FIRE):
+            if self.fires:
+                m.d.comb += [w.mask.eq(Cat(*(c != 0 for c in amps)) & lane_ok), w.vals.eq(Cat(*amps))]
+            else:
+                m.d.comb += [w.mask.eq(lane_ok), w.vals.eq(Cat(*vals))]
+        if self.fires:
+            m.d.comb += ser.push.eq(pushes)
+        else:
+            m.d.comb += ser.push.eq(s1.valid & (((s1.op == Op.FIRE) & final) | (s1.op == Op.EOW)))
+        return m

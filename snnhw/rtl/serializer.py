@@ -1,0 +1,122 @@
+"""Row serializer: the output side of a core.
+
+A core's pass produces one *row* per cycle: the results of its ``lanes``
+neurons at once. The serializer queues rows in a small FIFO and emits one
+token per cycle in ascending neuron index: the spikes of a row (lowest lane
+first), then, inside a multi-core layer, a tick at the end of each step, and
+an end-of-window token for a window-end row. A row without anything to emit
+costs one cycle, so a pass of R rows leaves in R cycles plus one per extra
+spike in a row. ``space`` tells the core how many rows it may still issue.
+"""
+
+from __future__ import annotations
+
+from amaranth.hdl import Module, Mux, Signal, unsigned
+from amaranth.lib import coding, data, fifo, stream, wiring
+from amaranth.lib.wiring import In, Out
+
+from snnhw.ir import StreamWidths
+from snnhw.rtl.stream import core_layout, value_layout
+
+__all__ = ["RowSerializer", "row_layout"]
+
+ROW_FIFO_DEPTH = 4
+
+
+def row_layout(widths: StreamWidths, lanes: int, rows: int, value_bits: int) -> data.StructLayout:
+    """Layout of one row entry: step, row, lane mask, per-lane values and the end flags."""
+    return data.StructLayout({
+        "t": unsigned(widths.dt),
+        "r": unsigned(max(1, (rows - 1).bit_length())),
+        "mask": unsigned(lanes),
+        "vals": data.ArrayLayout(unsigned(value_bits), lanes),
+        "step_end": unsigned(1),
+        "eow": unsigned(1),
+    })
+
+
+class RowSerializer(wiring.Component):
+    """Rows in (``w`` + ``push``), tokens out (``o``).
+
+    Parameters
+    ----------
+    widths:
+        Stream widths of the layer.
+    lanes, rows:
+        Shape of the core: neuron ``base + r·lanes + l`` is lane ``l`` of row ``r``.
+    base:
+        Index of the core's first neuron within the layer.
+    mode:
+        ``"spike"``: ``vals`` are amplitudes and ``o`` is a core stream; ``"value"``:
+        ``vals`` are final potentials and ``o`` is a value stream.
+    value_bits:
+        Width of one lane's value.
+    ticks:
+        Emit a tick after each step's last row (``spike`` mode in a multi-core layer).
+    """
+
+    def __init__(self, widths: StreamWidths, *, lanes: int, rows: int, base: int, mode: str, value_bits: int,
+                 ticks: bool) -> None:
+        self.widths, self.lanes, self.rows, self.base = widths, lanes, rows, base
+        self.mode, self.value_bits, self.ticks = mode, value_bits, ticks
+        self.rlayout = row_layout(widths, lanes, rows, value_bits)
+        out = core_layout(widths) if mode == "spike" else value_layout(widths.idx, value_bits)
+        super().__init__({
+            "w": In(self.rlayout),
+            "push": In(1),
+            "space": Out(range(ROW_FIFO_DEPTH + 1)),
+            "o": Out(stream.Signature(out)),
+        })
+
+    def elaborate(self, platform) -> Module:
+        m = Module()
+        L = self.lanes
+        m.submodules.q = q = fifo.SyncFIFO(width=self.rlayout.size, depth=ROW_FIFO_DEPTH)
+        m.d.comb += [q.w_data.eq(self.w), q.w_en.eq(self.push), self.space.eq(ROW_FIFO_DEPTH - q.level)]
+        cur = Signal(self.rlayout)
+        cur_valid = Signal()
+        tick_pend = Signal()
+        tlast = Signal(self.widths.dt)
+        m.submodules.penc = penc = coding.PriorityEncoder(L)
+        m.d.comb += penc.i.eq(cur.mask)
+        has = ~penc.n
+        lane = penc.o
+        single = (cur.mask & (cur.mask - 1)) == 0
+        tick_now = tick_pend & ~has if self.ticks else 0
+        o = self.o.payload
+        idx = self.base + cur.r * L + lane
+        value = cur.vals[lane]
+        m.d.comb += self.o.valid.eq(cur_valid & (has | tick_now | cur.eow))
+        if self.mode == "spike":
+            with m.If(has):
+                m.d.comb += [o.dt.eq(cur.t - tlast), o.idx.eq(idx), o.amp.eq(value)]
+            with m.Elif(cur.eow):
+                m.d.comb += o.eq(0)
+            with m.Else():
+                m.d.comb += [o.dt.eq(cur.t - tlast), o.tick.eq(1)]
+        else:
+            with m.If(has):
+                m.d.comb += [o.idx.eq(idx), o.value.eq(value)]
+            with m.Else():
+                m.d.comb += o.last.eq(1)
+        fire = self.o.valid & self.o.ready
+        more_after = Mux(has, ~single | tick_pend, 0) if self.ticks else Mux(has, ~single, 0)
+        finished = cur_valid & (~self.o.valid | (fire & ~more_after))
+        load = ~cur_valid | finished
+        m.d.comb += q.r_en.eq(load)
+        with m.If(load):
+            m.d.sync += [cur_valid.eq(q.r_rdy), cur.eq(q.r_data)]
+            if self.ticks:
+                m.d.sync += tick_pend.eq(self.rlayout(q.r_data).step_end)
+        with m.Elif(fire):
+            with m.If(has):
+                m.d.sync += cur.mask.eq(cur.mask & (cur.mask - 1))
+            if self.ticks:
+                with m.Else():
+                    m.d.sync += tick_pend.eq(0)
+        with m.If(fire):
+            with m.If(cur.eow & ~has):
+                m.d.sync += tlast.eq(0)
+            with m.Else():
+                m.d.sync += tlast.eq(cur.t)
+        return m

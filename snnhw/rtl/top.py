@@ -1,0 +1,228 @@
+"""The accelerator top: layers chained by spike streams, AXI4-Stream ports.
+
+::
+
+    s_axis_pixel ─▶ [broadcast] ─▶ encoder cores ─▶ [merge] ─▶ tap_0 ─▶ FIFO ─┐
+        ┌─────────────────────────────────────────────────────────────────────┘
+        └▶ [broadcast] ─▶ dense cores ─▶ [merge] ─▶ tap_1 ─▶ FIFO ─▶ … ─▶ readout ─▶ m_axis_result
+
+Every arrow after the pixel stream is a differential-time spike stream. A
+layer split into several cores gets a broadcast in front and a spike-merge
+tree behind (plus a tick filter); a single-core layer gets neither. See
+``docs/architecture.md`` for every port.
+"""
+
+from __future__ import annotations
+
+from amaranth.hdl import Module, Signal, unsigned
+from amaranth.lib import stream, wiring
+from amaranth.lib.wiring import In, Out
+
+from snnhw.ir import Network, Readout
+from snnhw.rtl.build import Build, core_slices
+from snnhw.rtl.dense import DenseCore
+from snnhw.rtl.encoder import EncoderCore
+from snnhw.rtl.fifo import StreamFIFO
+from snnhw.rtl.fork import Broadcast
+from snnhw.rtl.merge import SpikeMerge, TickFilter
+from snnhw.rtl.readout import Readout as ReadoutUnit
+from snnhw.rtl.stream import token_layout
+
+__all__ = ["COUNTER_BITS", "Accelerator", "port_table", "result_bits", "score_bits"]
+
+#: Width of the cycle counters (they wrap).
+COUNTER_BITS = 32
+
+
+def _bytes(bits: int) -> int:
+    return 8 * ((bits + 7) // 8)
+
+
+def score_bits(network: Network) -> int:
+    """Signed width of a score: ``P`` for ``potential``, enough for ``T·(2^A − 1)`` for ``spike_count``."""
+    last = network.layers[-1]
+    if network.readout is Readout.POTENTIAL:
+        return last.potential_bits
+    return (network.time_steps * last.max_amplitude).bit_length() + 1
+
+
+def result_bits(network: Network) -> int:
+    """Width of ``m_axis_result_tdata``: a score or the prediction, rounded up to whole bytes."""
+    pred = max(1, (network.output_size - 1).bit_length())
+    return _bytes(max(score_bits(network), pred))
+
+
+def port_table(network: Network, build: Build) -> list[dict[str, object]]:
+    """Every top-level port: name, direction, width and meaning (for ``metadata.json`` and the docs)."""
+    B = network.input.bits
+    ports: list[dict[str, object]] = [
+        {"name": "clk", "dir": "in", "width": 1, "meaning": "clock (rising edge)"},
+        {"name": "rst", "dir": "in", "width": 1, "meaning": "synchronous reset, active high"},
+        {"name": "s_axis_pixel_tdata", "dir": "in", "width": _bytes(B),
+         "meaning": f"one input value per beat in bits [{B - 1}:0]; {network.input.size} beats per sample"},
+        {"name": "s_axis_pixel_tvalid", "dir": "in", "width": 1, "meaning": "AXI4-Stream valid"},
+        {"name": "s_axis_pixel_tready", "dir": "out", "width": 1, "meaning": "AXI4-Stream ready"},
+        {"name": "s_axis_pixel_tlast", "dir": "in", "width": 1,
+         "meaning": "last value of a sample (informational: samples are counted by size)"},
+        {"name": "m_axis_result_tdata", "dir": "out", "width": result_bits(network),
+         "meaning": f"{network.output_size} score beats (signed, {score_bits(network)} bits, sign-extended) "
+                    "then the prediction"},
+        {"name": "m_axis_result_tvalid", "dir": "out", "width": 1, "meaning": "AXI4-Stream valid"},
+        {"name": "m_axis_result_tready", "dir": "in", "width": 1, "meaning": "AXI4-Stream ready"},
+        {"name": "m_axis_result_tlast", "dir": "out", "width": 1, "meaning": "set on the prediction beat"},
+        {"name": "cycle_count", "dir": "out", "width": COUNTER_BITS, "meaning": "cycles since reset (wraps)"},
+    ]
+    for i, layer in enumerate(network.layers):
+        w = network.stream_widths(i)
+        if network.fires(i):
+            ports += [
+                {"name": f"tap_{i}_tdata", "dir": "out", "width": _bytes(w.total),
+                 "meaning": f"layer {i} ({layer.name}) token: dt [{w.dt - 1}:0], idx [{w.dt + w.idx - 1}:{w.dt}], "
+                            f"amp [{w.total - 1}:{w.dt + w.idx}]; amp 0 = end of window"},
+                {"name": f"tap_{i}_tvalid", "dir": "out", "width": 1,
+                 "meaning": f"a layer-{i} token is transferred this cycle (monitor only, no back-pressure)"},
+                {"name": f"tap_{i}_tlast", "dir": "out", "width": 1, "meaning": "the token is the end of window"},
+            ]
+        ports += [
+            {"name": f"busy_{i}", "dir": "out", "width": COUNTER_BITS,
+             "meaning": f"cycles in which a core of layer {i} issued a row (wraps)"},
+            {"name": f"stall_{i}", "dir": "out", "width": COUNTER_BITS,
+             "meaning": f"cycles in which layer {i}'s output stream was valid and not ready (wraps)"},
+        ]
+        if build.layers[i].weights == "loadable" and i > 0:
+            core = Accelerator.load_port_widths(network, build, i)
+            ports += [
+                {"name": f"wl_{i}_core", "dir": "in", "width": core["core"], "meaning": "weight load: core"},
+                {"name": f"wl_{i}_addr", "dir": "in", "width": core["addr"],
+                 "meaning": "weight load: word j·rows + r of the core's weight memory"},
+                {"name": f"wl_{i}_lane", "dir": "in", "width": core["lane"], "meaning": "weight load: lane"},
+                {"name": f"wl_{i}_data", "dir": "in", "width": layer.weight_bits,
+                 "meaning": "weight load: the weight (two's complement)"},
+                {"name": f"wl_{i}_en", "dir": "in", "width": 1, "meaning": "weight load: write enable"},
+            ]
+    return ports
+
+
+class Accelerator(wiring.Component):
+    """The generated accelerator for ``network`` under ``build`` (ports: :func:`port_table`)."""
+
+    def __init__(self, network: Network, build: Build) -> None:
+        self.network, self.build = network, build
+        members: dict[str, object] = {}
+        for p in port_table(network, build):
+            if p["name"] in ("clk", "rst"):
+                continue
+            members[str(p["name"])] = (In if p["dir"] == "in" else Out)(int(p["width"]))  # type: ignore[call-overload]
+        super().__init__(members)
+
+    @staticmethod
+    def load_port_widths(network: Network, build: Build, i: int) -> dict[str, int]:
+        """Widths of layer ``i``'s weight-load fields."""
+        lb = build.layers[i]
+        layer = network.layers[i]
+        rows = max(-(-(hi - lo) // lb.lanes) for lo, hi in core_slices(layer.size, lb.cores))
+        return {"core": max(1, (lb.cores - 1).bit_length()),
+                "addr": max(1, (layer.n_in * rows - 1).bit_length()),
+                "lane": max(1, (lb.lanes - 1).bit_length())}
+
+    def elaborate(self, platform) -> Module:
+        m = Module()
+        net, T = self.network, self.network.time_steps
+        B = net.input.bits
+        m.d.sync += self.cycle_count.eq(self.cycle_count + 1)
+
+        pixel = stream.Signature(unsigned(B)).create()
+        m.d.comb += [pixel.payload.eq(self.s_axis_pixel_tdata[:B]), pixel.valid.eq(self.s_axis_pixel_tvalid),
+                     self.s_axis_pixel_tready.eq(pixel.ready)]
+        src = pixel  # the stream feeding the next layer
+
+        value_streams = []
+        for i, layer in enumerate(net.layers):
+            lb = self.build.layers[i]
+            widths = net.stream_widths(i)
+            fires = net.fires(i)
+            slices = core_slices(layer.size, lb.cores)
+            ticks = fires and lb.cores > 1
+            cores = []
+            for c, (lo, hi) in enumerate(slices):
+                lanes = min(lb.lanes, hi - lo)
+                if i == 0:
+                    core = EncoderCore(layer, time_steps=T, input_bits=B, out_widths=widths, lo=lo, hi=hi,
+                                       lanes=lanes, fires=fires, ticks=ticks, memory=lb.memory)
+                else:
+                    core = DenseCore(layer, time_steps=T, in_widths=net.stream_widths(i - 1), out_widths=widths,
+                                     lo=lo, hi=hi, lanes=lanes, fires=fires, ticks=ticks, memory=lb.memory,
+                                     loadable=lb.weights == "loadable")
+                    if lb.weights == "loadable":
+                        m.d.comb += [core.wl_addr.eq(getattr(self, f"wl_{i}_addr")),
+                                     core.wl_lane.eq(getattr(self, f"wl_{i}_lane")),
+                                     core.wl_data.eq(getattr(self, f"wl_{i}_data")),
+                                     core.wl_en.eq(getattr(self, f"wl_{i}_en") & (getattr(self, f"wl_{i}_core") == c))]
+                m.submodules[f"l{i}_core{c}"] = core
+                cores.append(core)
+            # input side
+            if len(cores) == 1:
+                wiring.connect(m, src, cores[0].i)
+            else:
+                shape = unsigned(B) if i == 0 else token_layout(net.stream_widths(i - 1))
+                m.submodules[f"l{i}_fork"] = fork = Broadcast(shape, len(cores))
+                wiring.connect(m, src, fork.i)
+                for c, core in enumerate(cores):
+                    wiring.connect(m, getattr(fork, f"o{c}"), core.i)
+            busy = Signal(COUNTER_BITS, name=f"busy{i}")
+            stall = Signal(COUNTER_BITS, name=f"stall{i}")
+            m.d.comb += [getattr(self, f"busy_{i}").eq(busy), getattr(self, f"stall_{i}").eq(stall)]
+            any_busy = 0
+            for core in cores:
+                any_busy = any_busy | core.busy
+            with m.If(any_busy):
+                m.d.sync += busy.eq(busy + 1)
+            if not fires:
+                value_streams = [core.o for core in cores]
+                continue
+            # output side: one token stream per layer
+            out = stream.Signature(token_layout(widths)).create(path=(f"l{i}_out",))
+            if len(cores) == 1:
+                co = cores[0].o
+                m.d.comb += [out.payload.dt.eq(co.payload.dt), out.payload.idx.eq(co.payload.idx),
+                             out.payload.amp.eq(co.payload.amp), out.valid.eq(co.valid), co.ready.eq(out.ready)]
+            else:
+                m.submodules[f"l{i}_merge"] = merge = SpikeMerge(widths, len(cores), ticks=True)
+                for c, core in enumerate(cores):
+                    wiring.connect(m, core.o, getattr(merge, f"i{c}"))
+                m.submodules[f"l{i}_ticks"] = tf = TickFilter(widths)
+                wiring.connect(m, merge.o, tf.i)
+                m.d.comb += [out.payload.eq(tf.o.payload), out.valid.eq(tf.o.valid), tf.o.ready.eq(out.ready)]
+            m.d.comb += [
+                getattr(self, f"tap_{i}_tdata").eq(out.payload.as_value()),
+                getattr(self, f"tap_{i}_tvalid").eq(out.valid & out.ready),
+                getattr(self, f"tap_{i}_tlast").eq(out.payload.amp == 0),
+            ]
+            with m.If(out.valid & ~out.ready):
+                m.d.sync += stall.eq(stall + 1)
+            m.submodules[f"l{i}_fifo"] = q = StreamFIFO(token_layout(widths), lb.fifo_depth)
+            m.d.comb += [q.i.payload.eq(out.payload), q.i.valid.eq(out.valid), out.ready.eq(q.i.ready)]
+            src = q.o
+
+
+        lastl = net.layers[-1]
+        rbits = result_bits(net)
+        if net.readout is Readout.SPIKE_COUNT:
+            ro = ReadoutUnit(size=lastl.size, widths=net.stream_widths(len(net.layers) - 1),
+                             score_bits=score_bits(net), data_bits=rbits, mode="spike")
+            m.submodules.readout = ro
+            wiring.connect(m, src, ro.i)
+        else:
+            ro = ReadoutUnit(size=lastl.size, widths=net.stream_widths(len(net.layers) - 1),
+                             score_bits=score_bits(net), data_bits=rbits, mode="value",
+                             value_bits=lastl.potential_bits, inputs=len(value_streams))
+            m.submodules.readout = ro
+            for c, vs in enumerate(value_streams):
+                wiring.connect(m, vs, getattr(ro, f"i{c}"))
+        m.d.comb += [
+            self.m_axis_result_tdata.eq(ro.o.payload.data),
+            self.m_axis_result_tlast.eq(ro.o.payload.last),
+            self.m_axis_result_tvalid.eq(ro.o.valid),
+            ro.o.ready.eq(self.m_axis_result_tready),
+        ]
+        return m
