@@ -11,7 +11,7 @@ score, with ``last`` set. The argmax runs while the scores leave.
 
 from __future__ import annotations
 
-from amaranth.hdl import Array, Module, Mux, Signal, signed, unsigned
+from amaranth.hdl import Array, Const, Module, Mux, Signal, signed, unsigned
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -79,7 +79,7 @@ class Readout(wiring.Component):
         else:
             ins = [getattr(self, f"i{c}") for c in range(self.inputs)]
             done = Signal(self.inputs)
-            taken = 0
+            taken = Const(0, 1)
             for c, port in enumerate(ins):
                 grant = ~emit & port.valid & ~taken
                 taken = taken | port.valid

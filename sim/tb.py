@@ -1,0 +1,128 @@
+"""cocotb testbench parts for the generated accelerator: stream driver, monitors, the TB class.
+
+Timing convention: inputs change on the falling clock edge; after the
+simulator settles (``ReadOnly``) the bench samples every handshake, which are
+the values the next rising edge acts on. One coroutine does this for every
+stream, which keeps the Python work per cycle small.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+
+import cocotb
+from cocotb.clock import Clock
+from cocotb.triggers import FallingEdge, ReadOnly, RisingEdge
+
+__all__ = ["Records", "StreamDriver", "TB"]
+
+
+class StreamDriver:
+    """Drives an AXI4-Stream sink port (``<prefix>_tdata/tvalid/tlast``) with random idle gaps.
+
+    Parameters
+    ----------
+    dut:
+        The cocotb top handle.
+    prefix:
+        Port prefix, e.g. ``s_axis_pixel``.
+    gaps:
+        Probability that ``tvalid`` stays low in a cycle where a beat is waiting.
+    """
+
+    def __init__(self, dut, prefix: str, gaps: float, rng: random.Random) -> None:
+        self.tdata = getattr(dut, f"{prefix}_tdata")
+        self.tvalid = getattr(dut, f"{prefix}_tvalid")
+        self.tlast = getattr(dut, f"{prefix}_tlast")
+        self.tready = getattr(dut, f"{prefix}_tready")
+        self.gaps, self.rng = gaps, rng
+        self.beats: list[tuple[int, bool]] = []
+        self.pos = 0
+        self.offered = False
+
+    def drive(self) -> None:
+        """Set the port for this cycle (call after the falling edge)."""
+        self.offered = self.pos < len(self.beats) and (self.gaps == 0 or self.rng.random() >= self.gaps)
+        self.tvalid.value = int(self.offered)
+        if self.offered:
+            data, last = self.beats[self.pos]
+            self.tdata.value = data
+            self.tlast.value = int(last)
+
+    def sample(self) -> bool:
+        """Whether a beat transfers at the next rising edge (call in ``ReadOnly``); advances if so."""
+        if self.offered and int(self.tready.value):
+            self.pos += 1
+            return True
+        return False
+
+
+@dataclass
+class Records:
+    """What the bench saw: tap words per layer, result beats and cycle stamps."""
+
+    taps: dict[int, list[int]] = field(default_factory=dict)
+    results: list[int] = field(default_factory=list)
+    sample_start: list[int] = field(default_factory=list)
+    sample_end: list[int] = field(default_factory=list)
+    cycles: int = 0
+
+
+class TB:
+    """Testbench for ``snnhw_top``: clock, reset, pixel driver, result sink with back-pressure, tap monitors."""
+
+    def __init__(self, dut, *, layers: list[int], n_x: int, gaps: float = 0.0, backpressure: float = 0.0,
+                 seed: int = 0) -> None:
+        self.dut = dut
+        self.rng = random.Random(seed)
+        self.n_x = n_x
+        self.backpressure = backpressure
+        self.pixels = StreamDriver(dut, "s_axis_pixel", gaps, self.rng)
+        self.taps = [(i, getattr(dut, f"tap_{i}_tvalid"), getattr(dut, f"tap_{i}_tdata")) for i in layers]
+        self.records = Records(taps={i: [] for i in layers})
+        cocotb.start_soon(Clock(dut.clk, 10, unit="ns").start())
+
+    async def reset(self) -> None:
+        """Hold reset for 2 cycles."""
+        self.dut.rst.value = 1
+        self.dut.s_axis_pixel_tvalid.value = 0
+        self.dut.m_axis_result_tready.value = 0
+        for _ in range(2):
+            await RisingEdge(self.dut.clk)
+        self.dut.rst.value = 0
+
+    def load(self, samples: list[list[int]]) -> None:
+        """Queue samples (each ``n_x`` values) on the pixel stream."""
+        for sample in samples:
+            for j, value in enumerate(sample):
+                self.pixels.beats.append((int(value), j == len(sample) - 1))
+
+    async def run(self, n_results: int, timeout: int) -> Records:
+        """Run until ``n_results`` result beats have arrived (or fail after ``timeout`` cycles)."""
+        dut, rec = self.dut, self.records
+        rvalid, rready, rdata, rlast = (dut.m_axis_result_tvalid, dut.m_axis_result_tready, dut.m_axis_result_tdata,
+                                        dut.m_axis_result_tlast)
+        bp = self.backpressure
+        cycle = 0
+        while len(rec.results) < n_results:
+            await FallingEdge(dut.clk)
+            self.pixels.drive()
+            ready = bp == 0 or self.rng.random() >= bp
+            rready.value = int(ready)
+            await ReadOnly()
+            before = self.pixels.pos
+            if self.pixels.sample() and before % self.n_x == 0:
+                rec.sample_start.append(cycle)
+            if ready and int(rvalid.value):
+                rec.results.append(int(rdata.value))
+                if int(rlast.value):
+                    rec.sample_end.append(cycle)
+            for i, tvalid, tdata in self.taps:
+                if int(tvalid.value):
+                    rec.taps[i].append(int(tdata.value))
+            cycle += 1
+            if cycle > timeout:
+                raise TimeoutError(f"no result after {timeout} cycles ({len(rec.results)} of {n_results} beats)")
+        rec.cycles = cycle
+        return rec

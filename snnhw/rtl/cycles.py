@@ -1,0 +1,104 @@
+"""The analytical cycle model of the accelerator.
+
+Per sample, a core of a layer is busy for
+
+* encoder: ``n_in`` (load) + ``E`` (sparse current entries: Σ over rows of the
+  row's largest non-zero count, at least 1) + 2 (drain) + ``T·R`` (step passes) + 1
+  (end of window);
+* dense: ``(input events + T)·R + 1`` — one row per cycle for each input spike and
+  for each step's fire pass, plus the end-of-window row;
+
+with ``R = ceil(neurons of the core / lanes)``. A layer takes as long as its
+slowest core. Layers run concurrently, decoupled by FIFOs, so back to back the
+accelerator finishes one sample per ``max over layers`` of these, and a single
+sample's latency is about the sum of the encoder's load and current phases, the
+slowest layer's step work, and the readout's ``size + 1`` beats.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from snnhw.ir import Network
+from snnhw.rtl.build import Build, core_slices
+from snnhw.rtl.encoder import sparse_entries
+
+__all__ = ["LayerCost", "cycle_model", "layer_costs", "predict_cycles"]
+
+#: Cycles between a window's last token and its result beats leaving (FIFO, merge and readout registers).
+PIPELINE_CONSTANT = 4
+
+
+@dataclass(frozen=True)
+class LayerCost:
+    """Per-sample cost of one layer: ``fixed + per_event · input events`` cycles."""
+
+    fixed: int
+    per_event: int
+    rows: int
+
+
+def layer_costs(network: Network, build: Build) -> list[LayerCost]:
+    """The cost coefficients of every layer (its slowest core)."""
+    T = network.time_steps
+    costs = []
+    for i, layer in enumerate(network.layers):
+        lb = build.layers[i]
+        worst = None
+        for lo, hi in core_slices(layer.size, lb.cores):
+            lanes = min(lb.lanes, hi - lo)
+            rows = math.ceil((hi - lo) / lanes)
+            if i == 0:
+                entries = len(sparse_entries(layer.weight, lo, hi, lanes))
+                cost = LayerCost(fixed=layer.n_in + entries + 2 + T * rows + 1, per_event=0, rows=rows)
+            else:
+                cost = LayerCost(fixed=T * rows + 1, per_event=rows, rows=rows)
+            if worst is None or (cost.fixed, cost.per_event) > (worst.fixed, worst.per_event):
+                worst = cost
+        assert worst is not None
+        costs.append(worst)
+    return costs
+
+
+def predict_cycles(network: Network, build: Build, input_events: np.ndarray) -> np.ndarray:
+    """Busy cycles per layer and sample, ``(layers, N)``, given input events per layer and sample."""
+    costs = layer_costs(network, build)
+    ev = np.asarray(input_events, dtype=np.int64)
+    return np.stack([c.fixed + c.per_event * ev[i] for i, c in enumerate(costs)])
+
+
+def cycle_model(network: Network, build: Build, input_events: np.ndarray | None = None) -> dict[str, object]:
+    """The model as a JSON-ready dict: coefficients and, given event counts, per-sample figures.
+
+    Parameters
+    ----------
+    input_events:
+        ``(layers, N)`` input events per layer and sample (row 0 is ignored: the
+        encoder's input is the pixel vector). From a golden trace:
+        row ``i`` = events of layer ``i − 1``.
+    """
+    costs = layer_costs(network, build)
+    out: dict[str, object] = {
+        "layers": [{"name": layer.name, "fixed_cycles": c.fixed, "cycles_per_input_event": c.per_event,
+                    "rows": c.rows} for layer, c in zip(network.layers, costs)],
+        "readout_cycles": network.output_size + 1,
+        "pipeline_constant": PIPELINE_CONSTANT,
+    }
+    if input_events is not None:
+        busy = predict_cycles(network, build, input_events)
+        out["busy_per_layer"] = busy.mean(axis=1).tolist()
+        out["interval_cycles"] = float(busy.max(axis=0).mean())
+    return out
+
+
+def input_events_from_trace(network: Network, events: tuple[np.ndarray, ...], n_samples: int) -> np.ndarray:
+    """Input events per layer and sample, ``(layers, N)``, from a trace's event arrays."""
+    out = np.zeros((len(network.layers), n_samples), dtype=np.int64)
+    for i in range(1, len(network.layers)):
+        e = events[i - 1]
+        if len(e):
+            out[i] = np.bincount(e[:, 0], minlength=n_samples)[:n_samples]
+    return out
