@@ -145,7 +145,8 @@ def cosim(
         rec_path = work / "records.npz"
         if not rec_path.exists():
             log_text = (work / "sim.log").read_text() if (work / "sim.log").exists() else ""
-            tail = " | ".join(line.strip() for line in log_text.splitlines()[-5:])
+            errors = [line.strip() for line in log_text.splitlines() if "Error" in line or "error:" in line]
+            tail = errors[-1] if errors else "see the simulator log"
             raise BuildError(f"the {simulator} simulation produced no records ({tail})", key="--engine",
                              value=simulator)
         del results_xml

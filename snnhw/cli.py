@@ -162,6 +162,24 @@ def _stats_table(network: Network, trace: Trace) -> str:
     return _table(("layer", "size", "events", "spikes", "events/sample", "saturations"), rows)
 
 
+def _build_options(func):
+    func = click.option("--cores", type=click.IntRange(min=1), default=None,
+                        help="Cores per layer (clamped to each layer's size); overrides the build file.")(func)
+    func = click.option("--lanes", type=click.IntRange(min=1), default=None,
+                        help="Lanes per core (clamped to each core's size); overrides the build file.")(func)
+    func = click.option("--build", "build_file", type=click.Path(path_type=Path), default=None,
+                        help="Build configuration JSON (see docs/architecture.md).")(func)
+    return func
+
+
+def _resolve_build(network: Network, build_file: Path | None, lanes: int | None, cores: int | None) -> Any:
+    from snnhw.rtl.build import load_build, resolve_build
+
+    config = load_build(build_file) if build_file is not None else None
+    return resolve_build(network, config, lanes=lanes, cores=cores,
+                         source=str(build_file) if build_file is not None else None)
+
+
 @cli.command()
 @click.argument("net", metavar="NET")
 @click.argument("inputs", metavar="INPUTS.npy", type=click.Path(path_type=Path))
@@ -175,23 +193,75 @@ def _stats_table(network: Network, trace: Trace) -> str:
 @click.option("--out", "out", required=True, type=click.Path(path_type=Path), help="Trace file to write (exactly this path).")
 @click.option("--limit", type=click.IntRange(min=0), default=None, help="Run only the first N samples.")
 @click.option("--stats", is_flag=True, help="Print events, spikes and saturated additions per layer.")
-def run(net: str, inputs: Path, engine: str, out: Path, limit: int | None, stats: bool) -> None:
+@_build_options
+def run(net: str, inputs: Path, engine: str, out: Path, limit: int | None, stats: bool, build_file: Path | None,
+        lanes: int | None, cores: int | None) -> None:
     """Run NET on INPUTS.npy and write the trace file.
 
     INPUTS.npy is an integer array (N, input.size) with values in
     [0, 2^input.bits); N = 0 is valid. The trace holds predictions, scores and
     every layer's events (see docs/semantics.md).
+
+    With --engine verilator or icarus the accelerator's Verilog is generated
+    for the build (--build, --lanes, --cores), simulated with cocotb, and the
+    trace is recorded from the hardware's own streams, with the extra key
+    `cycles` (per-sample latency). It is then checked against the golden
+    model: on any difference the command names the first one (sample, layer,
+    step, neuron, expected vs. got) and exits with status 1. SNNHW_WAVES=1
+    keeps a waveform.
     """
     network = resolve_network(net)
     _writable(out)
     x = load_inputs(inputs, network)
     if limit is not None:
         x = x[:limit]
-    trace = _with_progress(lambda progress: run_engine(engine, network, x, progress=progress), len(x), f"{engine}")
+    build = _resolve_build(network, build_file, lanes, cores) if engine != "golden" else None
+    if engine != "golden":
+        from snnhw.rtl.generate import verilog_text
+
+        verilog_text(network, build)  # refuses impossible builds before the simulator starts
+    trace = _with_progress(lambda progress: run_engine(engine, network, x, progress=progress, build=build),
+                           len(x), f"{engine}")
     trace.save(out)
     click.echo(f"{len(x)} samples through {network.name} ({engine}) → {out}")
     if stats:
         click.echo(_stats_table(network, trace))
+    if engine != "golden":
+        from snnhw.model.trace import first_divergence
+
+        golden = run_engine("golden", network, x)
+        where = first_divergence(network, golden, trace)
+        if where is not None:
+            click.echo(f"snnhw: MISMATCH against the golden model: {where}", err=True)
+            sys.exit(1)
+        cycles = trace.extras.get("cycles")
+        mean = f"; {float(np.mean(cycles)):.0f} cycles per sample (latency)" if cycles is not None and len(cycles) else ""
+        click.echo(f"bit-exact against the golden model: {len(x)} samples, every layer's events, scores and "
+                   f"predictions{mean}")
+
+
+@cli.command()
+@click.argument("net", metavar="NET")
+@click.option("--out", "out", required=True, type=click.Path(path_type=Path), help="Directory to write into.")
+@_build_options
+def generate(net: str, out: Path, build_file: Path | None, lanes: int | None, cores: int | None) -> None:
+    """Generate the accelerator's Verilog for NET.
+
+    Writes OUT/snnhw_top.v (deterministic: same network and build, same
+    bytes) and OUT/metadata.json (network hash, resolved build, ports, tool
+    versions, cycle model).
+    """
+    from snnhw.rtl.generate import generate as gen
+
+    network = resolve_network(net)
+    build = _resolve_build(network, build_file, lanes, cores)
+    if out.exists() and not out.is_dir():
+        raise InputError("exists and is not a directory", source=str(out))
+    files = gen(network, build, out)
+    for layer, lb in zip(network.layers, build.layers):
+        click.echo(f"{layer.name:>12}: {layer.size} neurons, {lb.cores} core(s) × {lb.lanes} lane(s), "
+                   f"FIFO {lb.fifo_depth}, memory {lb.memory}, weights {lb.weights}")
+    click.echo(f"wrote {files['verilog']} and {files['metadata']}")
 
 
 def _with_progress(job, total: int, label: str) -> Any:

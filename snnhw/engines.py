@@ -3,14 +3,16 @@
 Every engine takes the same arguments and returns the same
 :class:`~snnhw.model.trace.Trace`, so ``snnhw run --engine NAME`` and the
 tests can compare any two engines key by key. The golden model is the
-reference; simulator engines (Verilator, Icarus) are registered here by the
-RTL package.
+reference; the simulator engines (Verilator, Icarus) generate the
+accelerator's Verilog, simulate it with cocotb and record the trace from the
+hardware's own streams. Hardware options (a :class:`~snnhw.rtl.build.Build`)
+only matter to the simulator engines and never change a trace.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -22,26 +24,44 @@ __all__ = ["ENGINES", "Engine", "run_engine"]
 
 
 class Engine(Protocol):
-    """What an engine is: ``engine(network, inputs, progress=callback) -> Trace``."""
+    """What an engine is: ``engine(network, inputs, progress=callback, build=None) -> Trace``."""
 
     def __call__(
-        self, network: Network, inputs: np.ndarray, *, progress: Callable[[int], None] | None = None
+        self, network: Network, inputs: np.ndarray, *, progress: Callable[[int], None] | None = None,
+        build: Any = None,
     ) -> Trace: ...
 
 
-def _golden(network: Network, inputs: np.ndarray, *, progress: Callable[[int], None] | None = None) -> Trace:
+def _golden(network: Network, inputs: np.ndarray, *, progress: Callable[[int], None] | None = None,
+            build: Any = None) -> Trace:
     return simulate(network, inputs, progress=progress)
+
+
+def _simulator(name: str) -> Engine:
+    def engine(network: Network, inputs: np.ndarray, *, progress: Callable[[int], None] | None = None,
+               build: Any = None) -> Trace:
+        from snnhw.rtl.build import resolve_build  # noqa: PLC0415  (amaranth only when needed)
+        from snnhw.sim.runner import cosim  # noqa: PLC0415
+
+        trace, _ = cosim(network, build if build is not None else resolve_build(network), inputs, simulator=name,
+                         progress=progress)
+        return trace
+
+    return engine
 
 
 #: Engines by name, with a one-line description each.
 ENGINES: dict[str, tuple[Engine, str]] = {
     "golden": (_golden, "the numpy golden model of the integer semantics (the reference)"),
+    "verilator": (_simulator("verilator"), "the generated Verilog on Verilator through cocotb"),
+    "icarus": (_simulator("icarus"), "the generated Verilog on Icarus Verilog through cocotb"),
 }
 
 
 def run_engine(
-    name: str, network: Network, inputs: np.ndarray, *, progress: Callable[[int], None] | None = None
+    name: str, network: Network, inputs: np.ndarray, *, progress: Callable[[int], None] | None = None,
+    build: Any = None,
 ) -> Trace:
-    """Run engine ``name`` on ``inputs``."""
+    """Run engine ``name`` on ``inputs`` (``build``: a resolved build, for the simulator engines)."""
     engine, _ = ENGINES[name]
-    return engine(network, inputs, progress=progress)
+    return engine(network, inputs, progress=progress, build=build)

@@ -19,7 +19,7 @@ from snnhw._io import write_npz
 from snnhw.errors import InputError
 from snnhw.ir import Network
 
-__all__ = ["LayerStats", "Trace", "check_inputs", "compare_traces", "load_inputs", "load_trace"]
+__all__ = ["LayerStats", "Trace", "first_divergence", "check_inputs", "compare_traces", "load_inputs", "load_trace"]
 
 
 @dataclass(frozen=True)
@@ -189,3 +189,42 @@ def load_inputs(path: str | os.PathLike[str], network: Network) -> np.ndarray:
         reason = str(err).splitlines()[0] if str(err) else type(err).__name__
         raise InputError(f"not a readable .npy array ({reason})", source=source) from None
     return check_inputs(network, array, source)
+
+
+def first_divergence(network: Network, expected: Trace, actual: Trace) -> str | None:
+    """Where two traces first differ, in words: sample, layer, step, neuron, expected vs. got.
+
+    Samples are scanned in order; within a sample, layers in order, then the
+    scores and the prediction. Returns ``None`` when the spec keys agree.
+    """
+    if not compare_traces(expected, actual):
+        return None
+    n = min(expected.samples, actual.samples)
+    if expected.samples != actual.samples:
+        return f"{actual.samples} samples, expected {expected.samples}"
+    for s in range(n):
+        for i, layer in enumerate(network.layers):
+            exp = expected.events[i]
+            got = actual.events[i]
+            e = exp[exp[:, 0] == s][:, 1:] if len(exp) else np.zeros((0, 3), dtype=np.int64)
+            g = got[got[:, 0] == s][:, 1:] if len(got) else np.zeros((0, 3), dtype=np.int64)
+            if np.array_equal(e, g):
+                continue
+            for k in range(max(len(e), len(g))):
+                ek = tuple(int(v) for v in e[k]) if k < len(e) else None
+                gk = tuple(int(v) for v in g[k]) if k < len(g) else None
+                if ek == gk:
+                    continue
+                where = ek if gk is None or (ek is not None and ek[:2] <= gk[:2]) else gk
+                t, neuron = where[0], where[1]
+                want = next((int(a) for tt, nn, a in e if tt == t and nn == neuron), 0)
+                have = next((int(a) for tt, nn, a in g if tt == t and nn == neuron), 0)
+                return (f"sample {s}, layer {i} ({layer.name}), step {t}, neuron {neuron}: "
+                        f"expected amplitude {want}, got {have} (0 = no spike)")
+        if not np.array_equal(expected.scores[s], actual.scores[s]):
+            neuron = int(np.argmax(expected.scores[s] != actual.scores[s]))
+            return (f"sample {s}, scores, neuron {neuron}: expected {int(expected.scores[s, neuron])}, "
+                    f"got {int(actual.scores[s, neuron])}")
+        if expected.predictions[s] != actual.predictions[s]:
+            return f"sample {s}, prediction: expected {int(expected.predictions[s])}, got {int(actual.predictions[s])}"
+    return "; ".join(compare_traces(expected, actual))

@@ -94,8 +94,8 @@ class Readout(wiring.Component):
                         m.d.sync += scores[port.payload.idx].eq(
                             port.payload.value[: self.value_bits].as_signed())
 
-        score_n = scores[n]
         is_pred = n == N
+        score_n = scores[Mux(is_pred, 0, n)]
         m.d.comb += [
             self.o.valid.eq(emit),
             self.o.payload.last.eq(is_pred),
