@@ -8,8 +8,8 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.snnhw-setup
-# Debian packages the project's flows need (installed only when running as root).
-APT_PACKAGES ?=
+# Debian packages the project needs (installed only when running as root): Icarus Verilog for co-simulation.
+APT_PACKAGES ?= iverilog
 
 .PHONY: setup test demo lint bench clean
 

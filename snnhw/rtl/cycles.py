@@ -13,6 +13,12 @@ slowest core. Layers run concurrently, decoupled by FIFOs, so back to back the
 accelerator finishes one sample per ``max over layers`` of these, and a single
 sample's latency is about the sum of the encoder's load and current phases, the
 slowest layer's step work, and the readout's ``size + 1`` beats.
+
+The one bubble between back-to-back samples: the encoder loads a sample and
+computes its currents (``n_in + E + 2`` cycles) only after it has handed its
+previous window to the FIFO, so the next layer runs dry once it has worked
+through the FIFO's ``fifo_depth`` tokens (``fifo_depth · R`` cycles of its work).
+:func:`predict_total` adds that bubble per sample.
 """
 
 from __future__ import annotations
@@ -26,7 +32,7 @@ from snnhw.ir import Network
 from snnhw.rtl.build import Build, core_slices
 from snnhw.rtl.encoder import sparse_entries
 
-__all__ = ["LayerCost", "cycle_model", "layer_costs", "predict_cycles"]
+__all__ = ["LayerCost", "cycle_model", "input_events_from_trace", "layer_costs", "predict_cycles", "predict_total"]
 
 #: Cycles between a window's last token and its result beats leaving (FIFO, merge and readout registers).
 PIPELINE_CONSTANT = 4
@@ -70,6 +76,21 @@ def predict_cycles(network: Network, build: Build, input_events: np.ndarray) -> 
     return np.stack([c.fixed + c.per_event * ev[i] for i, c in enumerate(costs)])
 
 
+def predict_total(network: Network, build: Build, input_events: np.ndarray) -> float:
+    """Predicted cycles to stream N samples back to back (no gaps, no back-pressure)."""
+    busy = predict_cycles(network, build, input_events)
+    n = busy.shape[1]
+    if n == 0:
+        return 0.0
+    enc = layer_costs(network, build)[0]
+    front = enc.fixed - network.time_steps * enc.rows - 1  # load + currents + drain
+    bubble = 0.0
+    if len(network.layers) > 1:
+        nxt = layer_costs(network, build)[1]
+        bubble = max(0.0, front - build.layers[0].fifo_depth * nxt.per_event)
+    return float(busy.max(axis=0).sum() + bubble * (n - 1) + front + network.output_size + 1 + PIPELINE_CONSTANT)
+
+
 def cycle_model(network: Network, build: Build, input_events: np.ndarray | None = None) -> dict[str, object]:
     """The model as a JSON-ready dict: coefficients and, given event counts, per-sample figures.
 
@@ -91,6 +112,7 @@ def cycle_model(network: Network, build: Build, input_events: np.ndarray | None 
         busy = predict_cycles(network, build, input_events)
         out["busy_per_layer"] = busy.mean(axis=1).tolist()
         out["interval_cycles"] = float(busy.max(axis=0).mean())
+        out["total_cycles"] = predict_total(network, build, input_events)
     return out
 
 

@@ -12,7 +12,7 @@ spike in a row. ``space`` tells the core how many rows it may still issue.
 from __future__ import annotations
 
 from amaranth.hdl import Module, Mux, Signal, unsigned
-from amaranth.lib import coding, data, fifo, stream, wiring
+from amaranth.lib import data, fifo, stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from snnhw.ir import StreamWidths
@@ -77,10 +77,12 @@ class RowSerializer(wiring.Component):
         cur_valid = Signal()
         tick_pend = Signal()
         tlast = Signal(self.widths.dt)
-        m.submodules.penc = penc = coding.PriorityEncoder(L)
-        m.d.comb += penc.i.eq(cur.mask)
-        has = ~penc.n
-        lane = penc.o
+        # priority encoder: the lowest set lane (later assignments win, so go from the top down)
+        lane = Signal(range(max(L, 2)))
+        for n in reversed(range(L)):
+            with m.If(cur.mask[n]):
+                m.d.comb += lane.eq(n)
+        has = cur.mask != 0
         single = (cur.mask & (cur.mask - 1)) == 0
         tick_now = tick_pend & ~has if self.ticks else 0
         o = self.o.payload
