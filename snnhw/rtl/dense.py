@@ -110,14 +110,14 @@ class DenseCore(wiring.Component):
         bias = layer.bias if layer.bias is not None else [0] * layer.size
         bias_rows = [pack_lanes(row, P) for row in row_values(bias, self.lo, self.hi, L)]
 
-        m.submodules.vmem = vmem = Memory(shape=unsigned(L * P), depth=R, init=bias_rows, attrs=attrs)
+        m.submodules.vmem = vmem = Memory(shape=unsigned(L * P), depth=max(2, R), init=bias_rows, attrs=attrs)
         m.submodules.wmem = wmem = Memory(
-            shape=unsigned(L * W), depth=layer.n_in * R, init=weight_rows(layer.weight, self.lo, self.hi, L, W),
+            shape=unsigned(L * W), depth=max(2, layer.n_in * R), init=weight_rows(layer.weight, self.lo, self.hi, L, W),
             attrs=attrs)
         v_rd, v_wr = vmem.read_port(), vmem.write_port()
         w_rd = wmem.read_port()
         if layer.has_bias:
-            m.submodules.bmem = bmem = Memory(shape=unsigned(L * P), depth=R, init=bias_rows, attrs=attrs)
+            m.submodules.bmem = bmem = Memory(shape=unsigned(L * P), depth=max(2, R), init=bias_rows, attrs=attrs)
             b_rd = bmem.read_port()
         if self.loadable:
             w_wr = wmem.write_port(granularity=W)

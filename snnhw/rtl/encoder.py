@@ -109,23 +109,23 @@ class EncoderCore(wiring.Component):
         for cols, ws, last in self.entries:
             word = pack_lanes(cols, cbits) | (pack_lanes(ws, W) << (L * cbits)) | (int(last) << (L * (cbits + W)))
             einit.append(word)
-        m.submodules.emem = emem = Memory(shape=unsigned(ewidth), depth=E, init=einit, attrs=attrs)
+        m.submodules.emem = emem = Memory(shape=unsigned(ewidth), depth=max(2, E), init=einit, attrs=attrs)
         e_rd = emem.read_port()
         x_rd, x_wr = [], []
         for lane in range(L):
-            xm = Memory(shape=unsigned(B), depth=n_x, init=[], attrs=attrs)
+            xm = Memory(shape=unsigned(B), depth=max(2, n_x), init=[], attrs=attrs)
             m.submodules[f"xmem{lane}"] = xm
             x_rd.append(xm.read_port())
             x_wr.append(xm.write_port())
-        m.submodules.imem = imem = Memory(shape=unsigned(L * P), depth=R, init=[], attrs=attrs)
+        m.submodules.imem = imem = Memory(shape=unsigned(L * P), depth=max(2, R), init=[], attrs=attrs)
         self._imem = imem  # for white-box tests
         i_rd, i_wr = imem.read_port(), imem.write_port()
-        m.submodules.vmem = vmem = Memory(shape=unsigned(L * P), depth=R, init=[], attrs=attrs)
+        m.submodules.vmem = vmem = Memory(shape=unsigned(L * P), depth=max(2, R), init=[], attrs=attrs)
         self._vmem = vmem  # for white-box tests
         v_rd, v_wr = vmem.read_port(), vmem.write_port()
         if layer.has_bias:
             bias_rows = [pack_lanes(row, P) for row in row_values(layer.bias, self.lo, self.hi, L)]
-            m.submodules.bmem = bmem = Memory(shape=unsigned(L * P), depth=R, init=bias_rows, attrs=attrs)
+            m.submodules.bmem = bmem = Memory(shape=unsigned(L * P), depth=max(2, R), init=bias_rows, attrs=attrs)
             b_rd = bmem.read_port()
 
         vbits = P if not self.fires else layer.amplitude_bits
