@@ -13,7 +13,6 @@ from pathlib import Path
 
 import cocotb
 import numpy as np
-
 from snnhw.sim.tb import TB
 
 

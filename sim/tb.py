@@ -15,7 +15,7 @@ import cocotb
 from cocotb.clock import Clock
 from cocotb.triggers import FallingEdge, ReadOnly, RisingEdge
 
-__all__ = ["Records", "StreamDriver", "TB"]
+__all__ = ["TB", "Records", "StreamDriver"]
 
 
 class StreamDriver:
@@ -115,6 +115,8 @@ class TB:
             if self.pixels.sample() and before % self.n_x == 0:
                 rec.sample_start.append(cycle)
             if ready and int(rvalid.value):
+                if not rdata.value.is_resolvable:
+                    raise ValueError(f"result beat {len(rec.results)} at cycle {cycle} is {rdata.value}")
                 rec.results.append(int(rdata.value))
                 if int(rlast.value):
                     rec.sample_end.append(cycle)

@@ -219,7 +219,7 @@ def run(net: str, inputs: Path, engine: str, out: Path, limit: int | None, stats
     if engine != "golden":
         from snnhw.rtl.generate import verilog_text
 
-        verilog_text(network, build)  # refuses impossible builds before the simulator starts
+        verilog_text(network, build)  # type: ignore[arg-type]  # refuses impossible builds before the simulator starts
     trace = _with_progress(lambda progress: run_engine(engine, network, x, progress=progress, build=build),
                            len(x), f"{engine}")
     trace.save(out)

@@ -40,8 +40,8 @@ def _golden(network: Network, inputs: np.ndarray, *, progress: Callable[[int], N
 def _simulator(name: str) -> Engine:
     def engine(network: Network, inputs: np.ndarray, *, progress: Callable[[int], None] | None = None,
                build: Any = None) -> Trace:
-        from snnhw.rtl.build import resolve_build  # noqa: PLC0415  (amaranth only when needed)
-        from snnhw.sim.runner import cosim  # noqa: PLC0415
+        from snnhw.rtl.build import resolve_build
+        from snnhw.sim.runner import cosim
 
         trace, _ = cosim(network, build if build is not None else resolve_build(network), inputs, simulator=name,
                          progress=progress)

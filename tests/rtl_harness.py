@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 from amaranth.sim import Simulator
+from snnhw.sim.records import records_to_trace
 
 from snnhw.ir import Network
 from snnhw.model.trace import Trace
 from snnhw.rtl.build import Build
 from snnhw.rtl.top import Accelerator, score_bits
-from snnhw.sim.records import records_to_trace
 
 
 def run_top(network: Network, build: Build, inputs: np.ndarray, *, seed: int = 0, gaps: float = 0.0,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from snnhw.sim.runner import cosim, simulator_available
 
 from snnhw.ir import InputSpec, Layer, LayerKind, Leak, LeakKind, Network, Readout, Reset
 from snnhw.model import simulate
@@ -17,7 +18,6 @@ from snnhw.model.trace import first_divergence
 from snnhw.netgen import random_network
 from snnhw.rtl.build import resolve_build
 from snnhw.rtl.cycles import input_events_from_trace, predict_cycles, predict_total
-from snnhw.sim.runner import cosim, simulator_available
 
 from .test_golden import COMBINATION_NETWORKS
 
@@ -39,7 +39,7 @@ def assert_bit_exact(network: Network, config: dict, simulator: str, *, n: int =
     _need(simulator)
     x = _inputs(network, n, seed)
     golden = simulate(network, x)
-    trace, counters = cosim(network, resolve_build(network, config), x, simulator=simulator, gaps=gaps,
+    trace, _ = cosim(network, resolve_build(network, config), x, simulator=simulator, gaps=gaps,
                             backpressure=backpressure, seed=seed)
     assert first_divergence(network, golden, trace) is None, first_divergence(network, golden, trace)
     assert len(trace.extras["cycles"]) == n and (trace.extras["cycles"] > 0).all()
@@ -49,7 +49,7 @@ def _awkward_networks() -> list[Network]:
     rng = np.random.default_rng(5)
     nets = []
     # one-neuron layers everywhere
-    nets.append(random_network(21, input_size=1, input_bits=1, sizes=[1, 1, 1], time_steps=4, name="ones"))
+    nets.append(random_network(21, input_size=3, input_bits=1, sizes=[1, 1, 1], time_steps=4, name="ones"))
     # sizes that no lane count divides, a single-step window
     nets.append(random_network(22, input_size=11, input_bits=4, sizes=[7, 5, 3], time_steps=1, name="t1-primes"))
     # heavy saturation: narrow potentials, wide weights, graded spikes

@@ -9,13 +9,13 @@ import sys
 from pathlib import Path
 
 import pytest
+from snnhw.sim.runner import simulator_available
 
 from snnhw.errors import BuildError
 from snnhw.ir import resolve_network
 from snnhw.netgen import random_network
 from snnhw.rtl.build import resolve_build
 from snnhw.rtl.generate import generate, verilog_text
-from snnhw.sim.runner import simulator_available
 
 ROOT = Path(__file__).resolve().parents[1]
 

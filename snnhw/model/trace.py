@@ -19,7 +19,7 @@ from snnhw._io import write_npz
 from snnhw.errors import InputError
 from snnhw.ir import Network
 
-__all__ = ["LayerStats", "Trace", "first_divergence", "check_inputs", "compare_traces", "load_inputs", "load_trace"]
+__all__ = ["LayerStats", "Trace", "check_inputs", "compare_traces", "first_divergence", "load_inputs", "load_trace"]
 
 
 @dataclass(frozen=True)
@@ -216,6 +216,7 @@ def first_divergence(network: Network, expected: Trace, actual: Trace) -> str | 
                 if ek == gk:
                     continue
                 where = ek if gk is None or (ek is not None and ek[:2] <= gk[:2]) else gk
+                assert where is not None
                 t, neuron = where[0], where[1]
                 want = next((int(a) for tt, nn, a in e if tt == t and nn == neuron), 0)
                 have = next((int(a) for tt, nn, a in g if tt == t and nn == neuron), 0)

@@ -100,9 +100,7 @@ def _check_fields(obj: dict[str, Any], prefix: str, source: str | None) -> dict[
     out: dict[str, Any] = {}
     for name, value in obj.items():
         key = f"{prefix}{name}"
-        if name in ("lanes", "cores"):
-            out[name] = _int(value, key, source, 1)
-        elif name == "fifo_depth":
+        if name in ("lanes", "cores") or name == "fifo_depth":
             out[name] = _int(value, key, source, 1)
         elif name == "memory":
             out[name] = _choice(value, key, source, MEMORY_STYLES)

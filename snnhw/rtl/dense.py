@@ -26,6 +26,7 @@ from __future__ import annotations
 import enum
 import math
 
+import numpy as np
 from amaranth.hdl import Cat, Const, Module, Mux, Signal, signed, unsigned
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.memory import Memory
@@ -107,7 +108,7 @@ class DenseCore(wiring.Component):
         layer, L, R, T = self.layer, self.lanes, self.rows, self.T
         P, W = layer.potential_bits, layer.weight_bits
         attrs = MEMORY_ATTRS[self.memory]
-        bias = layer.bias if layer.bias is not None else [0] * layer.size
+        bias = layer.bias if layer.bias is not None else np.zeros(layer.size, dtype=np.int64)
         bias_rows = [pack_lanes(row, P) for row in row_values(bias, self.lo, self.hi, L)]
 
         m.submodules.vmem = vmem = Memory(shape=unsigned(L * P), depth=max(2, R), init=bias_rows, attrs=attrs)

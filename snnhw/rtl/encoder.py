@@ -48,15 +48,15 @@ def sparse_entries(weight: np.ndarray, lo: int, hi: int, lanes: int) -> list[tup
         for lane in range(lanes):
             n = lo + r * lanes + lane
             if n < hi:
-                cols = np.flatnonzero(weight[n])
-                lists.append([(int(c), int(weight[n, c])) for c in cols])
+                nz = np.flatnonzero(weight[n])
+                lists.append([(int(c), int(weight[n, c])) for c in nz])
             else:
                 lists.append([])
         k_r = max(1, max(len(x) for x in lists))
         for k in range(k_r):
-            cols = [x[k][0] if k < len(x) else 0 for x in lists]
-            ws = [x[k][1] if k < len(x) else 0 for x in lists]
-            entries.append((cols, ws, k == k_r - 1))
+            col_k = [x[k][0] if k < len(x) else 0 for x in lists]
+            w_k = [x[k][1] if k < len(x) else 0 for x in lists]
+            entries.append((col_k, w_k, k == k_r - 1))
     return entries
 
 
@@ -123,7 +123,7 @@ class EncoderCore(wiring.Component):
         m.submodules.vmem = vmem = Memory(shape=unsigned(L * P), depth=max(2, R), init=[], attrs=attrs)
         self._vmem = vmem  # for white-box tests
         v_rd, v_wr = vmem.read_port(), vmem.write_port()
-        if layer.has_bias:
+        if layer.bias is not None:
             bias_rows = [pack_lanes(row, P) for row in row_values(layer.bias, self.lo, self.hi, L)]
             m.submodules.bmem = bmem = Memory(shape=unsigned(L * P), depth=max(2, R), init=bias_rows, attrs=attrs)
             b_rd = bmem.read_port()
@@ -163,11 +163,10 @@ class EncoderCore(wiring.Component):
                 m.d.sync += r.eq(r + 1)
                 with m.If(last_row):
                     m.d.sync += [op.eq(Op.LOAD), r.eq(0), cnt.eq(0)]
-            with m.Case(Op.LOAD):
-                with m.If(self.i.valid):
-                    m.d.sync += cnt.eq(cnt + 1)
-                    with m.If(cnt == n_x - 1):
-                        m.d.sync += [op.eq(Op.CUR), cnt.eq(0)]
+            with m.Case(Op.LOAD), m.If(self.i.valid):
+                m.d.sync += cnt.eq(cnt + 1)
+                with m.If(cnt == n_x - 1):
+                    m.d.sync += [op.eq(Op.CUR), cnt.eq(0)]
             with m.Case(Op.CUR):
                 m.d.sync += [a_valid.eq(1), cnt.eq(cnt + 1)]
                 with m.If(cnt == E - 1):
@@ -176,18 +175,16 @@ class EncoderCore(wiring.Component):
                 m.d.sync += drain.eq(drain - 1)
                 with m.If(drain == 0):
                     m.d.sync += [op.eq(Op.FIRE), r.eq(0), t.eq(0)]
-            with m.Case(Op.FIRE):
-                with m.If(credit):
-                    m.d.comb += issue.eq(1)
-                    m.d.sync += r.eq(r + 1)
-                    with m.If(last_row):
-                        m.d.sync += [r.eq(0), t.eq(t + 1)]
-                        with m.If(t == T - 1):
-                            m.d.sync += op.eq(Op.EOW)
-            with m.Case(Op.EOW):
-                with m.If(credit):
-                    m.d.comb += issue.eq(1)
-                    m.d.sync += [op.eq(Op.LOAD), cnt.eq(0), t.eq(0)]
+            with m.Case(Op.FIRE), m.If(credit):
+                m.d.comb += issue.eq(1)
+                m.d.sync += r.eq(r + 1)
+                with m.If(last_row):
+                    m.d.sync += [r.eq(0), t.eq(t + 1)]
+                    with m.If(t == T - 1):
+                        m.d.sync += op.eq(Op.EOW)
+            with m.Case(Op.EOW), m.If(credit):
+                m.d.comb += issue.eq(1)
+                m.d.sync += [op.eq(Op.LOAD), cnt.eq(0), t.eq(0)]
         m.d.comb += self.busy.eq(issue | (op == Op.LOAD) & self.i.valid | (op == Op.CUR))
         m.d.sync += [s1.valid.eq(issue), s1.op.eq(op), s1.r.eq(r), s1.t.eq(t), s1.last_row.eq(last_row)]
 

@@ -37,7 +37,7 @@ def row_values(values: np.ndarray, lo: int, hi: int, lanes: int) -> list[list[in
     rows = math.ceil((hi - lo) / lanes)
     out = []
     for r in range(rows):
-        out.append([int(values[lo + r * lanes + l]) if lo + r * lanes + l < hi else 0 for l in range(lanes)])
+        out.append([int(values[lo + r * lanes + k]) if lo + r * lanes + k < hi else 0 for k in range(lanes)])
     return out
 
 
@@ -50,6 +50,6 @@ def weight_rows(weight: np.ndarray, lo: int, hi: int, lanes: int, bits: int) -> 
     mask = (1 << bits) - 1
     # (n_in, rows, lanes) -> one integer per (j, r)
     cube = (padded.reshape(rows, lanes, n_in).transpose(2, 0, 1) & mask).astype(object)
-    shifts = [1 << (l * bits) for l in range(lanes)]
+    shifts = [1 << (lane * bits) for lane in range(lanes)]
     words = (cube * np.array(shifts, dtype=object)).sum(axis=2)
     return [int(w) for w in words.reshape(-1)]

@@ -62,7 +62,9 @@ class Readout(wiring.Component):
     def elaborate(self, platform) -> Module:
         m = Module()
         N, S = self.size, self.score_bits
-        scores = Array(Signal(signed(S), name=f"score{n}") for n in range(N))
+        # one register per index value the idx field can hold, so that no index selects an undefined element
+        slots = max(N, 1 << self.widths.idx)
+        scores = Array(Signal(signed(S), name=f"score{n}") for n in range(slots))
         emit = Signal()
         n = Signal(range(N + 1))
         best = Signal(signed(S))
@@ -103,9 +105,8 @@ class Readout(wiring.Component):
         ]
         with m.If(self.o.valid & self.o.ready):
             m.d.sync += n.eq(n + 1)
-            with m.If(~is_pred):
-                with m.If((n == 0) | (score_n > best)):
-                    m.d.sync += [best.eq(score_n), bidx.eq(n)]
+            with m.If(~is_pred), m.If((n == 0) | (score_n > best)):
+                m.d.sync += [best.eq(score_n), bidx.eq(n)]
             with m.Else():
                 m.d.sync += [emit.eq(0), n.eq(0)]
                 m.d.sync += [s.eq(0) for s in scores]
