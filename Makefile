@@ -39,8 +39,8 @@ demo: setup
 	$(BIN)/snnhw demo
 
 lint: setup
-	$(BIN)/ruff check snnhw tests bench
-	$(BIN)/mypy snnhw
+	$(BIN)/ruff check snnhw sim tests bench
+	$(BIN)/mypy snnhw sim
 
 ## make bench: golden-model throughput on the reference MNIST-sized network
 bench: setup

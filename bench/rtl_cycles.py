@@ -23,12 +23,12 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from golden_model import reference_network  # noqa: E402
+from golden_model import reference_network
 
-from snnhw.datasets import load_mnist  # noqa: E402
-from snnhw.model import simulate  # noqa: E402
-from snnhw.rtl.build import resolve_build  # noqa: E402
-from snnhw.rtl.cycles import input_events_from_trace, predict_cycles, predict_total  # noqa: E402
+from snnhw.datasets import load_mnist
+from snnhw.model import simulate
+from snnhw.rtl.build import resolve_build
+from snnhw.rtl.cycles import input_events_from_trace, predict_cycles, predict_total
 
 
 def main() -> int:
@@ -55,8 +55,9 @@ def main() -> int:
         print(f"lanes {lanes:3d}: model {total:10.0f} cycles/sample back to back; busy per layer "
               + ", ".join(f"{b:.0f}" for b in busy.mean(axis=1)))
     if args.cosim:
-        from snnhw.model.trace import first_divergence
         from snnhw.sim.runner import cosim
+
+        from snnhw.model.trace import first_divergence
 
         build = resolve_build(network, lanes=args.cosim_lanes)
         xs = x[: args.cosim]

@@ -28,13 +28,15 @@ async def run_job(dut) -> None:
         seed = int(job["seed"])
         timeout = int(job["timeout"])
         n_layers = int(job["n_layers"])
+        loads = job["loads"].tolist()
     tb = TB(dut, layers=layers, n_x=inputs.shape[1], gaps=gaps, backpressure=bp, seed=seed)
     await tb.reset()
+    await tb.load_weights(loads)
     tb.load(inputs.tolist())
-    rec = await tb.run(len(inputs) * (n_out + 1), timeout)
+    rec = await tb.run(len(inputs) * (n_out + 1), timeout, progress=work / "progress")
     start = np.array(rec.sample_start, dtype=np.int64)
     end = np.array(rec.sample_end, dtype=np.int64)
-    arrays = {f"tap_{i}": np.array(words, dtype=np.uint64) for i, words in rec.taps.items()}
+    arrays: dict[str, np.ndarray] = {f"tap_{i}": np.array(words, dtype=np.uint64) for i, words in rec.taps.items()}
     arrays.update({
         "results": np.array(rec.results, dtype=np.int64),
         "start": start,
@@ -44,6 +46,6 @@ async def run_job(dut) -> None:
         "stall": np.array([int(getattr(dut, f"stall_{i}").value) for i in range(n_layers)]),
     })
     tmp = work / "records.tmp.npz"
-    np.savez(tmp, **arrays)
+    np.savez(tmp, **arrays)  # type: ignore[arg-type]
     tmp.replace(work / "records.npz")
 

@@ -70,10 +70,10 @@ def records_to_trace(
             raise StreamError(f"carried {windows} windows for {n_samples} samples", key=f"tap_{i}")
         events.append(ev)
     n_out = network.output_size
-    beats = np.asarray(results, dtype=np.int64).reshape(-1)
-    if len(beats) != n_samples * (n_out + 1):
-        raise StreamError(f"expected {n_samples * (n_out + 1)} result beats", key="m_axis_result", value=len(beats))
-    beats = beats.reshape(n_samples, n_out + 1)
+    flat = np.asarray(results, dtype=np.int64).reshape(-1)
+    if len(flat) != n_samples * (n_out + 1):
+        raise StreamError(f"expected {n_samples * (n_out + 1)} result beats", key="m_axis_result", value=len(flat))
+    beats = flat.reshape(n_samples, n_out + 1)
     scores = _signed(beats[:, :n_out], score_bits)
     predictions = beats[:, n_out].copy()
     extras = {}

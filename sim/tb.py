@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import cocotb
 from cocotb.clock import Clock
@@ -81,7 +82,7 @@ class TB:
         self.pixels = StreamDriver(dut, "s_axis_pixel", gaps, self.rng)
         self.taps = [(i, getattr(dut, f"tap_{i}_tvalid"), getattr(dut, f"tap_{i}_tdata")) for i in layers]
         self.records = Records(taps={i: [] for i in layers})
-        cocotb.start_soon(Clock(dut.clk, 10, unit="ns").start())
+        cocotb.start_soon(Clock(dut.clk, 10, unit="ns").start())  # type: ignore[arg-type]
 
     async def reset(self) -> None:
         """Hold reset for 2 cycles."""
@@ -92,14 +93,35 @@ class TB:
             await RisingEdge(self.dut.clk)
         self.dut.rst.value = 0
 
+    async def load_weights(self, rows: list[list[int]]) -> None:
+        """Write weights through the ``wl_<layer>_*`` ports, one per cycle: rows ``(layer, core, addr, lane, value)``."""
+        dut = self.dut
+        last = None
+        for layer, core, addr, lane, value in rows:
+            await FallingEdge(dut.clk)
+            if last is not None and last != layer:
+                getattr(dut, f"wl_{last}_en").value = 0
+            getattr(dut, f"wl_{layer}_core").value = core
+            getattr(dut, f"wl_{layer}_addr").value = addr
+            getattr(dut, f"wl_{layer}_lane").value = lane
+            getattr(dut, f"wl_{layer}_data").value = value
+            getattr(dut, f"wl_{layer}_en").value = 1
+            last = layer
+        await FallingEdge(dut.clk)
+        if last is not None:
+            getattr(dut, f"wl_{last}_en").value = 0
+
     def load(self, samples: list[list[int]]) -> None:
         """Queue samples (each ``n_x`` values) on the pixel stream."""
         for sample in samples:
             for j, value in enumerate(sample):
                 self.pixels.beats.append((int(value), j == len(sample) - 1))
 
-    async def run(self, n_results: int, timeout: int) -> Records:
-        """Run until ``n_results`` result beats have arrived (or fail after ``timeout`` cycles)."""
+    async def run(self, n_results: int, timeout: int, progress: Path | None = None) -> Records:
+        """Run until ``n_results`` result beats have arrived (or fail after ``timeout`` cycles).
+
+        ``progress``: a file rewritten with the number of finished samples as they finish.
+        """
         dut, rec = self.dut, self.records
         rvalid, rready, rdata, rlast = (dut.m_axis_result_tvalid, dut.m_axis_result_tready, dut.m_axis_result_tdata,
                                         dut.m_axis_result_tlast)
@@ -120,6 +142,8 @@ class TB:
                 rec.results.append(int(rdata.value))
                 if int(rlast.value):
                     rec.sample_end.append(cycle)
+                    if progress is not None:
+                        progress.write_text(str(len(rec.sample_end)))
             for i, tvalid, tdata in self.taps:
                 if int(tvalid.value):
                     rec.taps[i].append(int(tdata.value))

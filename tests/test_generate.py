@@ -40,7 +40,7 @@ def test_same_network_and_build_give_the_same_bytes(tmp_path: Path) -> None:
 
 def test_metadata_lists_every_port_of_the_verilog(tmp_path: Path) -> None:
     net = random_network(2, input_size=5, input_bits=3, sizes=[4, 3], time_steps=3, readout="potential")
-    build = resolve_build(net, {"weights": "loadable", "layers": {"encoder": {"weights": "rom"}}})
+    build = resolve_build(net, {"weights": "loadable"})
     files = generate(net, build, tmp_path)
     meta = json.loads(files["metadata"].read_text())
     assert meta["network"]["sha256"] == net.content_hash()
@@ -99,7 +99,7 @@ def test_verilator_lint_with_the_documented_waivers(tmp_path: Path) -> None:
     import shutil
 
     net = random_network(4, input_size=6, input_bits=3, sizes=[5, 4, 3], time_steps=4, vary=True)
-    for i, config in enumerate(({"lanes": 2, "cores": 2}, {"weights": "loadable", "layers": {"encoder": {"weights": "rom"}}})):
+    for i, config in enumerate(({"lanes": 2, "cores": 2}, {"weights": "loadable"})):
         out = tmp_path / str(i)
         generate(net, resolve_build(net, config), out)
         waivers = ROOT / "snnhw" / "rtl" / "lint.vlt"

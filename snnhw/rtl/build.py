@@ -8,7 +8,7 @@ fast and how big it is. It is a JSON object; every key is optional::
       "cores": 1,            # cores per layer, merged by a spike-merge tree (clamped to the layer size)
       "fifo_depth": 16,      # depth of the FIFO on each layer's output stream (>= 1)
       "memory": "auto",      # auto | block | distributed | registers  (ram_style of the layer memories)
-      "weights": "rom",      # rom | loadable  (loadable adds a weight write port)
+      "weights": "rom",      # rom | loadable  (a weight write port on the dense layers)
       "layers": {            # per-layer overrides, keyed by layer name or index
         "hidden": {"lanes": 16, "memory": "block"}
       }
@@ -164,6 +164,9 @@ def resolve_build(
                 raise BuildError(f"unknown key; known keys are {', '.join(_LAYER_KEYS)}",
                                  key=f"layers.{lkey}.{name}", source=source)
         fields = _check_fields(obj, f"layers.{lkey}.", source)
+        if index == 0 and fields.get("weights") == "loadable":
+            raise BuildError("the encoder stores its weights sparse and cannot be loadable (dense layers can)",
+                             key=f"layers.{lkey}.weights", source=source, value="loadable")
         size = network.layers[index].size
         for name in ("cores", "lanes"):
             if name in fields and fields[name] > size:
@@ -181,6 +184,8 @@ def resolve_build(
         if lanes is not None:
             values["lanes"] = lanes
         values["lanes"] = min(values["lanes"], largest)
+        if i == 0:
+            values["weights"] = "rom"  # a global `weights: loadable` applies to the dense layers
         resolved.append(LayerBuild(**{k: values[k] for k in _LAYER_KEYS}))
     return Build(tuple(resolved))
 

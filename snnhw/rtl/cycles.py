@@ -2,9 +2,10 @@
 
 Per sample, a core of a layer is busy for
 
-* encoder: ``n_in`` (load) + ``E`` (sparse current entries: Σ over rows of the
-  row's largest non-zero count, at least 1) + 2 (drain) + ``T·R`` (step passes) + 1
-  (end of window);
+* encoder: ``max(front, steps)``: its front engine loads the next window and computes
+  its currents (``n_in`` + ``E`` + 3, with E the sparse current entries: Σ over rows of
+  the row's largest non-zero count, at least 1) while its step engine runs the current
+  window (``T·R`` + 2); the two overlap;
 * dense: ``(input events + T)·R + 1`` — one row per cycle for each input spike and
   for each step's fire pass, plus the end-of-window row;
 
@@ -14,11 +15,8 @@ accelerator finishes one sample per ``max over layers`` of these, and a single
 sample's latency is about the sum of the encoder's load and current phases, the
 slowest layer's step work, and the readout's ``size + 1`` beats.
 
-The one bubble between back-to-back samples: the encoder loads a sample and
-computes its currents (``n_in + E + 2`` cycles) only after it has handed its
-previous window to the FIFO, so the next layer runs dry once it has worked
-through the FIFO's ``fifo_depth`` tokens (``fifo_depth · R`` cycles of its work).
-:func:`predict_total` adds that bubble per sample.
+:func:`predict_total` adds the pipeline fill: the first window's front phase
+before any spike exists, and the readout's beats after the last.
 """
 
 from __future__ import annotations
@@ -32,7 +30,7 @@ from snnhw.ir import Network
 from snnhw.rtl.build import Build, core_slices
 from snnhw.rtl.encoder import sparse_entries
 
-__all__ = ["LayerCost", "cycle_model", "input_events_from_trace", "layer_costs", "predict_cycles", "predict_total"]
+__all__ = ["LayerCost", "cycle_model", "input_events_from_trace", "layer_costs", "predict_busy", "predict_cycles", "predict_total"]
 
 #: Cycles between a window's last token and its result beats leaving (FIFO, merge and readout registers).
 PIPELINE_CONSTANT = 4
@@ -40,11 +38,13 @@ PIPELINE_CONSTANT = 4
 
 @dataclass(frozen=True)
 class LayerCost:
-    """Per-sample cost of one layer: ``fixed + per_event · input events`` cycles."""
+    """Per-sample cost of one layer: ``fixed + per_event · input events`` cycles (``front``: the
+    encoder's load-and-currents phase, which overlaps the previous window's steps)."""
 
     fixed: int
     per_event: int
     rows: int
+    front: int = 0
 
 
 def layer_costs(network: Network, build: Build) -> list[LayerCost]:
@@ -59,7 +59,8 @@ def layer_costs(network: Network, build: Build) -> list[LayerCost]:
             rows = math.ceil((hi - lo) / lanes)
             if i == 0:
                 entries = len(sparse_entries(layer.weight, lo, hi, lanes))
-                cost = LayerCost(fixed=layer.n_in + entries + 2 + T * rows + 1, per_event=0, rows=rows)
+                front = layer.n_in + entries + 3
+                cost = LayerCost(fixed=max(front, T * rows + 2), per_event=0, rows=rows, front=front)
             else:
                 cost = LayerCost(fixed=T * rows + 1, per_event=rows, rows=rows)
             if worst is None or (cost.fixed, cost.per_event) > (worst.fixed, worst.per_event):
@@ -69,8 +70,20 @@ def layer_costs(network: Network, build: Build) -> list[LayerCost]:
     return costs
 
 
+def predict_busy(network: Network, build: Build, input_events: np.ndarray) -> np.ndarray:
+    """Rows issued per layer and sample, ``(layers, N)``: what the ``busy_<i>`` counters count
+    (plus, once after reset, the encoder's and every dense core's R-row init pass)."""
+    T = network.time_steps
+    costs = layer_costs(network, build)
+    ev = np.asarray(input_events, dtype=np.int64)
+    rows = [np.full(ev.shape[1], T * costs[0].rows + 1, dtype=np.int64)]
+    rows += [c.fixed + c.per_event * ev[i] for i, c in enumerate(costs) if i > 0]
+    return np.stack(rows)
+
+
 def predict_cycles(network: Network, build: Build, input_events: np.ndarray) -> np.ndarray:
-    """Busy cycles per layer and sample, ``(layers, N)``, given input events per layer and sample."""
+    """Cycles each layer needs per sample, ``(layers, N)``, given input events per layer and sample
+    (back to back, the slowest layer sets the pace)."""
     costs = layer_costs(network, build)
     ev = np.asarray(input_events, dtype=np.int64)
     return np.stack([c.fixed + c.per_event * ev[i] for i, c in enumerate(costs)])
@@ -79,16 +92,10 @@ def predict_cycles(network: Network, build: Build, input_events: np.ndarray) -> 
 def predict_total(network: Network, build: Build, input_events: np.ndarray) -> float:
     """Predicted cycles to stream N samples back to back (no gaps, no back-pressure)."""
     busy = predict_cycles(network, build, input_events)
-    n = busy.shape[1]
-    if n == 0:
+    if busy.shape[1] == 0:
         return 0.0
-    enc = layer_costs(network, build)[0]
-    front = enc.fixed - network.time_steps * enc.rows - 1  # load + currents + drain
-    bubble = 0.0
-    if len(network.layers) > 1:
-        nxt = layer_costs(network, build)[1]
-        bubble = max(0.0, front - build.layers[0].fifo_depth * nxt.per_event)
-    return float(busy.max(axis=0).sum() + bubble * (n - 1) + front + network.output_size + 1 + PIPELINE_CONSTANT)
+    front = layer_costs(network, build)[0].front
+    return float(busy.max(axis=0).sum() + front + network.output_size + 1 + PIPELINE_CONSTANT)
 
 
 def cycle_model(network: Network, build: Build, input_events: np.ndarray | None = None) -> dict[str, object]:

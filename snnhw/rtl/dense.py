@@ -23,37 +23,25 @@ cycle, so back-to-back operations on the same row (R = 1) stay exact.
 
 from __future__ import annotations
 
-import enum
 import math
+from typing import Any
 
 import numpy as np
 from amaranth.hdl import Cat, Const, Module, Mux, Signal, signed, unsigned
-from amaranth.lib import data, stream, wiring
+from amaranth.lib import data, stream
 from amaranth.lib.memory import Memory
-from amaranth.lib.wiring import In, Out
+from amaranth.lib.wiring import In
 
 from snnhw.ir import Layer, StreamWidths
 from snnhw.rtl import lif
+from snnhw.rtl.core import Op, RowCore
 from snnhw.rtl.memories import MEMORY_ATTRS, pack_lanes, row_values, weight_rows
-from snnhw.rtl.serializer import RowSerializer
-from snnhw.rtl.stream import core_layout, token_layout, value_layout
+from snnhw.rtl.stream import token_layout
 
 __all__ = ["DenseCore", "Op"]
 
 
-class Op(enum.IntEnum):
-    """Operations of a core's row pipeline."""
-
-    IDLE = 0
-    SYN = 1
-    FIRE = 2
-    EOW = 3
-    INIT = 4
-    LOAD = 5
-    CUR = 6
-
-
-class DenseCore(wiring.Component):
+class DenseCore(RowCore):
     """A dense layer's core: input tokens ``i``, output ``o``; see the module docstring.
 
     Parameters
@@ -82,26 +70,19 @@ class DenseCore(wiring.Component):
     def __init__(self, layer: Layer, *, time_steps: int, in_widths: StreamWidths, out_widths: StreamWidths,
                  lo: int, hi: int, lanes: int, fires: bool = True, ticks: bool = False, memory: str = "auto",
                  loadable: bool = False) -> None:
-        self.layer, self.T = layer, time_steps
-        self.in_widths, self.out_widths = in_widths, out_widths
-        self.lo, self.hi, self.lanes = lo, hi, lanes
-        self.rows = math.ceil((hi - lo) / lanes)
-        self.fires, self.ticks, self.memory, self.loadable = fires, ticks, memory, loadable
-        out = core_layout(out_widths) if fires else value_layout(out_widths.idx, layer.potential_bits)
-        members = {
-            "i": In(stream.Signature(token_layout(in_widths))),
-            "o": Out(stream.Signature(out)),
-            "busy": Out(1),
-        }
+        self.in_widths, self.loadable = in_widths, loadable
+        rows = math.ceil((hi - lo) / lanes)
+        members: dict[str, Any] = {"i": In(stream.Signature(token_layout(in_widths)))}
         if loadable:
-            self.waddr_bits = max(1, (layer.n_in * self.rows - 1).bit_length())
+            self.waddr_bits = max(1, (layer.n_in * rows - 1).bit_length())
             members.update({
                 "wl_addr": In(self.waddr_bits),
                 "wl_lane": In(max(1, (lanes - 1).bit_length())),
                 "wl_data": In(layer.weight_bits),
                 "wl_en": In(1),
             })
-        super().__init__(members)
+        super().__init__(layer, time_steps=time_steps, out_widths=out_widths, lo=lo, hi=hi, lanes=lanes, fires=fires,
+                         ticks=ticks, memory=memory, members=members)
 
     def elaborate(self, platform) -> Module:
         m = Module()
@@ -125,14 +106,10 @@ class DenseCore(wiring.Component):
             m.d.comb += [w_wr.addr.eq(self.wl_addr), w_wr.data.eq(Cat(*([self.wl_data] * L))),
                          w_wr.en.eq(Mux(self.wl_en, Const(1, L) << self.wl_lane, 0))]
 
-        vbits = P if not self.fires else layer.amplitude_bits
-        m.submodules.ser = ser = RowSerializer(
-            self.out_widths, lanes=L, rows=R, base=self.lo, mode="spike" if self.fires else "value",
-            value_bits=vbits, ticks=self.ticks)
-        wiring.connect(m, ser.o, wiring.flipped(self.o))
+        ser = self._serializer(m)
 
         # ---------------------------------------------------------------- issue
-        rbits = max(1, (R - 1).bit_length())
+        rbits = self.rbits
         op = Signal(Op, init=Op.INIT)
         r = Signal(rbits)
         j = Signal(self.in_widths.idx)
@@ -182,52 +159,24 @@ class DenseCore(wiring.Component):
                     m.d.sync += [op.eq(Op.SYN), j.eq(tok.idx), amp.eq(tok.amp), t_in.eq(head_t)]
 
         # -------------------------------------------------------------- compute
-        fwd_valid = Signal()
-        fwd_r = Signal(rbits)
-        fwd_row = Signal(L * P)
-        vrow = Mux(fwd_valid & (fwd_r == s1.r), fwd_row, v_rd.data)
+        vrow, commit = self._forwarded(m, v_rd.data, s1.r)
         final = s1.t == T - 1
-        new_row, amps, mask, vals = [], [], [], []
+        new_row, outs = [], []
         for lane in range(L):
             v = vrow.word_select(lane, P).as_signed()
             w = w_rd.data.word_select(lane, W).as_signed()
             b = b_rd.data.word_select(lane, P).as_signed() if layer.has_bias else Const(0, signed(P))
-            syn = lif.sat(v + s1.amp * w, P)
-            if self.fires:
-                c, vf = lif.fire(v, layer)
-                ci = Signal(layer.amplitude_bits, name=f"amp{lane}")
-                m.d.comb += ci.eq(c)
-                amps.append(ci)
-            else:
-                vf = v
-                vals.append(v.as_unsigned())
-            after = Mux(final, b, lif.sat(lif.leak(vf, layer) + b, P))
+            out, vf = self._fire(m, v, lane)
+            outs.append(out)
             new = Signal(signed(P), name=f"vnew{lane}")
             with m.Switch(s1.op):
                 with m.Case(Op.SYN):
-                    m.d.comb += new.eq(syn)
+                    m.d.comb += new.eq(lif.sat(v + s1.amp * w, P))
                 with m.Case(Op.FIRE):
-                    m.d.comb += new.eq(after)
-                with m.Default():
+                    m.d.comb += new.eq(Mux(final, b, lif.sat(lif.leak(vf, layer) + b, P)))
+                with m.Default():  # INIT
                     m.d.comb += new.eq(b)
             new_row.append(new.as_unsigned())
-            # padding lanes exist only in the last row
-            mask.append(Const(1, 1) if (R - 1) * L + lane < self.hi - self.lo else (s1.r != R - 1))
-        packed = Cat(*new_row)
-        writes = s1.valid & ((s1.op == Op.SYN) | (s1.op == Op.FIRE) | (s1.op == Op.INIT))
-        m.d.comb += [v_wr.addr.eq(s1.r), v_wr.data.eq(packed), v_wr.en.eq(writes)]
-        m.d.sync += [fwd_valid.eq(writes), fwd_r.eq(s1.r), fwd_row.eq(packed)]
-
-        w = ser.w
-        m.d.comb += [w.t.eq(s1.t), w.r.eq(s1.r), w.step_end.eq(s1.last_row), w.eow.eq(s1.op == Op.EOW)]
-        lane_ok = Cat(*mask)
-        with m.If(s1.op == Op.FIRE):
-            if self.fires:
-                m.d.comb += [w.mask.eq(Cat(*(c != 0 for c in amps)) & lane_ok), w.vals.eq(Cat(*amps))]
-            else:
-                m.d.comb += [w.mask.eq(lane_ok), w.vals.eq(Cat(*vals))]
-        if self.fires:
-            m.d.comb += ser.push.eq(pushes)
-        else:
-            m.d.comb += ser.push.eq(s1.valid & (((s1.op == Op.FIRE) & final) | (s1.op == Op.EOW)))
+        commit(v_wr, Cat(*new_row), s1.valid & ((s1.op == Op.SYN) | (s1.op == Op.FIRE) | (s1.op == Op.INIT)))
+        self._push(m, ser, s1, outs, final)
         return m

@@ -15,6 +15,12 @@ Per window the core
    ``fire``; after the last step the potential is reset to 0;
 4. closes the window with an end-of-window row.
 
+Steps 1–2 (the front engine) and 3–4 (the step engine) work on different
+windows at once: the currents have two banks, so the next window's pixels are
+loaded and its currents computed while the step engine still runs the current
+window, and back to back the encoder takes ``max(front, steps)`` cycles per
+window, not their sum.
+
 The pass pipeline (synchronous reads, write one cycle later, a forwarding
 register) and the serializer are those of :class:`snnhw.rtl.dense.DenseCore`.
 """
@@ -25,16 +31,14 @@ import math
 
 import numpy as np
 from amaranth.hdl import Cat, Const, Module, Mux, Signal, signed, unsigned
-from amaranth.lib import data, stream, wiring
+from amaranth.lib import data, stream
 from amaranth.lib.memory import Memory
-from amaranth.lib.wiring import In, Out
+from amaranth.lib.wiring import In
 
 from snnhw.ir import Layer, StreamWidths
 from snnhw.rtl import lif
-from snnhw.rtl.dense import Op
+from snnhw.rtl.core import Op, RowCore
 from snnhw.rtl.memories import MEMORY_ATTRS, pack_lanes, row_values
-from snnhw.rtl.serializer import RowSerializer
-from snnhw.rtl.stream import core_layout, value_layout
 
 __all__ = ["EncoderCore", "current_bits", "sparse_entries"]
 
@@ -72,7 +76,7 @@ def current_bits(layer: Layer, input_bits: int) -> int:
     return max(hi.bit_length(), (-lo - 1).bit_length() if lo < 0 else 0, layer.potential_bits) + 1
 
 
-class EncoderCore(wiring.Component):
+class EncoderCore(RowCore):
     """The encoder's core: pixels ``i`` (one input value per transfer, ``n_in`` per window), output ``o``.
 
     Parameters are those of :class:`snnhw.rtl.dense.DenseCore`, with ``input_bits``
@@ -81,17 +85,10 @@ class EncoderCore(wiring.Component):
 
     def __init__(self, layer: Layer, *, time_steps: int, input_bits: int, out_widths: StreamWidths, lo: int,
                  hi: int, lanes: int, fires: bool = True, ticks: bool = False, memory: str = "auto") -> None:
-        self.layer, self.T, self.input_bits, self.out_widths = layer, time_steps, input_bits, out_widths
-        self.lo, self.hi, self.lanes = lo, hi, lanes
-        self.rows = math.ceil((hi - lo) / lanes)
-        self.fires, self.ticks, self.memory = fires, ticks, memory
+        self.input_bits = input_bits
         self.entries = sparse_entries(layer.weight, lo, hi, lanes)
-        out = core_layout(out_widths) if fires else value_layout(out_widths.idx, layer.potential_bits)
-        super().__init__({
-            "i": In(stream.Signature(unsigned(input_bits))),
-            "o": Out(stream.Signature(out)),
-            "busy": Out(1),
-        })
+        super().__init__(layer, time_steps=time_steps, out_widths=out_widths, lo=lo, hi=hi, lanes=lanes, fires=fires,
+                         ticks=ticks, memory=memory, members={"i": In(stream.Signature(unsigned(input_bits)))})
 
     def elaborate(self, platform) -> Module:
         m = Module()
@@ -117,64 +114,74 @@ class EncoderCore(wiring.Component):
             m.submodules[f"xmem{lane}"] = xm
             x_rd.append(xm.read_port())
             x_wr.append(xm.write_port())
-        m.submodules.imem = imem = Memory(shape=unsigned(L * P), depth=max(2, R), init=[], attrs=attrs)
-        self._imem = imem  # for white-box tests
+        # two banks of currents: the front engine fills one while the step engine reads the other
+        m.submodules.imem = imem = Memory(shape=unsigned(L * P), depth=2 * R, init=[], attrs=attrs)
         i_rd, i_wr = imem.read_port(), imem.write_port()
         m.submodules.vmem = vmem = Memory(shape=unsigned(L * P), depth=max(2, R), init=[], attrs=attrs)
-        self._vmem = vmem  # for white-box tests
         v_rd, v_wr = vmem.read_port(), vmem.write_port()
         if layer.bias is not None:
             bias_rows = [pack_lanes(row, P) for row in row_values(layer.bias, self.lo, self.hi, L)]
             m.submodules.bmem = bmem = Memory(shape=unsigned(L * P), depth=max(2, R), init=bias_rows, attrs=attrs)
             b_rd = bmem.read_port()
 
-        vbits = P if not self.fires else layer.amplitude_bits
-        m.submodules.ser = ser = RowSerializer(
-            self.out_widths, lanes=L, rows=R, base=self.lo, mode="spike" if self.fires else "value",
-            value_bits=vbits, ticks=self.ticks)
-        wiring.connect(m, ser.o, wiring.flipped(self.o))
+        ser = self._serializer(m)
 
         # ---------------------------------------------------------- sequencing
-        rbits = max(1, (R - 1).bit_length())
+        # Front engine (fop): LOAD the pixels, compute the currents (CUR) into bank `fb`, drain.
+        # Step engine (op): INIT after reset, then per window T FIRE passes over bank `bb`, EOW.
+        # `full` marks banks holding currents the step engine has not finished with.
+        rbits = self.rbits
         op = Signal(Op, init=Op.INIT)
+        fop = Signal(Op, init=Op.LOAD)
         r = Signal(rbits)
         t = Signal(range(T + 1))
         cnt = Signal(range(max(n_x, E) + 1))
         drain = Signal(2)
+        full = Signal(2)
+        fb = Signal()
+        bb = Signal()
         s1 = Signal(data.StructLayout({"valid": 1, "op": Op, "r": rbits, "t": range(T + 1), "last_row": 1}))
         pushes = s1.valid & ((s1.op == Op.FIRE) | (s1.op == Op.EOW))
         credit = ser.space > pushes
         last_row = r == R - 1
 
         # LOAD: pixel j into every lane's buffer
+        loading = fop == Op.LOAD
         for lane in range(L):
-            m.d.comb += [x_wr[lane].addr.eq(cnt), x_wr[lane].data.eq(self.i.payload)]
-        m.d.comb += self.i.ready.eq(op == Op.LOAD)
-        for lane in range(L):
-            m.d.comb += x_wr[lane].en.eq(self.i.valid & (op == Op.LOAD))
+            m.d.comb += [x_wr[lane].addr.eq(cnt), x_wr[lane].data.eq(self.i.payload),
+                         x_wr[lane].en.eq(self.i.valid & loading)]
+        m.d.comb += self.i.ready.eq(loading)
 
         a_valid = Signal()
-        issue = Signal()
-        m.d.comb += [e_rd.addr.eq(cnt), v_rd.addr.eq(r), i_rd.addr.eq(r)]
+        m.d.comb += e_rd.addr.eq(cnt)
         m.d.sync += a_valid.eq(0)
+        filled = Signal()  # the front engine hands bank fb over this cycle
+        with m.Switch(fop):
+            with m.Case(Op.LOAD), m.If(self.i.valid):
+                m.d.sync += cnt.eq(cnt + 1)
+                with m.If(cnt == n_x - 1):
+                    m.d.sync += [fop.eq(Op.CUR), cnt.eq(0)]
+            with m.Case(Op.CUR), m.If(~full.bit_select(fb, 1)):  # wait for a free bank
+                m.d.sync += [a_valid.eq(1), cnt.eq(cnt + 1)]
+                with m.If(cnt == E - 1):
+                    m.d.sync += [fop.eq(Op.IDLE), drain.eq(1)]
+            with m.Case(Op.IDLE):  # the last entries leave the current pipeline
+                m.d.sync += drain.eq(drain - 1)
+                with m.If(drain == 0):
+                    m.d.comb += filled.eq(1)
+                    m.d.sync += [fop.eq(Op.LOAD), cnt.eq(0), fb.eq(~fb)]
+
+        issue = Signal()
+        released = Signal()  # the step engine is done with bank bb this cycle
+        m.d.comb += [v_rd.addr.eq(r), i_rd.addr.eq(bb * R + r)]
         with m.Switch(op):
             with m.Case(Op.INIT):
                 m.d.comb += issue.eq(1)
                 m.d.sync += r.eq(r + 1)
                 with m.If(last_row):
-                    m.d.sync += [op.eq(Op.LOAD), r.eq(0), cnt.eq(0)]
-            with m.Case(Op.LOAD), m.If(self.i.valid):
-                m.d.sync += cnt.eq(cnt + 1)
-                with m.If(cnt == n_x - 1):
-                    m.d.sync += [op.eq(Op.CUR), cnt.eq(0)]
-            with m.Case(Op.CUR):
-                m.d.sync += [a_valid.eq(1), cnt.eq(cnt + 1)]
-                with m.If(cnt == E - 1):
-                    m.d.sync += [op.eq(Op.IDLE), drain.eq(1)]
-            with m.Case(Op.IDLE):  # draining the current pipeline
-                m.d.sync += drain.eq(drain - 1)
-                with m.If(drain == 0):
-                    m.d.sync += [op.eq(Op.FIRE), r.eq(0), t.eq(0)]
+                    m.d.sync += [op.eq(Op.IDLE), r.eq(0)]
+            with m.Case(Op.IDLE), m.If(full.bit_select(bb, 1)):
+                m.d.sync += [op.eq(Op.FIRE), r.eq(0), t.eq(0)]
             with m.Case(Op.FIRE), m.If(credit):
                 m.d.comb += issue.eq(1)
                 m.d.sync += r.eq(r + 1)
@@ -183,9 +190,12 @@ class EncoderCore(wiring.Component):
                     with m.If(t == T - 1):
                         m.d.sync += op.eq(Op.EOW)
             with m.Case(Op.EOW), m.If(credit):
-                m.d.comb += issue.eq(1)
-                m.d.sync += [op.eq(Op.LOAD), cnt.eq(0), t.eq(0)]
-        m.d.comb += self.busy.eq(issue | (op == Op.LOAD) & self.i.valid | (op == Op.CUR))
+                m.d.comb += [issue.eq(1), released.eq(1)]
+                m.d.sync += [op.eq(Op.IDLE), t.eq(0), bb.eq(~bb)]
+        set_mask = Mux(filled, Mux(fb, 0b10, 0b01), 0)
+        clr_mask = Mux(released, Mux(bb, 0b10, 0b01), 0)
+        m.d.sync += full.eq((full | set_mask) & ~clr_mask)
+        m.d.comb += self.busy.eq(issue)
         m.d.sync += [s1.valid.eq(issue), s1.op.eq(op), s1.r.eq(r), s1.t.eq(t), s1.last_row.eq(last_row)]
 
         # ------------------------------------------------------- current pipeline
@@ -202,7 +212,7 @@ class EncoderCore(wiring.Component):
         if layer.has_bias:
             m.d.comb += b_rd.addr.eq(brow)
         with m.If(a_valid & b_last):
-            m.d.sync += brow.eq(brow + 1)
+            m.d.sync += brow.eq(Mux(brow == R - 1, 0, brow + 1))
         cur_row = []
         for lane in range(L):
             acc = Signal(signed(abits), name=f"acc{lane}")
@@ -212,51 +222,22 @@ class EncoderCore(wiring.Component):
             cur_row.append(lif.sat(total + b, P).as_unsigned())
             with m.If(c_valid):
                 m.d.sync += acc.eq(Mux(c_last, 0, total))
-        m.d.comb += [i_wr.addr.eq(crow), i_wr.data.eq(Cat(*cur_row)), i_wr.en.eq(c_valid & c_last)]
+        m.d.comb += [i_wr.addr.eq(fb * R + crow), i_wr.data.eq(Cat(*cur_row)), i_wr.en.eq(c_valid & c_last)]
         with m.If(c_valid & c_last):
-            m.d.sync += crow.eq(crow + 1)
-        with m.If(op == Op.EOW):
-            m.d.sync += [brow.eq(0), crow.eq(0)]
+            m.d.sync += crow.eq(Mux(crow == R - 1, 0, crow + 1))
 
         # ---------------------------------------------------------- step passes
-        fwd_valid = Signal()
-        fwd_r = Signal(rbits)
-        fwd_row = Signal(L * P)
-        vrow = Mux(fwd_valid & (fwd_r == s1.r), fwd_row, v_rd.data)
+        vrow, commit = self._forwarded(m, v_rd.data, s1.r)
         final = s1.t == T - 1
-        new_row, amps, mask, vals = [], [], [], []
+        new_row, outs = [], []
         for lane in range(L):
             v = vrow.word_select(lane, P).as_signed()
             cur = i_rd.data.word_select(lane, P).as_signed()
             v1 = Signal(signed(P), name=f"v1_{lane}")
             m.d.comb += v1.eq(lif.sat(lif.leak(v, layer) + cur, P))
-            if self.fires:
-                c, vf = lif.fire(v1, layer)
-                ci = Signal(layer.amplitude_bits, name=f"amp{lane}")
-                m.d.comb += ci.eq(c)
-                amps.append(ci)
-            else:
-                vf = v1
-                vals.append(v1.as_unsigned())
-            new = Signal(signed(P), name=f"vnew{lane}")
-            m.d.comb += new.eq(Mux((s1.op == Op.FIRE) & ~final, vf, 0))
-            new_row.append(new.as_unsigned())
-            mask.append(Const(1, 1) if (R - 1) * L + lane < self.hi - self.lo else (s1.r != R - 1))
-        packed = Cat(*new_row)
-        writes = s1.valid & ((s1.op == Op.FIRE) | (s1.op == Op.INIT))
-        m.d.comb += [v_wr.addr.eq(s1.r), v_wr.data.eq(packed), v_wr.en.eq(writes)]
-        m.d.sync += [fwd_valid.eq(writes), fwd_r.eq(s1.r), fwd_row.eq(packed)]
-
-        w = ser.w
-        m.d.comb += [w.t.eq(s1.t), w.r.eq(s1.r), w.step_end.eq(s1.last_row), w.eow.eq(s1.op == Op.EOW)]
-        lane_ok = Cat(*mask)
-        with m.If(s1.op == Op.FIRE):
-            if self.fires:
-                m.d.comb += [w.mask.eq(Cat(*(c != 0 for c in amps)) & lane_ok), w.vals.eq(Cat(*amps))]
-            else:
-                m.d.comb += [w.mask.eq(lane_ok), w.vals.eq(Cat(*vals))]
-        if self.fires:
-            m.d.comb += ser.push.eq(pushes)
-        else:
-            m.d.comb += ser.push.eq(s1.valid & (((s1.op == Op.FIRE) & final) | (s1.op == Op.EOW)))
+            out, vf = self._fire(m, v1, lane)
+            outs.append(out)
+            new_row.append(Mux((s1.op == Op.FIRE) & ~final, vf, 0)[:P])  # 0 after the last step and on INIT
+        commit(v_wr, Cat(*new_row), s1.valid & ((s1.op == Op.FIRE) | (s1.op == Op.INIT)))
+        self._push(m, ser, s1, outs, final)
         return m

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-__all__ = ["MEMORY_ATTRS", "pack_lanes", "row_values", "weight_rows"]
+__all__ = ["MEMORY_ATTRS", "load_words", "pack_lanes", "row_values", "weight_rows"]
 
 #: Synthesis attributes for each memory style of the build configuration.
 MEMORY_ATTRS: dict[str, dict[str, str]] = {
@@ -53,3 +53,24 @@ def weight_rows(weight: np.ndarray, lo: int, hi: int, lanes: int, bits: int) -> 
     shifts = [1 << (lane * bits) for lane in range(lanes)]
     words = (cube * np.array(shifts, dtype=object)).sum(axis=2)
     return [int(w) for w in words.reshape(-1)]
+
+
+def load_words(weight: np.ndarray, slices: Sequence[tuple[int, int]], lanes: int, bits: int) -> np.ndarray:
+    """The writes that load a dense layer's weights through its ``wl_*`` port.
+
+    Returns ``int64 (K, 4)`` rows ``(core, addr, lane, value)``: word ``addr = j·R + r`` of
+    core ``core``'s weight memory, lane ``lane``, ``value`` the weight in ``bits``-bit two's
+    complement; one row per neuron and input (padding lanes are left alone).
+    """
+    rows = []
+    mask = (1 << bits) - 1
+    n_in = weight.shape[1]
+    for core, (lo, hi) in enumerate(slices):
+        core_lanes = min(lanes, hi - lo)
+        r_count = math.ceil((hi - lo) / core_lanes)
+        n = np.arange(lo, hi)
+        r, lane = (n - lo) // core_lanes, (n - lo) % core_lanes
+        for j in range(n_in):
+            addr = j * r_count + r
+            rows.append(np.stack([np.full(len(n), core), addr, lane, weight[n, j] & mask], axis=1))
+    return np.concatenate(rows).astype(np.int64) if rows else np.zeros((0, 4), dtype=np.int64)

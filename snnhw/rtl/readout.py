@@ -62,9 +62,7 @@ class Readout(wiring.Component):
     def elaborate(self, platform) -> Module:
         m = Module()
         N, S = self.size, self.score_bits
-        # one register per index value the idx field can hold, so that no index selects an undefined element
-        slots = max(N, 1 << self.widths.idx)
-        scores = Array(Signal(signed(S), name=f"score{n}") for n in range(slots))
+        scores = Array(Signal(signed(S), name=f"score{n}") for n in range(N))
         emit = Signal()
         n = Signal(range(N + 1))
         best = Signal(signed(S))
