@@ -92,6 +92,9 @@ def _build(simulator: str, text: str) -> tuple[object, Path]:
     key = hashlib.sha256("\0".join([simulator, *args, str(waves), text]).encode()).hexdigest()[:20]
     build_dir = cache_dir() / "sim" / f"{simulator}-{key}"
     runner = get_runner(SIMULATORS[simulator])
+    # cocotb's runner logs every command at INFO and "Skipping compilation" at WARNING; follow snnhw's level
+    runner.log.setLevel(max(logging.ERROR if log.getEffectiveLevel() >= logging.WARNING else logging.INFO,  # type: ignore[attr-defined]
+                            log.getEffectiveLevel()))
     stamp = build_dir / "snnhw-built"
     sources = [build_dir / f"{TOP_NAME}.v"]
     fresh = not stamp.exists()
@@ -180,8 +183,9 @@ def cosim(
     Returns
     -------
     trace, counters
-        The trace (with the extra ``cycles``: per-sample latency, from the first input
-        value accepted to the prediction beat) and the raw counters (``total`` cycles,
+        The trace (with the extras ``cycles``: per-sample latency, from the first input
+        value accepted to the prediction beat, and ``cycles_total``: cycles from reset to the
+        last prediction, the samples streamed back to back) and the raw counters (``total`` cycles,
         ``busy`` and ``stall`` per layer, ``start``/``end`` cycle of each sample).
     """
     missing = simulator_available(simulator)
@@ -236,6 +240,7 @@ def cosim(
             counters = {k: rec[k] for k in ("total", "busy", "stall", "start", "end")}
             cycles = counters["end"] - counters["start"] + 1
             trace = records_to_trace(target, n, taps, rec["results"], score_bits(network), cycles=cycles)
+            trace.extras["cycles_total"] = np.array([int(counters["total"])], dtype=np.int64)
         if progress is not None and n > done:
             progress(n - done)
         return trace, counters

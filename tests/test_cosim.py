@@ -21,6 +21,7 @@ from snnhw.netgen import random_network
 from snnhw.rtl.build import core_slices, resolve_build
 from snnhw.rtl.cycles import input_events_from_trace, predict_busy, predict_total
 
+from .fuzz_rtl import check
 from .test_golden import COMBINATION_NETWORKS
 
 pytestmark = pytest.mark.slow
@@ -87,6 +88,22 @@ def test_icarus_every_combination(index: int) -> None:
                          ids=["l2c3f1", "lanes-eq-size"])
 def test_icarus_awkward_sizes(network: Network, config: dict) -> None:
     assert_bit_exact(network, config, "icarus", seed=3)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_icarus_random_cases(seed: int) -> None:
+    assert check(seed) is None
+
+
+def test_icarus_potential_readout_cores_stay_in_their_window() -> None:
+    """Regression: a core of a potential readout that had closed a window was let into the next one
+    before the other cores closed theirs, which mixed windows and then hung the readout."""
+    network = random_network(104, input_size=3, input_bits=2, sizes=[7, 3, 6], time_steps=2, readout="potential",
+                             vary=True)
+    x = np.array([[1, 1, 3], [2, 0, 3], [1, 0, 1]])
+    trace, _ = cosim(network, resolve_build(network, {"lanes": 3, "cores": 3, "fifo_depth": 3}), x,
+                     simulator="icarus", seed=104, gaps=0.4126625461341562, backpressure=0.1533790096497322)
+    assert first_divergence(network, simulate(network, x), trace) is None
 
 
 def test_icarus_traces_do_not_depend_on_hardware_parameters() -> None:

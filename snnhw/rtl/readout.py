@@ -81,8 +81,8 @@ class Readout(wiring.Component):
             done = Signal(self.inputs)
             taken = Const(0, 1)
             for c, port in enumerate(ins):
-                grant = ~emit & port.valid & ~taken
-                taken = taken | port.valid
+                grant = ~emit & port.valid & ~done[c] & ~taken  # a core that closed this window waits
+                taken = taken | (port.valid & ~done[c])
                 m.d.comb += port.ready.eq(grant)
                 with m.If(grant):
                     with m.If(port.payload.last):
