@@ -9,6 +9,7 @@ printed beside the model (that build takes minutes: the weights are baked into
 the Verilog).
 
     python bench/rtl_cycles.py [--samples 200] [--lanes 1,4,16,64] [--cosim 100 --cosim-lanes 16]
+    python bench/rtl_cycles.py --model-check      # the test network of the cycle-model test, on Icarus
 """
 
 from __future__ import annotations
@@ -31,6 +32,25 @@ from snnhw.rtl.build import resolve_build
 from snnhw.rtl.cycles import input_events_from_trace, predict_cycles, predict_total
 
 
+def model_check() -> None:
+    """Measured against modelled cycles on the network of tests/test_cosim.py's cycle-model test."""
+    from snnhw.sim.runner import cosim
+
+    from snnhw.netgen import random_network
+
+    network = random_network(41, input_size=48, input_bits=4, sizes=[40, 24, 10], time_steps=12, density=0.5)
+    x = np.random.default_rng(7).integers(0, network.input.max_value + 1, size=(6, network.input.size))
+    golden = simulate(network, x)
+    events = input_events_from_trace(network, golden.events, len(x))
+    for config in ({"lanes": 1}, {"lanes": 2, "cores": 2}, {"lanes": 4, "cores": 2}):
+        build = resolve_build(network, config)
+        _, counters = cosim(network, build, x, simulator="icarus")
+        measured = float(counters["total"]) / len(x)
+        model = predict_total(network, build, events) / len(x)
+        print(f"{config}: {measured:.0f} cycles/sample measured, {model:.0f} modelled "
+              f"({100 * (model - measured) / measured:+.1f} %)")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--samples", type=int, default=200)
@@ -39,7 +59,11 @@ def main() -> int:
     parser.add_argument("--cosim", type=int, default=0, help="also co-simulate N samples on Verilator")
     parser.add_argument("--cosim-lanes", type=int, default=16)
     parser.add_argument("--json", default=None)
+    parser.add_argument("--model-check", action="store_true", help="only the cycle-model check on Icarus")
     args = parser.parse_args()
+    if args.model_check:
+        model_check()
+        return 0
     x, _ = load_mnist("test", args.data)
     x = x.reshape(len(x), -1)[: args.samples].astype(np.int64)
     network = reference_network(x)
