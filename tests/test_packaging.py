@@ -21,7 +21,8 @@ def test_wheel_installs_and_runs(tmp_path: Path) -> None:
     src.mkdir()
     for name in ("pyproject.toml", "README.md", "LICENSE"):
         shutil.copy(ROOT / name, src / name)
-    shutil.copytree(ROOT / "snnhw", src / "snnhw", ignore=shutil.ignore_patterns("__pycache__"))
+    for folder in ("snnhw", "sim"):
+        shutil.copytree(ROOT / folder, src / folder, ignore=shutil.ignore_patterns("__pycache__"))
     dist = tmp_path / "dist"
     subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(dist), str(src)],
@@ -32,6 +33,8 @@ def test_wheel_installs_and_runs(tmp_path: Path) -> None:
     names = zipfile.ZipFile(wheel).namelist()
     assert "snnhw/networks/example.npz" in names
     assert "snnhw/py.typed" in names
+    assert "snnhw/sim/bench.py" in names and "snnhw/sim/runner.py" in names  # what `snnhw run` needs from sim/
+    assert "snnhw/rtl/lint.vlt" in names
 
     # A fresh environment; the dependencies come from this one through a path entry,
     # snnhw itself only from the wheel.
@@ -51,10 +54,13 @@ def test_wheel_installs_and_runs(tmp_path: Path) -> None:
     assert where.stdout.strip().startswith(str(env)), where.stdout
     script = env / "bin" / "snnhw"
     for args in (["--help"], ["networks"], ["demo", "--samples", "4"], ["random", "n.npz", "--seed", "1", "--inputs", "x.npy"],
-                 ["run", "n.npz", "x.npy", "--out", "t.npz", "--stats"], ["run", "example", "x.npy", "--out", "t.npz"]):
+                 ["run", "n.npz", "x.npy", "--out", "t.npz", "--stats"], ["run", "example", "x.npy", "--out", "t.npz"],
+                 ["generate", "n.npz", "--out", "rtl", "--lanes", "2"],
+                 ["run", "n.npz", "x.npy", "--engine", "icarus", "--limit", "2", "--out", "hw.npz"]):
         result = subprocess.run([str(script), *args], cwd=work, capture_output=True, text=True)
         if args[:2] == ["run", "example"]:
             assert result.returncode == 2 and "shape (N, 64)" in result.stderr
             continue
         assert result.returncode == 0, (args, result.stderr)
     assert (work / "t.npz").exists()
+    assert (work / "rtl" / "snnhw_top.v").exists() and (work / "hw.npz").exists()
