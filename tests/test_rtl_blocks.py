@@ -110,7 +110,7 @@ def test_lif_arithmetic_exhaustive(leak: Leak, reset: Reset, amp_bits: int, thet
     lk = Signal(signed(p))
     amp = Signal(amp_bits)
     rest = Signal(signed(p))
-    c, vf = lif.fire(v, layer)
+    c, vf = lif.fire(m, v, layer)
     m.d.comb += [lk.eq(lif.leak(v, layer)), amp.eq(c), rest.eq(vf)]
 
     async def bench(ctx):

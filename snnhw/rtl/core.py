@@ -77,7 +77,8 @@ class RowCore(wiring.Component):
         fwd_valid = Signal()
         fwd_r = Signal(self.rbits)
         fwd_row = Signal(len(read_data))
-        word = Mux(fwd_valid & (fwd_r == row), fwd_row, read_data)
+        word = Signal(len(read_data), name="vrow")
+        m.d.comb += word.eq(Mux(fwd_valid & (fwd_r == row), fwd_row, read_data))
 
         def commit(port: Any, data: Value, en: Value) -> None:
             m.d.comb += [port.addr.eq(row), port.data.eq(data), port.en.eq(en)]
@@ -89,7 +90,7 @@ class RowCore(wiring.Component):
         """``fire`` of one lane: ``(amplitude or final potential for the serializer, V after firing)``."""
         if not self.fires:
             return v.as_unsigned(), v
-        c, vf = lif.fire(v, self.layer)
+        c, vf = lif.fire(m, v, self.layer, name=f"fire{lane}")
         amp = Signal(self.layer.amplitude_bits, name=f"amp{lane}")
         m.d.comb += amp.eq(c)
         return amp, vf

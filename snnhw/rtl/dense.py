@@ -171,9 +171,9 @@ class DenseCore(RowCore):
             new = Signal(signed(P), name=f"vnew{lane}")
             with m.Switch(s1.op):
                 with m.Case(Op.SYN):
-                    m.d.comb += new.eq(lif.sat(v + s1.amp * w, P))
+                    m.d.comb += new.eq(lif.sat(m, v + s1.amp * w, P, name=f"syn{lane}"))
                 with m.Case(Op.FIRE):
-                    m.d.comb += new.eq(Mux(final, b, lif.sat(lif.leak(vf, layer) + b, P)))
+                    m.d.comb += new.eq(Mux(final, b, lif.sat(m, lif.leak(vf, layer) + b, P, name=f"next{lane}")))
                 with m.Default():  # INIT
                     m.d.comb += new.eq(b)
             new_row.append(new.as_unsigned())

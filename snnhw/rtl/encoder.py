@@ -217,9 +217,10 @@ class EncoderCore(RowCore):
         for lane in range(L):
             acc = Signal(signed(abits), name=f"acc{lane}")
             w = c_w.word_select(lane, W).as_signed()
-            total = acc + w * x_rd[lane].data
+            total = Signal(signed(abits + 1), name=f"total{lane}")
+            m.d.comb += total.eq(acc + w * x_rd[lane].data)
             b = b_rd.data.word_select(lane, P).as_signed() if layer.has_bias else Const(0, signed(P))
-            cur_row.append(lif.sat(total + b, P).as_unsigned())
+            cur_row.append(lif.sat(m, total + b, P, name=f"cur{lane}").as_unsigned())
             with m.If(c_valid):
                 m.d.sync += acc.eq(Mux(c_last, 0, total))
         m.d.comb += [i_wr.addr.eq(fb * R + crow), i_wr.data.eq(Cat(*cur_row)), i_wr.en.eq(c_valid & c_last)]
@@ -234,7 +235,7 @@ class EncoderCore(RowCore):
             v = vrow.word_select(lane, P).as_signed()
             cur = i_rd.data.word_select(lane, P).as_signed()
             v1 = Signal(signed(P), name=f"v1_{lane}")
-            m.d.comb += v1.eq(lif.sat(lif.leak(v, layer) + cur, P))
+            m.d.comb += v1.eq(lif.sat(m, lif.leak(v, layer) + cur, P, name=f"step{lane}"))
             out, vf = self._fire(m, v1, lane)
             outs.append(out)
             new_row.append(Mux((s1.op == Op.FIRE) & ~final, vf, 0)[:P])  # 0 after the last step and on INIT

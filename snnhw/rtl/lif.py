@@ -1,23 +1,29 @@
 """Combinational LIF arithmetic shared by the cores: ``sat``, ``leak`` and ``fire``.
 
-Each function builds Amaranth expressions for one lane and is a direct
-transcription of ``docs/semantics.md``; the golden model is its twin.
+Each function builds the logic of one lane and is a direct transcription of
+``docs/semantics.md``; the golden model is its twin. ``sat`` and ``fire`` give
+every intermediate value its own signal: an expression used several times
+would otherwise be copied into the netlist once per use, and chained stages
+(``fire`` with 8 amplitude bits, ``sat`` of ``leak`` of ``sat``) multiply those
+copies.
 """
 
 from __future__ import annotations
 
-from amaranth.hdl import Cat, Mux, Value
+from amaranth.hdl import Cat, Module, Mux, Signal, Value, signed
 
 from snnhw.ir import Layer, LeakKind, Reset
 
 __all__ = ["fire", "leak", "sat"]
 
 
-def sat(value: Value, bits: int) -> Value:
-    """Clamp ``value`` to the signed ``bits``-bit range, as a ``signed(bits)`` value."""
+def sat(m: Module, value: Value, bits: int, name: str = "sat") -> Value:
+    """Clamp ``value`` to the signed ``bits``-bit range; returns a ``signed(bits)`` signal."""
     lo, hi = -(1 << (bits - 1)), (1 << (bits - 1)) - 1
-    clamped = Mux(value > hi, hi, Mux(value < lo, lo, value))
-    return clamped[:bits].as_signed()
+    wide = Signal(signed(max(len(value) + 1, bits + 1)), name=f"{name}_in")
+    out = Signal(signed(bits), name=name)
+    m.d.comb += [wide.eq(value), out.eq(Mux(wide > hi, hi, Mux(wide < lo, lo, wide)))]
+    return out
 
 
 def leak(v: Value, layer: Layer) -> Value:
@@ -29,7 +35,7 @@ def leak(v: Value, layer: Layer) -> Value:
     return v >> layer.leak.shift
 
 
-def fire(v: Value, layer: Layer) -> tuple[Value, Value]:
+def fire(m: Module, v: Value, layer: Layer, name: str = "fire") -> tuple[Value, Value]:
     """``fire(V)``: return ``(amplitude, V after the reset)``; amplitude 0 means no spike.
 
     With ``reset: subtract`` the amplitude ``min(V div θ, 2^A − 1)`` and the
@@ -46,7 +52,9 @@ def fire(v: Value, layer: Layer) -> tuple[Value, Value]:
     amp_bits = []
     for b in reversed(range(layer.amplitude_bits)):
         step = theta << b
-        take = rem >= step
-        rem = Mux(take, rem - step, rem)
+        take = Signal(name=f"{name}_take{b}")
+        nxt = Signal(signed(bits), name=f"{name}_rem{b}")
+        m.d.comb += [take.eq(rem >= step), nxt.eq(Mux(take, rem - step, rem))]
+        rem = nxt
         amp_bits.append(take)
-    return Cat(*reversed(amp_bits)), rem[:bits].as_signed()
+    return Cat(*reversed(amp_bits)), rem
