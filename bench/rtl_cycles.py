@@ -57,7 +57,7 @@ def main() -> int:
     parser.add_argument("--lanes", default="1,4,16,64")
     parser.add_argument("--data", default=None)
     parser.add_argument("--cosim", type=int, default=0, help="also co-simulate N samples on Verilator")
-    parser.add_argument("--cosim-lanes", type=int, default=16)
+    parser.add_argument("--cosim-lanes", default="16", help="comma-separated lane counts to co-simulate")
     parser.add_argument("--json", default=None)
     parser.add_argument("--model-check", action="store_true", help="only the cycle-model check on Icarus")
     args = parser.parse_args()
@@ -83,18 +83,21 @@ def main() -> int:
 
         from snnhw.model.trace import first_divergence
 
-        build = resolve_build(network, lanes=args.cosim_lanes)
         xs = x[: args.cosim]
-        t0 = time.perf_counter()
-        trace, counters = cosim(network, build, xs, simulator="verilator")
-        wall = time.perf_counter() - t0
-        exact = first_divergence(network, simulate(network, xs), trace) is None
-        measured = float(counters["total"]) / len(xs)
-        model = predict_total(network, build, events[:, : len(xs)]) / len(xs)
-        print(f"verilator, {args.cosim_lanes} lanes, {len(xs)} samples: {measured:.0f} cycles/sample measured, "
-              f"{model:.0f} modelled, bit-exact {exact}, {wall:.0f} s wall (generate + build + simulate)")
-        rows.append({"cosim_lanes": args.cosim_lanes, "samples": len(xs), "measured_cycles_per_sample": measured,
-                     "model_cycles_per_sample": model, "bit_exact": exact, "wall_s": wall})
+        reference = simulate(network, xs)
+        for lanes in (int(v) for v in args.cosim_lanes.split(",")):
+            build = resolve_build(network, lanes=lanes)
+            t0 = time.perf_counter()
+            trace, counters = cosim(network, build, xs, simulator="verilator")
+            wall = time.perf_counter() - t0
+            exact = first_divergence(network, reference, trace) is None
+            measured = float(counters["total"]) / len(xs)
+            model = predict_total(network, build, events[:, : len(xs)]) / len(xs)
+            print(f"verilator, {lanes} lanes, {len(xs)} samples: {measured:.0f} cycles/sample measured, "
+                  f"{model:.0f} modelled, bit-exact {exact}, {wall:.0f} s wall (generate + build + simulate)",
+                  flush=True)
+            rows.append({"cosim_lanes": lanes, "samples": len(xs), "measured_cycles_per_sample": measured,
+                         "model_cycles_per_sample": model, "bit_exact": exact, "wall_s": wall})
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=2) + "\n")
     return 0

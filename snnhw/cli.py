@@ -164,11 +164,11 @@ def _stats_table(network: Network, trace: Trace) -> str:
 
 def _build_options(func):
     func = click.option("--cores", type=click.IntRange(min=1), default=None,
-                        help="Cores per layer (clamped to each layer's size); overrides the build file.")(func)
+                        help="Cores per layer (clamped to each layer's size); overrides the build file. Hardware engines only.")(func)
     func = click.option("--lanes", type=click.IntRange(min=1), default=None,
-                        help="Lanes per core (clamped to each core's size); overrides the build file.")(func)
+                        help="Lanes per core (clamped to each core's size); overrides the build file. Hardware engines only.")(func)
     func = click.option("--build", "build_file", type=click.Path(path_type=Path), default=None,
-                        help="Build configuration JSON (see docs/architecture.md).")(func)
+                        help="Build configuration JSON (see docs/architecture.md). Hardware engines only.")(func)
     return func
 
 

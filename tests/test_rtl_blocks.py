@@ -30,7 +30,8 @@ def _stream(rng: np.random.Generator, windows: int, T: int, indices: np.ndarray,
     return encode(events, windows)
 
 
-def _run_merge(streams: list[np.ndarray], widths: StreamWidths, seed: int, gaps: float, bp: float) -> np.ndarray:
+def _run_merge(streams: list[np.ndarray], widths: StreamWidths, seed: int, gaps: float, bp: float,
+               stats: dict[str, int] | None = None) -> np.ndarray:
     dut = SpikeMerge(widths, len(streams))
     rng = np.random.default_rng(seed)
     out: list[tuple[int, int, int]] = []
@@ -61,6 +62,8 @@ def _run_merge(streams: list[np.ndarray], widths: StreamWidths, seed: int, gaps:
                 out.append((int(p.dt), int(p.idx), int(p.amp)))
             cycles += 1
             assert cycles < 20000
+        if stats is not None:
+            stats["cycles"] = cycles
 
     top = Module()
     top.submodules.dut = dut
@@ -85,13 +88,17 @@ def test_spike_merge_equals_golden_merge(k: int, seed: int) -> None:
     assert np.array_equal(got, merge(streams))
 
 
-def test_spike_merge_full_throughput() -> None:
-    """Two busy inputs, no gaps, no back-pressure: one token per cycle leaves the merge."""
+@pytest.mark.parametrize("k", [2, 3, 4])
+def test_spike_merge_full_throughput(k: int) -> None:
+    """Busy inputs, no gaps, no back-pressure: one token per cycle leaves the merge (plus the tree's latency)."""
     widths = StreamWidths(3, 4, 2)
     rng = np.random.default_rng(3)
-    streams = [_stream(rng, 2, 6, np.arange(c, 12, 2), rate=1.0) for c in range(2)]
-    got = _run_merge(streams, widths, 0, gaps=0.0, bp=0.0)
+    streams = [_stream(rng, 2, 6, np.arange(c, 12, k), rate=1.0) for c in range(k)]
+    stats: dict[str, int] = {}
+    got = _run_merge(streams, widths, 0, gaps=0.0, bp=0.0, stats=stats)
     assert np.array_equal(got, merge(streams))
+    depth = (k - 1).bit_length()  # registers on the way through the tree
+    assert stats["cycles"] <= len(got) + depth + 1, (stats["cycles"], len(got))
 
 
 def _lif_layer(leak: Leak, reset: Reset, amp_bits: int, p: int, theta: int) -> Layer:
