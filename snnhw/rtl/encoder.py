@@ -234,8 +234,7 @@ class EncoderCore(RowCore):
         for lane in range(L):
             v = vrow.word_select(lane, P).as_signed()
             cur = i_rd.data.word_select(lane, P).as_signed()
-            v1 = Signal(signed(P), name=f"v1_{lane}")
-            m.d.comb += v1.eq(lif.sat(m, lif.leak(v, layer) + cur, P, name=f"step{lane}"))
+            v1 = lif.sat(m, lif.leak(v, layer) + cur, P, name=f"step{lane}")
             out, vf = self._fire(m, v1, lane)
             outs.append(out)
             new_row.append(Mux((s1.op == Op.FIRE) & ~final, vf, 0)[:P])  # 0 after the last step and on INIT
