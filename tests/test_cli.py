@@ -165,3 +165,42 @@ def test_networks_and_demo() -> None:
     assert demo.returncode == 0, demo.stderr
     assert "golden model" in demo.stdout and "events/sample" in demo.stdout
     assert "spike merge give the same stream: yes" in demo.stdout
+
+
+def test_run_on_icarus_writes_a_bit_exact_trace_with_cycles(tmp_path: Path) -> None:
+    assert snnhw("random", "n.npz", "--seed", "4", "--sizes", "6,4,3", "--input-size", "8", "--time-steps", "5",
+                 "--inputs", "x.npy", "--samples", "3", cwd=tmp_path).returncode == 0
+    result = snnhw("run", "n.npz", "x.npy", "--engine", "icarus", "--lanes", "2", "--cores", "2", "--out", "hw",
+                   cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "bit-exact against the golden model" in result.stdout
+    hw, golden = load_trace(tmp_path / "hw"), simulate(load_network(tmp_path / "n.npz"), np.load(tmp_path / "x.npy"))
+    assert np.array_equal(hw.scores, golden.scores) and hw.extras["cycles"].shape == (3,)
+
+
+def test_run_names_the_first_difference_and_exits_1(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A hardware trace that differs from the golden model: the command says where and exits 1."""
+    from click.testing import CliRunner
+
+    import snnhw.cli as cli_module
+
+    real = cli_module.run_engine
+
+    def broken(name, network, x, **kwargs):  # the simulator engine with one spike dropped
+        trace = real("golden", network, x)
+        if name == "golden":
+            return trace
+        events = list(trace.events)
+        events[1] = events[1][1:]
+        return type(trace)(trace.predictions, trace.scores, tuple(events), {"cycles": np.ones(len(x), dtype=np.int64)})
+
+    monkeypatch.setattr(cli_module, "run_engine", broken)
+    monkeypatch.chdir(tmp_path)
+    assert snnhw("random", "n.npz", "--seed", "4", "--inputs", "x.npy", "--samples", "2", cwd=tmp_path).returncode == 0
+    golden = simulate(load_network(tmp_path / "n.npz"), np.load(tmp_path / "x.npy"))
+    s, t, n, a = (int(v) for v in golden.events[1][0])
+    result = CliRunner().invoke(cli, ["run", "n.npz", "x.npy", "--engine", "icarus", "--out", "hw.npz"])
+    assert result.exit_code == 1
+    assert (f"MISMATCH against the golden model: sample {s}, layer 1 (dense1), step {t}, neuron {n}: "
+            f"expected amplitude {a}, got 0") in result.output
+    assert (tmp_path / "hw.npz").exists()  # what the hardware did is kept for inspection
