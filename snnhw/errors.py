@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["BuildError", "InputError", "NetworkError", "SnnhwError", "StreamError"]
+__all__ = ["BuildError", "InputError", "NetworkError", "SnnhwError", "StreamError", "ToolError"]
 
 
 def _show(value: Any) -> str:
@@ -93,3 +93,7 @@ class StreamError(SnnhwError, ValueError):
 
 class BuildError(SnnhwError, ValueError):
     """A build configuration cannot be realised (it never refuses a valid network)."""
+
+
+class ToolError(SnnhwError, RuntimeError):
+    """An external tool (Yosys, nextpnr, OpenSTA, OpenROAD) is missing, failed, or refused the design."""

