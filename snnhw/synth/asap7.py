@@ -31,6 +31,10 @@ log = logging.getLogger(__name__)
 
 #: Corners offered (the RVT libraries): fast-fast and typical.
 CORNERS = ("FF", "TT")
+#: ABC's driving cell and output load (fF) for buffering and gate sizing: the values of ORFS's asap7 platform
+#: (``ABC_DRIVER_CELL``, ``ABC_LOAD_IN_FF``).
+ABC_DRIVER_CELL = "BUFx2_ASAP7_75t_R"
+ABC_LOAD_FF = 3.898
 #: The five ASAP7 RVT standard-cell libraries.
 LIB_GROUPS = ("AO", "INVBUF", "OA", "SEQ", "SIMPLE")
 _LIB = re.compile(r"asap7sc7p5t_(AO|INVBUF|OA|SEQ|SIMPLE)_RVT_(FF|TT|SS)_nldm_\d+\.lib$")
@@ -138,6 +142,7 @@ def run_asap7(run_dir: Path, top: str, *, clock_mhz: float, corner: str = "FF", 
     write_macro_files(models, run_dir)
     period_ps = 1e6 / clock_mhz
     guest = {g: f"{PDK_MOUNT}/{p.name}" for g, p in libs.items()}
+    render("asap7/abc.constr", run_dir / "abc.constr", driver_cell=ABC_DRIVER_CELL, load_ff=f"{ABC_LOAD_FF:g}")
     render("asap7/synth.ys", run_dir / "asap7.ys", top=top, corner=corner, period_ps=f"{period_ps:.0f}",
            seq_lib=guest["SEQ"], abc_libs=" ".join(f"-liberty {p}" for p in guest.values()),
            stat_libs=" ".join(f"-liberty {p}" for p in guest.values()),

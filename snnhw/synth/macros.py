@@ -33,7 +33,7 @@ from pathlib import Path
 from snnhw._io import atomic_write_text
 from snnhw.errors import ToolError
 
-__all__ = ["LOGIC_BIT_COST", "MacroModel", "TWO_PORT_AREA_FACTOR", "parse_fakeram", "read_fakerams", "write_macro_files"]
+__all__ = ["LOGIC_BIT_COST", "TWO_PORT_AREA_FACTOR", "MacroModel", "parse_fakeram", "read_fakerams", "write_macro_files"]
 
 #: Area factor of a two-port macro over the single-port fakeram7 of the same shape (assumption; see module docs).
 TWO_PORT_AREA_FACTOR = 2.0

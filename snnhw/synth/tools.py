@@ -29,7 +29,7 @@ from tqdm import tqdm
 
 from snnhw.errors import ToolError
 
-__all__ = ["RUN_MOUNT", "PDK_MOUNT", "ToolRun", "find_tool", "run_tool", "tool_version", "yowasp_env"]
+__all__ = ["PDK_MOUNT", "RUN_MOUNT", "ToolRun", "find_tool", "run_tool", "tool_version", "yowasp_env"]
 
 log = logging.getLogger(__name__)
 
