@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from snnhw.errors import ToolError
-from snnhw.synth.common import cell_counts, read_stat, render
+from snnhw.synth.common import cell_counts, read_stat, render, synthesis_copy
 from snnhw.synth.macros import LOGIC_BIT_COST, TWO_PORT_AREA_FACTOR, read_fakerams, write_macro_files
 from snnhw.synth.tools import PDK_MOUNT, run_tool, tool_version, yowasp_env
 
@@ -143,7 +143,7 @@ def run_asap7(run_dir: Path, top: str, *, clock_mhz: float, corner: str = "FF", 
     period_ps = 1e6 / clock_mhz
     guest = {g: f"{PDK_MOUNT}/{p.name}" for g, p in libs.items()}
     render("asap7/abc.constr", run_dir / "abc.constr", driver_cell=ABC_DRIVER_CELL, load_ff=f"{ABC_LOAD_FF:g}")
-    render("asap7/synth.ys", run_dir / "asap7.ys", top=top, corner=corner, period_ps=f"{period_ps:.0f}",
+    render("asap7/synth.ys", run_dir / "asap7.ys", top=top, source=synthesis_copy(run_dir, top), corner=corner, period_ps=f"{period_ps:.0f}",
            seq_lib=guest["SEQ"], abc_libs=" ".join(f"-liberty {p}" for p in guest.values()),
            stat_libs=" ".join(f"-liberty {p}" for p in guest.values()),
            ram_bit_cost=f"{100 * LOGIC_BIT_COST['ram']:g}", rom_bit_cost=f"{100 * LOGIC_BIT_COST['rom']:g}")

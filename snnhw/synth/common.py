@@ -13,10 +13,12 @@ from typing import Any
 from snnhw._io import atomic_write_text
 from snnhw.errors import ToolError
 
-__all__ = ["Memory", "cell_counts", "memories", "read_stat", "render", "template_text"]
+__all__ = ["Memory", "cell_counts", "count", "memories", "read_stat", "render", "synthesis_copy", "template_text"]
 
 _MEMORY = re.compile(r"^\s*reg \[(\d+):0\] (\w+) \[(\d+):0\];", re.MULTILINE)
 _MODULE = re.compile(r"^module \\?(\S+)", re.MULTILINE)
+_INIT_BLOCK = re.compile(r"^  initial begin\n((?:    \w+\[\d+\] = \d+'h[0-9a-fA-F]+;\n)+)  end\n", re.MULTILINE)
+_INIT_LINE = re.compile(r"    (\w+)\[(\d+)\] = \d+'h([0-9a-fA-F]+);")
 
 
 @dataclass(frozen=True)
@@ -85,3 +87,35 @@ def count(cells: dict[str, int], *patterns: str) -> int:
     """Total of the cells whose type matches any of the regular expressions ``patterns`` (full match)."""
     regex = re.compile("|".join(f"(?:{p})" for p in patterns))
     return sum(n for name, n in cells.items() if regex.fullmatch(name))
+
+
+def synthesis_copy(run_dir: Path, top: str, guest_dir: str = "/run") -> str:
+    """Write ``<top>_synth.v``: the generated Verilog with each memory image moved to a ``$readmemh`` file.
+
+    Amaranth writes memory contents as one ``initial`` assignment per word; Yosys's
+    Verilog front end takes minutes on the 10⁴–10⁵ words of a large weight memory
+    (superlinearly), but reads the same contents from a hex file in a second. Only
+    ``initial`` blocks that assign one memory's words 0, 1, 2, … in order are moved
+    (files ``mem/<n>_<memory>.hex``, read at ``guest_dir``); everything else is
+    copied unchanged, so the design is the same. Returns the file name.
+    """
+    text = (run_dir / f"{top}.v").read_text()
+    mem_dir = run_dir / "mem"
+    mem_dir.mkdir(exist_ok=True)
+    counter = [0]
+
+    def move(match: re.Match[str]) -> str:
+        words = _INIT_LINE.findall(match.group(1))
+        names = {name for name, _, _ in words}
+        if len(names) != 1 or any(int(addr) != i for i, (_, addr, _) in enumerate(words)):
+            return match.group(0)
+        name = names.pop()
+        file = f"{counter[0]}_{name}.hex"
+        counter[0] += 1
+        atomic_write_text(mem_dir / file, "\n".join(value for _, _, value in words) + "\n")
+        return f'  initial $readmemh("{guest_dir}/mem/{file}", {name});\n'
+
+    out = _INIT_BLOCK.sub(move, text)
+    name = f"{top}_synth.v"
+    atomic_write_text(run_dir / name, out)
+    return name

