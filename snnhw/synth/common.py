@@ -17,8 +17,8 @@ __all__ = ["Memory", "cell_counts", "count", "memories", "read_stat", "render", 
 
 _MEMORY = re.compile(r"^\s*reg \[(\d+):0\] (\w+) \[(\d+):0\];", re.MULTILINE)
 _MODULE = re.compile(r"^module \\?(\S+)", re.MULTILINE)
-_INIT_BLOCK = re.compile(r"^  initial begin\n((?:    \w+\[\d+\] = \d+'h[0-9a-fA-F]+;\n)+)  end\n", re.MULTILINE)
-_INIT_LINE = re.compile(r"    (\w+)\[(\d+)\] = \d+'h([0-9a-fA-F]+);")
+_INIT_BLOCK = re.compile(r"^  initial begin\n((?:    \w+\[\d+\] = \d+'(?:h[0-9a-fA-F]+|d\d+);\n)+)  end\n", re.MULTILINE)
+_INIT_LINE = re.compile(r"    (\w+)\[(\d+)\] = \d+'([hd])([0-9a-fA-F]+);")
 
 
 @dataclass(frozen=True)
@@ -106,13 +106,14 @@ def synthesis_copy(run_dir: Path, top: str, guest_dir: str = "/run") -> str:
 
     def move(match: re.Match[str]) -> str:
         words = _INIT_LINE.findall(match.group(1))
-        names = {name for name, _, _ in words}
-        if len(names) != 1 or any(int(addr) != i for i, (_, addr, _) in enumerate(words)):
+        names = {name for name, _, _, _ in words}
+        if len(names) != 1 or any(int(addr) != i for i, (_, addr, _, _) in enumerate(words)):
             return match.group(0)
         name = names.pop()
         file = f"{counter[0]}_{name}.hex"
         counter[0] += 1
-        atomic_write_text(mem_dir / file, "\n".join(value for _, _, value in words) + "\n")
+        values = (value if base == "h" else f"{int(value):x}" for _, _, base, value in words)
+        atomic_write_text(mem_dir / file, "\n".join(values) + "\n")
         return f'  initial $readmemh("{guest_dir}/mem/{file}", {name});\n'
 
     out = _INIT_BLOCK.sub(move, text)
