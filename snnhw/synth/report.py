@@ -99,6 +99,7 @@ def table(reports: Sequence[tuple[str, dict[str, Any]]]) -> str:
 def plot_reports(reports: Sequence[tuple[str, dict[str, Any]]], out: Path) -> list[Path]:
     """PNG plots of resources and latency against lanes, one line per target."""
     import matplotlib
+    import matplotlib.ticker
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -112,18 +113,25 @@ def plot_reports(reports: Sequence[tuple[str, dict[str, Any]]], out: Path) -> li
     resource = [("fpga", "lut", "LUTs"), ("fpga", "ff", "FFs"), ("fpga", "bram36_equiv", "RAMB36 equivalents"),
                 ("fpga", "ebr", "EBR"), ("asic", "area_um2", "ASAP7 area (µm²)")]
     panels += [p for p in resource if any(r[p[0]].get(p[1]) is not None for _, r in reports)]
-    fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 3.6), squeeze=False)
-    for ax, (section, key, label) in zip(axes[0], panels):
+    cols = min(3, len(panels))
+    rows = -(-len(panels) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(4.4 * cols, 3.4 * rows), squeeze=False)
+    colours = {target: f"C{i}" for i, target in enumerate(("xcup", "ecp5", "asap7"))}
+    for ax, (section, key, label) in zip(axes.flat, panels):
         for target in targets:
             pts = sorted((lanes(r), r[section][key]) for _, r in reports
                          if r["target"] == target and r[section].get(key) is not None)
             if pts:
-                ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", label=target)
+                ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", label=target,
+                        color=colours.get(target))
         ax.set_xscale("log", base=2)
+        ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}"))
         ax.set_xlabel("lanes (widest layer)")
         ax.set_title(label, fontsize=10)
         ax.grid(True, alpha=0.3)
-    axes[0][0].legend(fontsize=8)
+        ax.legend(fontsize=8)
+    for ax in list(axes.flat)[len(panels):]:
+        ax.set_visible(False)
     name = reports[0][1]["network"]["name"]
     fig.suptitle(f"{name}: resources and latency against lanes", fontsize=11)
     fig.tight_layout()
