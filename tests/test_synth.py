@@ -264,6 +264,14 @@ def test_synth_cli_and_report(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     assert perf["cosim_bit_exact"] is True and perf["cosim_samples"] == 3 and perf["inputs"] == "5 given inputs"
     # The cycle model and the co-simulation agree closely (the model is checked exactly in test_cosim.py).
     assert perf["cycles_per_sample_measured"] == pytest.approx(perf["cycles_per_sample"], rel=0.25)
+    # Deterministic: the same network and build give the same report (wall time aside) and the same scripts.
+    with pytest.raises(SystemExit):
+        main(["synth", str(path), "--target", "xcup", "--lanes", "3", "--out", str(tmp_path / "again")])
+    first, second = load_report(tmp_path / "l3"), load_report(tmp_path / "again")
+    first.pop("runtime_s"), second.pop("runtime_s")
+    assert first == second
+    for name in ("snnhw_top.v", "snnhw_top_synth.v", "xcup.ys", "vivado.tcl"):
+        assert (tmp_path / "l3" / name).read_bytes() == (tmp_path / "again" / name).read_bytes()
     with pytest.raises(SystemExit) as exit_info:
         main(["report", str(tmp_path / "l1"), str(tmp_path / "l3"), "--out", str(tmp_path / "cmp")])
     assert exit_info.value.code in (0, None)
@@ -286,6 +294,10 @@ def test_synth_cli_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
         main(["report", str(tmp_path), "--out", str(tmp_path / "cmp")])
     assert exit_info.value.code == 2
     assert "no report.json here" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_info:
+        main(["synth", str(path), "--target", "ecp5", "--part", "LFE5U-99F", "--out", str(tmp_path / "o")])
+    assert exit_info.value.code == 2
+    assert "--part: unknown ECP5 part; choose one of LFE5U-12F" in capsys.readouterr().err
     with pytest.raises(SystemExit) as exit_info:
         main(["synth", str(path), "--target", "xcup", "--orfs", "--out", str(tmp_path / "o")])
     assert exit_info.value.code == 2

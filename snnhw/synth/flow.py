@@ -171,6 +171,11 @@ def synthesize(
     clock = float(clock_mhz if clock_mhz is not None else DEFAULT_CLOCK_MHZ[target])
     if not clock > 0:
         raise InputError("must be positive", key="--clock-mhz", value=clock)
+    if target == "ecp5" and part is not None:
+        from snnhw.synth.ecp5 import PARTS
+
+        if part not in PARTS:
+            raise InputError(f"unknown ECP5 part; choose one of {', '.join(PARTS)}", key="--part", value=part)
     x, inputs_label = _inputs(network, inputs)
     if cosim > len(x):
         raise InputError(f"more co-simulated samples than inputs ({len(x)})", key="--cosim", value=cosim)
