@@ -60,7 +60,7 @@ def main() -> int:
                    "performance": report["performance"]}
             summary.append(row)
             print(json.dumps(row))
-    compare(runs, out / "compare")
+    compare(runs, out / "compare")  # table and plot
     (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     print(f"wrote {out / 'compare' / 'report.md'} and {out / 'summary.json'}")
     return 0

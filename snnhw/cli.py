@@ -164,11 +164,11 @@ def _stats_table(network: Network, trace: Trace) -> str:
 
 def _build_options(func):
     func = click.option("--cores", type=click.IntRange(min=1), default=None,
-                        help="Cores per layer (clamped to each layer's size); overrides the build file. Hardware engines only.")(func)
+                        help="Cores per layer (clamped to each layer's size); overrides the build file. Used by the simulator engines, generate and synth.")(func)
     func = click.option("--lanes", type=click.IntRange(min=1), default=None,
-                        help="Lanes per core (clamped to each core's size); overrides the build file. Hardware engines only.")(func)
+                        help="Lanes per core (clamped to each core's size); overrides the build file. Used by the simulator engines, generate and synth.")(func)
     func = click.option("--build", "build_file", type=click.Path(path_type=Path), default=None,
-                        help="Build configuration JSON (see docs/architecture.md). Hardware engines only.")(func)
+                        help="Build configuration JSON (see docs/architecture.md). Used by the simulator engines, generate and synth.")(func)
     return func
 
 
@@ -338,13 +338,12 @@ def _synth_summary(report: dict[str, Any]) -> str:
               help="Directory for report.md (table) and report_lanes.png (plots).")
 def report(dirs: tuple[Path, ...], out: Path) -> None:
     """Compare synthesis runs: a markdown table and PNG plots of resources and latency against lanes."""
-    from snnhw.synth.report import compare, load_report, table
+    from snnhw.synth.report import compare
 
-    reports = [(d.name or str(d), load_report(d)) for d in dirs]
     if out.exists() and not out.is_dir():
         raise InputError("exists and is not a directory", source=str(out))
-    files = compare(dirs, out)
-    click.echo(table(reports))
+    text, files = compare(dirs, out)
+    click.echo(text)
     click.echo(f"wrote {files['markdown']} and {files['plot']}")
 
 

@@ -23,7 +23,7 @@ from typing import Any
 from snnhw.errors import ToolError
 from snnhw.synth.common import cell_counts, read_stat, render, synthesis_copy
 from snnhw.synth.macros import LOGIC_BIT_COST, TWO_PORT_AREA_FACTOR, read_fakerams, write_macro_files
-from snnhw.synth.tools import PDK_MOUNT, run_tool, tool_version, yowasp_env
+from snnhw.synth.tools import PDK_MOUNT, find_tool, run_tool, tool_version, yowasp_env
 
 __all__ = ["CORNERS", "LIB_GROUPS", "asap7_metrics", "find_fakeram", "find_liberty", "liberty_files", "parse_sta", "run_asap7"]
 
@@ -136,8 +136,6 @@ def run_asap7(run_dir: Path, top: str, *, clock_mhz: float, corner: str = "FF", 
     libs = liberty_files(lib_dir, corner)
     ram_dir = find_fakeram(lib_dir, fakeram)
     models = read_fakerams(ram_dir)
-    from snnhw.synth.tools import find_tool
-
     find_tool("sta")  # fail before the long synthesis when OpenSTA is missing
     write_macro_files(models, run_dir)
     period_ps = 1e6 / clock_mhz

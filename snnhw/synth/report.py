@@ -143,12 +143,15 @@ def plot_reports(reports: Sequence[tuple[str, dict[str, Any]]], out: Path) -> li
     return [path]
 
 
-def compare(dirs: Sequence[str | os.PathLike[str]], out: Path) -> dict[str, Path]:
-    """Write ``out/report.md`` (table) and ``out/report_lanes.png`` comparing the runs in ``dirs``."""
+def compare(dirs: Sequence[str | os.PathLike[str]], out: Path) -> tuple[str, dict[str, Path]]:
+    """Write ``out/report.md`` (table) and ``out/report_lanes.png`` comparing the runs in ``dirs``.
+
+    Returns the markdown table and the files written.
+    """
     reports = [(Path(d).name or str(d), load_report(d)) for d in dirs]
     out.mkdir(parents=True, exist_ok=True)
     md = out / "report.md"
-    body = "# snnhw synthesis runs compared\n\n" + table(reports) + "\n![resources and latency against lanes](report_lanes.png)\n"
+    text = table(reports)
     plots = plot_reports(reports, out)
-    atomic_write_text(md, body)
-    return {"markdown": md, "plot": plots[0]}
+    atomic_write_text(md, "# snnhw synthesis runs compared\n\n" + text + "\n![resources and latency against lanes](report_lanes.png)\n")
+    return text, {"markdown": md, "plot": plots[0]}
