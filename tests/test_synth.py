@@ -334,3 +334,22 @@ def test_synthesis_copy_keeps_every_memory_image(tmp_path: Path) -> None:
         images[source] = dict(re.findall(r'parameter \\MEMID "(\S+)"\n(?:    parameter \\\w+ [^\n]*\n)*?    parameter \\INIT (\S+)', rtlil))
     assert len(images["snnhw_top.v"]) >= 5
     assert images["snnhw_top.v"] == images[copy]
+
+
+def test_sigterm_ends_the_tool_too(tmp_path: Path) -> None:
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    script = ("from pathlib import Path; from snnhw.synth.tools import run_tool; "
+              f"run_tool('sleep', ['37.25'], Path({str(tmp_path)!r}), 'sleep.log', progress=False)")
+    proc = subprocess.Popen([sys.executable, "-c", script], stderr=subprocess.PIPE, text=True)
+    for _ in range(100):  # until the tool runs
+        if subprocess.run(["pgrep", "-f", "sleep 37.25"], capture_output=True).returncode == 0:
+            break
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=20)
+    assert proc.returncode != 0 and "stopped by signal" in err
+    assert subprocess.run(["pgrep", "-f", "sleep 37.25"], capture_output=True).returncode == 1  # no orphan

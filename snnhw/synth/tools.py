@@ -17,8 +17,10 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -122,6 +124,10 @@ def run_tool(
     log.info("running %s %s in %s", name, " ".join(args), run_dir)
     start = time.monotonic()
     bar = tqdm(desc=label or name, bar_format="{desc}: {elapsed}", disable=not progress or None, leave=False)
+    # SIGTERM ends the tool too (it would otherwise outlive this process); SIGINT already raises.
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGTERM, _terminated)
     with log_path.open("w") as handle:
         proc = subprocess.Popen([exe, *args], cwd=run_dir, stdout=handle, stderr=subprocess.STDOUT,
                                 env=dict(env) if env is not None else None)
@@ -143,12 +149,18 @@ def run_tool(
             raise
         finally:
             bar.close()
+            if previous is not None:
+                signal.signal(signal.SIGTERM, previous)
     seconds = time.monotonic() - start
     if code != 0:
         where = error_log if error_log is not None and error_log.exists() else log_path
         raise ToolError(f"{name} failed with status {code} ({_last_error(where)}); see {where}")
     log.info("%s finished in %.1f s", name, seconds)
     return ToolRun(tool=name, log=log_path, seconds=seconds)
+
+
+def _terminated(signum: int, frame: object) -> None:
+    raise ToolError(f"stopped by signal {signum}")
 
 
 def _last_error(log_path: Path) -> str:
