@@ -294,6 +294,12 @@ def test_synth_cli_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
         main(["report", str(tmp_path), "--out", str(tmp_path / "cmp")])
     assert exit_info.value.code == 2
     assert "no report.json here" in capsys.readouterr().err
+    (tmp_path / "report.json").write_text(json.dumps({"schema": "snnhw.synth-report/1", "target": "xcup"}))
+    with pytest.raises(SystemExit) as exit_info:
+        main(["report", str(tmp_path), "--out", str(tmp_path / "cmp")])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert "report.json: network: required section missing or not an object" in err and "Traceback" not in err
     with pytest.raises(SystemExit) as exit_info:
         main(["synth", str(path), "--target", "ecp5", "--part", "LFE5U-99F", "--out", str(tmp_path / "o")])
     assert exit_info.value.code == 2

@@ -82,6 +82,11 @@ def load_report(path: str | os.PathLike[str]) -> dict[str, Any]:
     if not isinstance(data, dict) or not str(data.get("schema", "")).startswith("snnhw.synth-report/"):
         raise InputError("not an snnhw synthesis report (schema key missing)", source=str(file), key="schema",
                          value=data.get("schema") if isinstance(data, dict) else None)
+    for key in ("target", "network", "build", "fpga", "asic", "performance"):
+        if key not in data or (key != "target" and not isinstance(data[key], dict)):
+            raise InputError("required section missing or not an object", source=str(file), key=key)
+    if not isinstance(data["build"].get("layers"), list) or "name" not in data["network"]:
+        raise InputError("required keys missing (network.name, build.layers)", source=str(file), key="build.layers")
     return data
 
 
