@@ -23,7 +23,7 @@ from snnhw.engines import ENGINES, run_engine
 from snnhw.errors import InputError, SnnhwError
 from snnhw.ir import Network, Readout, Reset, bundled_networks, resolve_network
 from snnhw.model.trace import Trace, load_inputs
-from snnhw.netgen import parse_leak, random_network
+from snnhw.netgen import parse_leak, random_inputs, random_network
 
 __all__ = ["cli", "main"]
 
@@ -412,8 +412,7 @@ def random_cmd(out: Path, seed: int, input_size: int, input_bits: int, sizes: st
     network.save(out)
     click.echo(f"wrote {out} ({network.name}, hash {network.content_hash()[:16]})")
     if inputs_out is not None:
-        rng = np.random.default_rng([seed, 1])
-        x = rng.integers(0, network.input.max_value + 1, size=(samples, network.input.size), dtype=np.int64)
+        x = random_inputs(network, samples, [seed, 1])
         with atomic_open(inputs_out) as handle:
             np.save(handle, x)
         click.echo(f"wrote {inputs_out} ({samples} samples)")
@@ -449,8 +448,7 @@ def demo(samples: int, seed: int, out: Path | None) -> None:
     if out is not None:
         _writable(out)
     network = resolve_network("example")
-    rng = np.random.default_rng(seed)
-    x = rng.integers(0, network.input.max_value + 1, size=(samples, network.input.size))
+    x = random_inputs(network, samples, seed)
     start = time.perf_counter()
     trace = run_engine("golden", network, x)
     seconds = time.perf_counter() - start

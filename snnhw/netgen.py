@@ -18,7 +18,7 @@ import numpy as np
 from snnhw.errors import InputError
 from snnhw.ir import InputSpec, Layer, LayerKind, Leak, LeakKind, Network, Readout, Reset
 
-__all__ = ["parse_leak", "random_network"]
+__all__ = ["parse_leak", "random_inputs", "random_network"]
 
 
 def parse_leak(text: str) -> Leak:
@@ -154,3 +154,9 @@ def random_network(
         readout=Readout(readout),
         layers=layers,
     )
+
+
+def random_inputs(network: Network, samples: int, seed: int | Sequence[int]) -> np.ndarray:
+    """``(samples, input.size)`` int64 inputs drawn uniformly from ``[0, 2^input.bits)`` (same seed, same array)."""
+    rng = np.random.default_rng(seed)
+    return rng.integers(0, network.input.max_value + 1, size=(samples, network.input.size), dtype=np.int64)

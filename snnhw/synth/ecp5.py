@@ -63,9 +63,13 @@ def ecp5_metrics(stat: dict[str, Any]) -> dict[str, Any]:
 
 
 def check_fit(fpga: dict[str, Any], part: str) -> None:
-    """Refuse a design larger than ``part``, naming every resource it needs against what the part has."""
+    """Refuse a design larger than ``part``, naming every resource it needs against what the part has.
+
+    The LUT4 figure is a lower bound (each CCU2C takes two LUT4 sites, each DPR16X4 at least two):
+    a design refused here cannot fit; one just under the bound may still fail in nextpnr, whose
+    error then names its log. (Measured: nextpnr used 10–16 LUT4 sites per DPR16X4 on snnhw designs.)
+    """
     _, luts, ffs, ebr, dsp = PARTS[part]
-    # A CCU2C is two LUT4s of a slice; a DPR16X4 LUTRAM takes a slice's two LUT4s plus a RAMW slice.
     need = {"LUT4": fpga["lut"] + 2 * fpga["carry"] + 2 * fpga["lutram"], "FF": fpga["ff"],
             "EBR": fpga["ebr"], "MULT18X18D": fpga["dsp"]}
     have = {"LUT4": luts, "FF": ffs, "EBR": ebr, "MULT18X18D": dsp}

@@ -24,6 +24,7 @@ from snnhw._io import atomic_write_text
 from snnhw.errors import InputError, ToolError
 from snnhw.ir import Network
 from snnhw.model import simulate
+from snnhw.netgen import random_inputs
 from snnhw.rtl.build import Build
 from snnhw.rtl.cycles import input_events_from_trace, predict_total
 from snnhw.rtl.generate import TOP_NAME, build_hash, generate
@@ -44,8 +45,8 @@ DEFAULT_CLOCK_MHZ = {"xcup": 250.0, "ecp5": 100.0, "asap7": 1000.0}
 RANDOM_SAMPLES = 64
 
 FPGA_KEYS = ("lut", "ff", "carry", "dsp", "bram36_equiv", "uram", "ebr", "logic_depth", "fmax_mhz")
-ASIC_KEYS = ("area_um2", "sequential_area_um2", "macro_area_um2", "cells", "clock_period_ps", "wns_ps", "fmax_mhz",
-             "corner")
+ASIC_KEYS = ("area_um2", "sequential_area_um2", "macro_area_um2", "cells", "clock_period_ps", "wns_ps", "tns_ps",
+             "fmax_mhz", "corner")
 UNITS = {
     "fpga.lut": "cells", "fpga.ff": "cells", "fpga.carry": "cells", "fpga.dsp": "cells",
     "fpga.bram36_equiv": "RAMB36 (a RAMB18 counts 0.5)", "fpga.uram": "URAM288", "fpga.ebr": "DP16KD",
@@ -109,8 +110,9 @@ def performance(network: Network, build: Build, x: np.ndarray, clock_mhz: float,
         sources["performance.cycles_per_sample_measured"] = (
             f"Verilator co-simulation of {len(xs)} samples back to back (bit-exact against the golden model)")
     cycles = perf["cycles_per_sample_measured"] or per_sample
+    # No clock (a tool that found no clocked path) leaves the times null rather than failing.
     perf["latency_us"] = latency / clock_mhz if clock_mhz else None
-    perf["samples_per_s"] = clock_mhz * 1e6 / cycles if cycles else None
+    perf["samples_per_s"] = clock_mhz * 1e6 / cycles if clock_mhz and cycles else None
     sources["performance.latency_us"] = "latency_cycles / clock_mhz"
     sources["performance.samples_per_s"] = "clock_mhz / cycles_per_sample" + (" (measured)" if cosim else "")
     return perf, sources
@@ -119,9 +121,7 @@ def performance(network: Network, build: Build, x: np.ndarray, clock_mhz: float,
 def _inputs(network: Network, inputs: np.ndarray | None) -> tuple[np.ndarray, str]:
     if inputs is not None:
         return np.asarray(inputs, dtype=np.int64), f"{len(inputs)} given inputs"
-    rng = np.random.default_rng(0)
-    x = rng.integers(0, network.input.max_value + 1, size=(RANDOM_SAMPLES, network.input.size))
-    return x, f"{RANDOM_SAMPLES} random uniform inputs (seed 0)"
+    return random_inputs(network, RANDOM_SAMPLES, 0), f"{RANDOM_SAMPLES} random uniform inputs (seed 0)"
 
 
 def synthesize(
