@@ -11,6 +11,8 @@ STAMP := $(VENV)/.snnhw-setup
 # Debian packages the project needs (installed only when running as root): Icarus Verilog for
 # co-simulation, OpenSTA for ASAP7 timing.
 APT_PACKAGES ?= iverilog opensta
+# PyTorch for `snnhw train`, installed before the project so that pip takes the CPU build.
+TORCH_VERSION ?= 2.13.0
 
 .PHONY: setup test demo lint bench clean
 
@@ -28,7 +30,9 @@ $(STAMP): pyproject.toml Makefile
 	fi
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[all,dev]'
+	# PyTorch first, as the CPU build 2.13.0 (a bare `torch` requirement would pull several GB of CUDA packages).
+	$(BIN)/python -m pip install --quiet 'torch==$(TORCH_VERSION)'
+	$(BIN)/python -m pip install --quiet -e '.[all,train,dev]'
 	@touch $@
 
 ## make test: lint, then the whole test suite
