@@ -565,51 +565,43 @@ def networks() -> None:
 
 
 @cli.command()
-@click.option("--samples", type=click.IntRange(min=1), default=256, show_default=True, help="Random samples to run.")
-@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, help="Seed of the random inputs.")
-@click.option("--out", type=click.Path(path_type=Path), default=None, help="Also write the trace to this file.")
-def demo(samples: int, seed: int, out: Path | None) -> None:
-    """Run the bundled example network through the golden model and summarise.
+@click.option("--net", "net", default="digits", show_default=True, help="Network (path or bundled name).")
+@click.option("--dataset", type=click.Choice(["auto", "digits", "mnist"]), default="auto", show_default=True,
+              help="Test data (auto: digits for 64 inputs, mnist for 784).")
+@click.option("--data", type=click.Path(path_type=Path), default=None, help="MNIST folder (as for `snnhw eval`).")
+@click.option("--samples", type=click.IntRange(min=1), default=300, show_default=True,
+              help="Test samples to co-simulate on Verilator.")
+@click.option("--lanes", type=click.IntRange(min=1), default=8, show_default=True, help="Lanes of the build.")
+@click.option("--targets", default="xcup,ecp5,asap7", show_default=True,
+              help="Synthesis flows to run, comma-separated (none: no synthesis).")
+@click.option("--out", "out", type=click.Path(path_type=Path), default=Path("demo-report"), show_default=True,
+              help="Report directory.")
+def demo(net: str, dataset: str, data: Path | None, samples: int, lanes: int, targets: str, out: Path) -> None:
+    """The whole flow on a trained network, end to end (`make demo`).
 
-    Shows the network, its activity per layer, and the differential-time
-    stream that its encoder sends to the next layer for the first sample.
+    Evaluates NET on its test set through the golden model, generates the
+    accelerator's Verilog, co-simulates test samples on Verilator and checks
+    them bit-exact against the golden model, synthesizes for UltraScale+,
+    ECP5 and ASAP7 (ASAP7 when its PDK is found), and writes OUT/report.md,
+    report.json and a spike raster of one sample through every layer.
     """
-    import time
+    from snnhw.demo import DEMO_TARGETS, run_demo
 
-    from snnhw.model.stream import encode, merge
-
-    if out is not None:
-        _writable(out)
-    network = resolve_network("example")
-    x = random_inputs(network, samples, seed)
-    start = time.perf_counter()
-    trace = run_engine("golden", network, x)
-    seconds = time.perf_counter() - start
-    click.echo(f"snnhw {__version__} demo: the bundled network 'example'\n")
-    click.echo(_describe(network))
-    click.echo(f"\n{samples} random samples through the golden model in {seconds * 1e3:.1f} ms "
-               f"({samples / seconds:,.0f} samples/s)\n")
-    click.echo(_stats_table(network, trace))
-    counts = np.bincount(trace.predictions, minlength=network.output_size)
-    click.echo("\npredictions per class: " + " ".join(f"{c}:{n}" for c, n in enumerate(counts)))
-
-    # The first sample's encoder stream, as the hardware carries it to layer 1.
-    events = trace.events[0]
-    first = events[events[:, 0] == 0]
-    tokens = encode(first, 1)
-    widths = network.stream_widths(0)
-    shown = " ".join(f"({dt},{idx},{amp})" for dt, idx, amp in tokens[:10]) + (" …" if len(tokens) > 10 else "")
-    click.echo(f"\nsample 0, layer '{network.layers[0].name}' → '{network.layers[1].name}' as a differential-time stream "
-               f"of {widths.total}-bit tokens (dt, idx, amp):\n  {shown}")
-    click.echo(f"  {len(tokens) - 1} spike tokens and the end-of-window token (0,0,0): layer 1 does one update per token "
-               f"instead of scanning T × n_in = {network.time_steps * network.layers[0].size} input slots")
-    # Two cores each computing half of the layer: the spike-merge unit rebuilds the one stream.
-    halves = [encode(first[first[:, 2] % 2 == core], 1) for core in (0, 1)]
-    same = np.array_equal(merge(halves), tokens)
-    click.echo(f"  two half-layer cores' streams through the spike merge give the same stream: {'yes' if same else 'NO'}")
-    if out is not None:
-        trace.save(out)
-        click.echo(f"\ntrace written to {out}")
+    chosen = tuple(t for t in targets.split(",") if t and t != "none")
+    unknown = [t for t in chosen if t not in DEMO_TARGETS]
+    if unknown:
+        raise InputError(f"unknown target; choose from {', '.join(DEMO_TARGETS)}", key="--targets", value=unknown[0])
+    network = resolve_network(net)
+    if dataset == "auto":
+        dataset = {64: "digits", 784: "mnist"}.get(network.input.size, "")
+        if not dataset:
+            raise InputError("cannot tell the data set from the input size; pass --dataset", key="input.size",
+                             value=network.input.size)
+    if out.exists() and not out.is_dir():
+        raise InputError("exists and is not a directory", source=str(out))
+    click.echo(f"snnhw {__version__} demo: {network.name} on {dataset}, report in {out}/")
+    run_demo(network, dataset, out, samples=samples, lanes=lanes, targets=chosen, data=data,
+             say=lambda line: click.echo(line), progress=True)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -140,6 +140,8 @@ def _layer_specs(config: TrainConfig, data: Dataset) -> list[LayerSpec]:
     reset = Reset(config.reset)
     height, width = data.shape
     if config.patch:
+        if config.patch > min(height, width):
+            raise InputError(f"must fit the {height}×{width} {data.name} images", key="patch", value=config.patch)
         mask = patch_mask(height, width, config.patch, config.stride, config.channels)
         enc_size = len(mask)
     else:
@@ -175,7 +177,7 @@ def export_network(model: QuantNetwork, config: TrainConfig, data: Dataset) -> N
     thetas = model.thetas()
     layers = []
     input_max = data.max_value
-    for i, (qlayer, theta) in enumerate(zip(model.layers, thetas)):
+    for i, (qlayer, theta) in enumerate(zip(model.lif, thetas)):
         spec = qlayer.spec
         with torch.no_grad():
             q, b = qlayer.quantised(theta)
@@ -194,7 +196,7 @@ def export_network(model: QuantNetwork, config: TrainConfig, data: Dataset) -> N
             weight_bits=spec.weight_bits, potential_bits=bits, threshold=theta, leak=spec.leak, reset=spec.reset,
             amplitude_bits=spec.amplitude_bits, weight=weight, bias=bias,
         ))
-        input_max = qlayer.cap
+        input_max = int(qlayer.cap)
     return Network(name=config.name or f"{config.dataset}-snn", time_steps=config.time_steps,
                    input=InputSpec(data.size, data.bits), readout=Readout(config.readout), layers=tuple(layers))
 

@@ -146,6 +146,7 @@ class QuantLIF(nn.Module):
         w = (torch.rand(spec.size, spec.n_in, generator=generator) * 2 - 1) * bound * 2.0
         self.weight = nn.Parameter(w)
         self.bias = nn.Parameter(torch.zeros(spec.size)) if spec.bias else None
+        self.mask: torch.Tensor | None
         if spec.mask is not None:
             self.register_buffer("mask", torch.from_numpy(spec.mask.astype(np.float32)))
         else:
@@ -215,6 +216,7 @@ class QuantNetwork(nn.Module):
             raise ValueError(f"unknown surrogate {surrogate!r}")
         generator = torch.Generator().manual_seed(seed)
         self.layers = nn.ModuleList(QuantLIF(s, i == 0, generator) for i, s in enumerate(specs))
+        self.lif: list[QuantLIF] = list(self.layers)  # type: ignore[arg-type]  # the same modules, typed
         self.time_steps = time_steps
         self.readout = readout
         self.surrogate = surrogate
@@ -223,7 +225,7 @@ class QuantNetwork(nn.Module):
 
     def thetas(self) -> list[int]:
         """The integer threshold of every layer at the current weights."""
-        return [layer.theta() for layer in self.layers]
+        return [layer.theta() for layer in self.lif]
 
     def forward(self, x: torch.Tensor, record: bool = False) -> tuple[torch.Tensor, list[torch.Tensor]]:
         """Run integer inputs ``x (N, n_x)``.
@@ -236,15 +238,15 @@ class QuantNetwork(nn.Module):
             tensor of amplitudes per firing layer.
         """
         thetas = self.thetas()
-        params = [layer.quantised(theta) for layer, theta in zip(self.layers, thetas)]
+        params = [layer.quantised(theta) for layer, theta in zip(self.lif, thetas)]
         n = x.shape[0]
-        enc = self.layers[0]
+        enc = self.lif[0]
         w0, b0 = params[0]
         current = x @ w0.t()
         if b0 is not None:
             current = current + b0
-        potentials = [torch.zeros(n, layer.spec.size, dtype=x.dtype, device=x.device) for layer in self.layers]
-        scores = torch.zeros(n, self.layers[-1].spec.size, dtype=x.dtype, device=x.device)
+        potentials = [torch.zeros(n, layer.spec.size, dtype=x.dtype, device=x.device) for layer in self.lif]
+        scores = torch.zeros(n, self.lif[-1].spec.size, dtype=x.dtype, device=x.device)
         recorded: list[list[torch.Tensor]] = [[] for _ in self.layers]
         last = len(self.layers) - 1
         for _ in range(self.time_steps):
@@ -253,7 +255,7 @@ class QuantNetwork(nn.Module):
             if record:
                 recorded[0].append(c.detach())
             for i in range(1, len(self.layers)):
-                layer = self.layers[i]
+                layer = self.lif[i]
                 w, b = params[i]
                 v = layer.leak(potentials[i])
                 if b is not None:
