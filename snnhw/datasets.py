@@ -55,14 +55,19 @@ def read_idx(path: str | os.PathLike[str]) -> np.ndarray:
 
 
 def mnist_dir(data: str | os.PathLike[str] | None = None) -> Path:
-    """Resolve the MNIST directory (argument, ``SNNHW_MNIST_DIR``, ``../shared/data/mnist``)."""
+    """Resolve the MNIST directory.
+
+    The argument, else ``SNNHW_MNIST_DIR``, else ``../shared/data/mnist`` beside the
+    working directory or one of its parents, else beside the checkout of this package.
+    """
     if data is not None:
         return Path(data)
     env = os.environ.get("SNNHW_MNIST_DIR")
     if env:
         return Path(env)
     here = Path.cwd().resolve()
-    for base in (here, *here.parents):
+    checkout = Path(__file__).resolve().parents[1]  # the checkout holding this package (editable installs)
+    for base in (here, *here.parents, checkout):
         candidate = base.parent / "shared" / "data" / "mnist"
         if candidate.is_dir():
             return candidate

@@ -158,13 +158,28 @@ def test_bad_options_refused(workdir: Path, args: list[str], fragment: str) -> N
     assert not (workdir / "r.npz").exists()
 
 
-def test_networks_and_demo() -> None:
-    listing = snnhw("networks")
-    assert listing.returncode == 0 and "example" in listing.stdout
-    demo = snnhw("demo", "--samples", "8")
-    assert demo.returncode == 0, demo.stderr
-    assert "golden model" in demo.stdout and "events/sample" in demo.stdout
-    assert "spike merge give the same stream: yes" in demo.stdout
+def test_demo_reduced(tmp_path: Path) -> None:
+    """`make demo` in a reduced mode: 12 co-simulated samples, the UltraScale+ and ASAP7 flows."""
+    out = tmp_path / "report"
+    result = subprocess.run([sys.executable, "-m", "snnhw", "demo", "--samples", "12", "--targets", "xcup,asap7",
+                             "--lanes", "4", "--out", str(out)], capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr
+    assert "bit-exact: 12 samples" in result.stdout and "[5/5] report" in result.stdout
+    summary = json.loads((out / "report.json").read_text())
+    assert summary["cosim"]["bit_exact"] and summary["cosim"]["samples"] == 12
+    assert summary["golden"]["samples"] == 360 and summary["golden"]["accuracy"] >= 0.95
+    assert summary["cosim"]["cycles_per_sample_back_to_back"] > 0
+    assert set(summary["flows"]) == {"xcup", "asap7"} and summary["flows"]["xcup"]["fpga"]["lut"] > 0
+    assert summary["flows"]["asap7"]["asic"]["area_um2"] > 0
+    text = (out / "report.md").read_text()
+    assert "Verilator co-simulation" in text and "raster.png" in text
+    assert (out / "raster.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert (out / "rtl" / "snnhw_top.v").exists()
+
+
+def test_demo_refuses_bad_targets(tmp_path: Path) -> None:
+    assert_clean_error(snnhw("demo", "--targets", "xcup,vivado", "--out", str(tmp_path / "r")), "--targets", "vivado")
+    assert not (tmp_path / "r").exists()
 
 
 def test_run_on_icarus_writes_a_bit_exact_trace_with_cycles(tmp_path: Path) -> None:

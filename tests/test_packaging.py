@@ -32,6 +32,7 @@ def test_wheel_installs_and_runs(tmp_path: Path) -> None:
     wheel = next(dist.glob("snnhw-*.whl"))
     names = zipfile.ZipFile(wheel).namelist()
     assert "snnhw/networks/example.npz" in names
+    assert "snnhw/networks/digits.npz" in names and "snnhw/networks/mnist.npz" in names
     assert "snnhw/py.typed" in names
     assert "snnhw/sim/bench.py" in names and "snnhw/sim/runner.py" in names  # what `snnhw run` needs from sim/
     assert "snnhw/rtl/lint.vlt" in names
@@ -56,7 +57,7 @@ def test_wheel_installs_and_runs(tmp_path: Path) -> None:
     where = subprocess.run([str(python), "-c", "import snnhw; print(snnhw.__file__)"], cwd=work, capture_output=True, text=True, check=True)
     assert where.stdout.strip().startswith(str(env)), where.stdout
     script = env / "bin" / "snnhw"
-    for args in (["--help"], ["networks"], ["demo", "--samples", "4"], ["random", "n.npz", "--seed", "1", "--inputs", "x.npy"],
+    for args in (["--help"], ["networks"], ["eval", "digits", "--dataset", "digits", "--limit", "20"], ["random", "n.npz", "--seed", "1", "--inputs", "x.npy"],
                  ["run", "n.npz", "x.npy", "--out", "t.npz", "--stats"], ["run", "example", "x.npy", "--out", "t.npz"],
                  ["generate", "n.npz", "--out", "rtl", "--lanes", "2"],
                  ["run", "n.npz", "x.npy", "--engine", "icarus", "--limit", "2", "--out", "hw.npz"]):
