@@ -500,13 +500,16 @@ def eval_cmd(net: str, dataset: str, data: Path | None, limit: int | None, json_
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, help="Seed (weights, order, augmentation).")
 @click.option("--threads", type=click.IntRange(min=0), default=0, show_default=True,
               help="CPU threads (0: PyTorch's default); results are reproducible for a fixed count.")
+@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True,
+              help="auto: a CUDA GPU when PyTorch sees one, else the CPU.")
 @click.option("--checkpoint-dir", type=click.Path(path_type=Path), default=None,
               help="Where checkpoint.pt goes after every epoch [default: OUT without .npz, plus .ckpt].")
 @click.option("--resume", is_flag=True, help="Continue from the checkpoint (same options required).")
 def train(dataset: str, out: Path, data: Path | None, name: str | None, hidden: str, encoder_size: int, patch: int,
           stride: int, channels: int, time_steps: int, weight_bits: int, amplitude_bits: int, leak: str, reset: str,
           readout: str, surrogate: str, surrogate_scale: float, epochs: int, batch_size: int, lr: float, shift: int,
-          limit: int, val: int, seed: int, threads: int, checkpoint_dir: Path | None, resume: bool) -> None:
+          limit: int, val: int, seed: int, threads: int, device: str, checkpoint_dir: Path | None,
+          resume: bool) -> None:
     """Train a LIF network with quantisation-aware surrogate gradients and write it.
 
     The forward pass is the integer semantics of the network file, so the
@@ -528,7 +531,7 @@ def train(dataset: str, out: Path, data: Path | None, name: str | None, hidden: 
         encoder_size=encoder_size, patch=patch, stride=stride, channels=channels, time_steps=time_steps,
         weight_bits=weight_bits, amplitude_bits=amplitude_bits, leak=leak, reset=reset, readout=readout,
         surrogate=surrogate, surrogate_scale=surrogate_scale, epochs=epochs, batch_size=batch_size, lr=lr,
-        shift=shift, limit=limit, val=val, seed=seed, threads=threads,
+        shift=shift, limit=limit, val=val, seed=seed, threads=threads, device=device,
     )
     ckpt = checkpoint_dir if checkpoint_dir is not None else out.with_suffix(".ckpt")
 

@@ -23,10 +23,6 @@ TINY = {"dataset": "digits", "hidden": [16], "patch": 4, "stride": 2, "channels"
         "epochs": 3, "lr": 1e-2, "limit": 400, "threads": 1}
 
 
-def _scores(model, x: np.ndarray) -> np.ndarray:
-    return model.integer_scores(torch.from_numpy(x.astype(np.float32))).numpy().astype(np.int64)
-
-
 def test_a_short_run_learns_and_its_export_reproduces_the_forward_pass() -> None:
     config = TrainConfig(**{**TINY, "epochs": 12, "limit": 0})
     result = train(config, progress=False)

@@ -76,6 +76,8 @@ class TrainConfig:
         Seed of the weights, the sample order and the augmentation.
     threads:
         CPU threads for PyTorch (results are bit-reproducible for a fixed count).
+    device:
+        ``auto`` (a CUDA GPU when PyTorch sees one, else the CPU), ``cpu`` or ``cuda``.
     """
 
     dataset: str = "digits"
@@ -102,6 +104,7 @@ class TrainConfig:
     val: int = 0
     seed: int = 0
     threads: int = 0
+    device: str = "auto"
 
     def check(self) -> None:
         """Refuse inconsistent settings with one clear message."""
@@ -121,6 +124,8 @@ class TrainConfig:
             raise InputError("must be 1 … 8", key="amplitude_bits", value=self.amplitude_bits)
         if any(h < 1 for h in self.hidden):
             raise InputError("every hidden size must be ≥ 1", key="hidden", value=self.hidden)
+        if self.device not in ("auto", "cpu", "cuda"):
+            raise InputError("must be auto, cpu or cuda", key="device", value=self.device)
         if self.lr <= 0 or self.surrogate_scale <= 0:
             raise InputError("must be > 0", key="lr/surrogate_scale", value=(self.lr, self.surrogate_scale))
 
@@ -133,6 +138,7 @@ class TrainResult:
     history: list[dict[str, float]]
     seconds: float
     checked_samples: int
+    device: str = "cpu"
 
 
 def _layer_specs(config: TrainConfig, data: Dataset) -> list[LayerSpec]:
@@ -216,13 +222,29 @@ def _shifted(x: np.ndarray, shape: tuple[int, int], shifts: np.ndarray) -> np.nd
     return out.reshape(len(x), -1)
 
 
+def _device(config: TrainConfig) -> torch.device:
+    """The device of a run; TF32 is switched off so that GPU products of integers stay exact."""
+    if config.device == "cpu" or (config.device == "auto" and not torch.cuda.is_available()):
+        return torch.device("cpu")
+    if not torch.cuda.is_available():
+        raise InputError("PyTorch sees no CUDA device", key="device", value=config.device)
+    torch.backends.cuda.matmul.allow_tf32 = False
+    torch.backends.cudnn.allow_tf32 = False
+    return torch.device("cuda")
+
+
+def _tensor(x: np.ndarray, device: torch.device) -> torch.Tensor:
+    return torch.from_numpy(x.astype(np.float32)).to(device)
+
+
 def _accuracy(model: QuantNetwork, x: np.ndarray, y: np.ndarray, batch: int = 500) -> float:
     if len(x) == 0:
         return float("nan")
+    device = next(model.parameters()).device
     correct = 0
     with torch.no_grad():
         for s in range(0, len(x), batch):
-            scores = model.integer_scores(torch.from_numpy(x[s : s + batch].astype(np.float32)))
+            scores = model.integer_scores(_tensor(x[s : s + batch], device)).cpu()
             correct += int((_predict(scores) == torch.from_numpy(y[s : s + batch])).sum())
     return correct / len(x)
 
@@ -288,7 +310,8 @@ def train(
     else:
         x_tr, y_tr, x_val, y_val = x_all, y_all, x_all[:0], y_all[:0]
 
-    model = build_model(config, train_set)
+    device = _device(config)
+    model = build_model(config, train_set).to(device)
     optimiser = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     steps_per_epoch = math.ceil(len(x_tr) / config.batch_size)
     total = steps_per_epoch * config.epochs
@@ -327,8 +350,8 @@ def train(
             xb = x_tr[idx]
             if shifts is not None:
                 xb = _shifted(xb, train_set.shape, shifts[idx])
-            xt = torch.from_numpy(xb.astype(np.float32))
-            yt = torch.from_numpy(y_tr[idx])
+            xt = _tensor(xb, device)
+            yt = torch.from_numpy(y_tr[idx]).to(device)
             logits, _ = model(xt)
             loss = loss_fn(logits, yt)
             optimiser.zero_grad(set_to_none=True)
@@ -358,14 +381,17 @@ def train(
     n_check = min(check_samples, len(test_set.x))
     if n_check:
         _check_export(model, network, test_set.x[:n_check])
-    return TrainResult(network=network, history=history, seconds=seconds, checked_samples=n_check)
+    return TrainResult(network=network, history=history, seconds=seconds, checked_samples=n_check,
+                       device=str(device))
 
 
 def _check_export(model: QuantNetwork, network: Network, x: np.ndarray) -> None:
     """The golden model on the exported file must give the trained forward pass's scores exactly."""
     trace = simulate(network, x)
+    device = next(model.parameters()).device
     with torch.no_grad():
-        mine = model.integer_scores(torch.from_numpy(x.astype(np.float32))).numpy().astype(np.int64)
+        mine = np.concatenate([model.integer_scores(_tensor(x[s : s + 500], device)).cpu().numpy()
+                               for s in range(0, len(x), 500)] or [np.zeros((0, network.output_size))]).astype(np.int64)
     if not np.array_equal(mine, trace.scores):
         bad = int((mine != trace.scores).any(axis=1).sum())
         raise RuntimeError(f"exported network differs from the trained forward pass on {bad} of {len(x)} samples")
@@ -377,5 +403,5 @@ def write_provenance(path: str | os.PathLike[str], config: TrainConfig, result: 
     """Write the run's configuration, command, time and history as JSON next to the network."""
     payload = {"command": command, "config": dataclasses.asdict(config), "seconds": round(result.seconds, 1),
                "history": result.history, "hash": result.network.content_hash(),
-               "torch": torch.__version__, "threads": torch.get_num_threads()}
+               "torch": torch.__version__, "threads": torch.get_num_threads(), "device": result.device}
     atomic_write_text(path, json.dumps(payload, indent=2) + "\n")
