@@ -168,7 +168,7 @@ def test_demo_reduced(tmp_path: Path) -> None:
     summary = json.loads((out / "report.json").read_text())
     assert summary["cosim"]["bit_exact"] and summary["cosim"]["samples"] == 12
     assert summary["golden"]["samples"] == 360 and summary["golden"]["accuracy"] >= 0.95
-    assert summary["cosim"]["cycles_per_sample_back_to_back"] > 0
+    assert summary["cosim"]["cycles_per_sample_back_to_back"] > 0 and summary["cosim"]["latency_cycles_min"] > 0
     assert set(summary["flows"]) == {"xcup", "asap7"} and summary["flows"]["xcup"]["fpga"]["lut"] > 0
     assert summary["flows"]["asap7"]["asic"]["area_um2"] > 0
     text = (out / "report.md").read_text()

@@ -103,3 +103,19 @@ def test_eval_refuses_a_network_of_another_shape(tmp_path: Path) -> None:
 
 #: The accuracy the bundled MNIST network is claimed to reach on the full test set (docs/results.md).
 MNIST_CLAIM = 0.99
+
+
+def test_mnist_network_on_verilator_matches_the_golden_model() -> None:
+    """The bundled MNIST network's accelerator, co-simulated on Verilator, on the first test images."""
+    from snnhw.engines import run_engine
+    from snnhw.model.trace import first_divergence
+    from snnhw.rtl.build import resolve_build
+
+    network = resolve_network("mnist")
+    test = load_dataset("mnist", "test")
+    x = test.x[:8]
+    hw = run_engine("verilator", network, x, build=resolve_build(network, lanes=16))
+    golden = simulate(network, x)
+    assert first_divergence(network, golden, hw) is None
+    assert np.array_equal(hw.predictions, golden.predictions) and np.array_equal(hw.scores, golden.scores)
+    assert (hw.predictions == test.y[:8]).all()
