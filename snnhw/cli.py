@@ -485,8 +485,8 @@ def eval_cmd(net: str, dataset: str, data: Path | None, limit: int | None, json_
 @click.option("--readout", type=click.Choice([r.value for r in Readout]), default="potential", show_default=True,
               help="Readout of the last layer.")
 @click.option("--surrogate", type=click.Choice(["fast_sigmoid", "arctan", "triangle", "straight_through"]),
-              default="fast_sigmoid", show_default=True, help="Surrogate derivative of the spike.")
-@click.option("--surrogate-scale", type=click.FloatRange(min=0, min_open=True), default=4.0, show_default=True,
+              default="arctan", show_default=True, help="Surrogate derivative of the spike.")
+@click.option("--surrogate-scale", type=click.FloatRange(min=0, min_open=True), default=1.0, show_default=True,
               help="Surrogate scale (larger: narrower).")
 @click.option("--epochs", type=click.IntRange(min=1), default=20, show_default=True, help="Epochs.")
 @click.option("--batch-size", type=click.IntRange(min=1), default=64, show_default=True, help="Batch size.")
@@ -535,8 +535,8 @@ def train(dataset: str, out: Path, data: Path | None, name: str | None, hidden: 
     )
     ckpt = checkpoint_dir if checkpoint_dir is not None else out.with_suffix(".ckpt")
 
-    def show(figures: dict[str, float]) -> None:
-        val_text = "" if figures["val_accuracy"] != figures["val_accuracy"] else f", val {100 * figures['val_accuracy']:.2f} %"
+    def show(figures: dict[str, Any]) -> None:
+        val_text = "" if figures["val_accuracy"] is None else f", val {100 * figures['val_accuracy']:.2f} %"
         click.echo(f"epoch {figures['epoch']}: loss {figures['loss']:.4f}, train {100 * figures['train_accuracy']:.2f} %"
                    f"{val_text} ({figures['seconds']:.0f} s)", err=True)
 

@@ -138,7 +138,7 @@ def test_cli_train_writes_network_and_provenance(tmp_path: Path) -> None:
     assert "test accuracy" in result.stdout and "reproduces the trained forward pass" in result.stdout
     network = load_network(out)
     assert network.name == "d" and network.input.size == 64 and network.input.bits == 5
-    provenance = json.loads(out.with_name("d.npz.json").read_text())
+    provenance = json.loads(out.with_name("d.npz.json").read_text(), parse_constant=pytest.fail)  # strict JSON: no NaN
     assert provenance["hash"] == network.content_hash() and len(provenance["history"]) == 2
     assert (tmp_path / "d.ckpt" / "checkpoint.pt").exists()
     # Resuming a finished run trains no further epoch and writes the same network.

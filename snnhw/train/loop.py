@@ -93,8 +93,8 @@ class TrainConfig:
     leak: str = "shift:2"
     reset: str = "subtract"
     readout: str = "potential"
-    surrogate: str = "fast_sigmoid"
-    surrogate_scale: float = 4.0
+    surrogate: str = "arctan"
+    surrogate_scale: float = 1.0
     epochs: int = 20
     batch_size: int = 64
     lr: float = 2e-3
@@ -135,7 +135,7 @@ class TrainResult:
     """What a finished run produced."""
 
     network: Network
-    history: list[dict[str, float]]
+    history: list[dict[str, float | None]]
     seconds: float
     checked_samples: int
     device: str = "cpu"
@@ -238,8 +238,6 @@ def _tensor(x: np.ndarray, device: torch.device) -> torch.Tensor:
 
 
 def _accuracy(model: QuantNetwork, x: np.ndarray, y: np.ndarray, batch: int = 500) -> float:
-    if len(x) == 0:
-        return float("nan")
     device = next(model.parameters()).device
     correct = 0
     with torch.no_grad():
@@ -266,7 +264,7 @@ def train(
     checkpoint_dir: str | os.PathLike[str] | None = None,
     resume: bool = False,
     progress: bool = True,
-    on_epoch: Callable[[dict[str, float]], None] | None = None,
+    on_epoch: Callable[[dict[str, float | None]], None] | None = None,
     check_samples: int = 1000,
 ) -> TrainResult:
     """Train a network with quantisation-aware surrogate gradients and export it.
@@ -316,7 +314,7 @@ def train(
     steps_per_epoch = math.ceil(len(x_tr) / config.batch_size)
     total = steps_per_epoch * config.epochs
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimiser, lambda s: 0.5 * (1 + math.cos(math.pi * min(s, total) / total)))
-    history: list[dict[str, float]] = []
+    history: list[dict[str, float | None]] = []
     first_epoch, seconds = 0, 0.0
     ckpt = Path(checkpoint_dir) / CHECKPOINT if checkpoint_dir is not None else None
     if ckpt is not None:
@@ -367,7 +365,8 @@ def train(
         model.eval()
         seconds += time.perf_counter() - start
         figures = {"epoch": epoch + 1, "loss": loss_sum / max(seen, 1), "train_accuracy": correct / max(seen, 1),
-                   "val_accuracy": _accuracy(model, x_val, y_val), "seconds": round(seconds, 1)}
+                   "val_accuracy": _accuracy(model, x_val, y_val) if len(x_val) else None,
+                   "seconds": round(seconds, 1)}
         history.append(figures)
         log.info("epoch %d: %s", epoch + 1, json.dumps(figures))
         if on_epoch is not None:

@@ -209,8 +209,8 @@ class QuantNetwork(nn.Module):
         Seed of the initial weights.
     """
 
-    def __init__(self, specs: list[LayerSpec], time_steps: int, readout: Readout, surrogate: str = "fast_sigmoid",
-                 surrogate_scale: float = 4.0, seed: int = 0, detach_reset: bool = True) -> None:
+    def __init__(self, specs: list[LayerSpec], time_steps: int, readout: Readout, surrogate: str = "arctan",
+                 surrogate_scale: float = 1.0, seed: int = 0, detach_reset: bool = True) -> None:
         super().__init__()
         if surrogate not in SURROGATES:
             raise ValueError(f"unknown surrogate {surrogate!r}")
