@@ -117,6 +117,10 @@ def test_resume_refuses_another_configuration(tmp_path: Path) -> None:
 
     with pytest.raises(InputError, match="another configuration"):
         train(dataclasses.replace(config, lr=0.5), checkpoint_dir=tmp_path, resume=True, progress=False)
+    train(dataclasses.replace(config, threads=2), checkpoint_dir=tmp_path, resume=True, progress=False)  # allowed
+    (tmp_path / "checkpoint.pt").write_bytes(b"not a checkpoint")
+    with pytest.raises(InputError, match="cannot be read as a snnhw checkpoint"):
+        train(config, checkpoint_dir=tmp_path, resume=True, progress=False)
 
 
 def test_patch_mask() -> None:

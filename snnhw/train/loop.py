@@ -39,6 +39,8 @@ __all__ = ["TrainConfig", "TrainResult", "build_model", "export_network", "train
 log = logging.getLogger(__name__)
 
 CHECKPOINT = "checkpoint.pt"
+#: Configuration keys that may change between a checkpoint and its resumption.
+_RESUMABLE_CHANGES = frozenset({"threads", "device"})
 
 
 @dataclass
@@ -322,9 +324,15 @@ def train(
     if resume:
         if ckpt is None or not ckpt.exists():
             raise InputError("no checkpoint to resume from", source=str(ckpt))
-        state = torch.load(ckpt, map_location="cpu", weights_only=False)
-        if state["config"] != dataclasses.asdict(config):
-            changed = sorted(k for k, v in dataclasses.asdict(config).items() if state["config"].get(k) != v)
+        try:
+            state = torch.load(ckpt, map_location="cpu", weights_only=True)
+            saved = state["config"]
+        except Exception as err:  # a truncated or foreign file: torch raises many kinds
+            raise InputError(f"cannot be read as a snnhw checkpoint ({type(err).__name__})", source=str(ckpt)) from None
+        # Threads and device change only the summation order, not the run: they may differ on resume.
+        changed = sorted(k for k, v in dataclasses.asdict(config).items()
+                         if k not in _RESUMABLE_CHANGES and saved.get(k) != v)
+        if changed:
             raise InputError("the checkpoint was made with another configuration", source=str(ckpt),
                              key=",".join(changed))
         model.load_state_dict(state["model"])
