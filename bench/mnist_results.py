@@ -126,13 +126,15 @@ def _markdown(r: dict[str, Any]) -> str:
         c = r["cosim"]
         lines += ["", f"Verilator, {c['lanes']} lanes, {c['samples']} images: bit-exact, accuracy "
                   f"{100 * c['accuracy']:.2f} %, {c['cycles_per_sample_back_to_back']:.0f} cycles/image back to back, "
-                  f"{c['latency_cycles_mean']:.0f} cycles for one image alone."]
+                  f"mean latency {c['latency_cycles_mean']:.0f} cycles (first pixel accepted → prediction, images streamed "
+                  "back to back)."]
     lines += ["", "| lanes | cycles/image (back to back) | cycles for one image |", "|---|---|---|"]
     lines += [f"| {s['lanes']} | {s['cycles_per_sample']:,.0f} | {s['latency_cycles']:,.0f} |" for s in r["sweep"]]
     lines += ["", "| target | figures | clock | latency/image | flow time |", "|---|---|---|---|---|"]
     for target, f in r["flows"].items():
         p = f["performance"]
-        figures = ", ".join(f"{k} {v}" for k, v in (f["fpga"] or f["asic"]).items())
+        figures = ", ".join(f"{k} {v:,.1f}" if isinstance(v, float) else f"{k} {v}"
+                            for k, v in (f["fpga"] or f["asic"]).items())
         lines.append(f"| {target} | {figures} | {p['clock_mhz']:.1f} MHz ({p['clock_source']}) | "
                      f"{p['latency_us']:.1f} µs | {f['seconds']:.0f} s |")
     return "\n".join(lines) + "\n"
