@@ -8,13 +8,12 @@ the events it receives, plus one pass over its rows per time step.
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from snnhw.datasets import Dataset, load_dataset
+from snnhw.datasets import Dataset
 from snnhw.errors import InputError
 from snnhw.ir import Network
 from snnhw.model.golden import simulate
@@ -124,9 +123,3 @@ def evaluation_report(network: Network, data: Dataset, trace: Trace, labels: np.
         "layers": layers,
     }
 
-
-def evaluate_dataset(network: Network, dataset: str, *, data: str | os.PathLike[str] | None = None,
-                     limit: int | None = None, split: str = "test",
-                     progress: Callable[[int], None] | None = None) -> tuple[dict[str, Any], Trace]:
-    """:func:`evaluate` on a data set given by name (``mnist`` or ``digits``)."""
-    return evaluate(network, load_dataset(dataset, split, data), limit=limit, progress=progress)
