@@ -442,13 +442,12 @@ def eval_cmd(net: str, dataset: str, data: Path | None, limit: int | None, json_
     8×8 digits, every fifth image (360).
     """
     from snnhw.datasets import load_dataset
-    from snnhw.evaluate import check_fits, evaluate
+    from snnhw.evaluate import evaluate
 
     network = resolve_network(net)
     if json_out is not None:
         _writable(json_out)
     split = load_dataset(dataset, "test", data)
-    check_fits(network, split)
     n = len(split.x) if limit is None else min(limit, len(split.x))
     report, _ = _with_progress(lambda progress: evaluate(network, split, limit=limit, progress=progress), n, "golden")
     click.echo(f"{network.name} on {dataset} (test, {report['samples']} samples): accuracy "

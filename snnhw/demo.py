@@ -26,7 +26,7 @@ from snnhw import __version__
 from snnhw._io import atomic_write_text
 from snnhw.datasets import load_dataset
 from snnhw.errors import SnnhwError, ToolError
-from snnhw.evaluate import evaluate, evaluation_report
+from snnhw.evaluate import check_fits, evaluate, evaluation_report
 from snnhw.ir import Network
 from snnhw.model.trace import first_divergence
 
@@ -93,9 +93,10 @@ def run_demo(
     from snnhw.rtl.generate import generate
 
     started = time.monotonic()
+    split = load_dataset(dataset, "test", data)
+    check_fits(network, split)  # before anything is written
     out_dir = Path(out)
     out_dir.mkdir(parents=True, exist_ok=True)
-    split = load_dataset(dataset, "test", data)
 
     say(f"[1/5] golden model: {network.name} on the {len(split.x)} {dataset} test samples")
     golden_report, golden = evaluate(network, split)

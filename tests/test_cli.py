@@ -177,8 +177,11 @@ def test_demo_reduced(tmp_path: Path) -> None:
     assert (out / "rtl" / "snnhw_top.v").exists()
 
 
-def test_demo_refuses_bad_targets(tmp_path: Path) -> None:
+def test_demo_refuses_bad_targets_and_networks(tmp_path: Path) -> None:
     assert_clean_error(snnhw("demo", "--targets", "xcup,vivado", "--out", str(tmp_path / "r")), "--targets", "vivado")
+    # The digits network on MNIST: refused before the report directory is created.
+    assert_clean_error(snnhw("demo", "--net", "digits", "--dataset", "mnist", "--out", str(tmp_path / "r")),
+                       "takes 64 inputs")
     assert not (tmp_path / "r").exists()
 
 

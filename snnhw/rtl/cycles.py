@@ -30,7 +30,8 @@ from snnhw.ir import Network
 from snnhw.rtl.build import Build, core_slices
 from snnhw.rtl.encoder import sparse_entries
 
-__all__ = ["LayerCost", "cycle_model", "input_events_from_trace", "layer_costs", "predict_busy", "predict_cycles", "predict_total"]
+__all__ = ["LayerCost", "cycle_model", "input_events_from_trace", "layer_costs", "predict_busy", "predict_cycles", "predict_total",
+           "sample_cycles"]
 
 #: Cycles between a window's last token and its result beats leaving (FIFO, merge and readout registers).
 PIPELINE_CONSTANT = 4
@@ -96,6 +97,19 @@ def predict_total(network: Network, build: Build, input_events: np.ndarray) -> f
         return 0.0
     front = layer_costs(network, build)[0].front
     return float(busy.max(axis=0).sum() + front + network.output_size + 1 + PIPELINE_CONSTANT)
+
+
+def sample_cycles(network: Network, build: Build, input_events: np.ndarray) -> tuple[float, float]:
+    """Predicted cycles per sample: back to back, and for one sample alone (mean over the samples).
+
+    ``input_events`` is as for :func:`cycle_model`; N = 0 gives ``(0.0, 0.0)``.
+    """
+    n = input_events.shape[1]
+    if n == 0:
+        return 0.0, 0.0
+    back_to_back = predict_total(network, build, input_events) / n
+    alone = float(np.mean([predict_total(network, build, input_events[:, i : i + 1]) for i in range(n)]))
+    return back_to_back, alone
 
 
 def cycle_model(network: Network, build: Build, input_events: np.ndarray | None = None) -> dict[str, object]:

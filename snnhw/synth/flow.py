@@ -26,7 +26,7 @@ from snnhw.ir import Network
 from snnhw.model import simulate
 from snnhw.netgen import random_inputs
 from snnhw.rtl.build import Build
-from snnhw.rtl.cycles import input_events_from_trace, predict_total
+from snnhw.rtl.cycles import input_events_from_trace, sample_cycles
 from snnhw.rtl.generate import TOP_NAME, build_hash, generate
 from snnhw.synth.report import render_markdown
 
@@ -67,10 +67,7 @@ def _events(network: Network, x: np.ndarray) -> np.ndarray:
 def performance(network: Network, build: Build, x: np.ndarray, clock_mhz: float, clock_source: str, *,
                 inputs_label: str, cosim: int = 0, progress: bool = True) -> tuple[dict[str, Any], dict[str, str]]:
     """The ``performance`` section: cycles from the model (and, with ``cosim``, Verilator) at ``clock_mhz``."""
-    events = _events(network, x)
-    per_sample = predict_total(network, build, events) / max(1, len(x))
-    latency = float(np.mean([predict_total(network, build, events[:, i:i + 1]) for i in range(events.shape[1])])) \
-        if len(x) else 0.0
+    per_sample, latency = sample_cycles(network, build, _events(network, x))
     perf: dict[str, Any] = {
         "cycles_per_sample": per_sample,
         "cycles_per_sample_measured": None,
