@@ -6,10 +6,17 @@ so that the network spikes (a random network that never fires tests little).
 With ``vary=True`` every layer draws its own widths, leak, reset, amplitude
 bits, bias and threshold (including the extremes θ = 1 and θ = 2^(P−1)−1), which
 is what the test suite uses to cover every combination.
+
+A scaled threshold is a guess. :func:`activate` (or ``random_network(…,
+active_on=X)``) makes sure instead: it runs the golden model on the given
+inputs and, layer by layer, lowers a silent layer's threshold (then, if that is
+not enough, turns its weights and biases non-negative) until every layer that
+fires emits events on every given batch and the scores are not all zero.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Sequence
 
@@ -17,8 +24,10 @@ import numpy as np
 
 from snnhw.errors import InputError
 from snnhw.ir import InputSpec, Layer, LayerKind, Leak, LeakKind, Network, Readout, Reset
+from snnhw.model.golden import simulate
+from snnhw.model.trace import Trace
 
-__all__ = ["parse_leak", "random_inputs", "random_network"]
+__all__ = ["activate", "is_active", "parse_leak", "random_inputs", "random_network", "silent_parts"]
 
 
 def parse_leak(text: str) -> Leak:
@@ -61,6 +70,7 @@ def random_network(
     density: float = 1.0,
     vary: bool = False,
     name: str | None = None,
+    active_on: np.ndarray | Sequence[np.ndarray] | None = None,
 ) -> Network:
     """Build a random, valid network.
 
@@ -85,6 +95,9 @@ def random_network(
         amplitude bits, bias, extreme thresholds), for tests.
     name:
         Network name (default ``random-<seed>``).
+    active_on:
+        Inputs (one batch, or a list of batches) on which the network must be active:
+        the drawn network goes through :func:`activate` with them.
     """
     if not sizes:
         raise InputError("at least one layer size is needed", key="sizes", value=list(sizes))
@@ -147,13 +160,90 @@ def random_network(
         n_in = size
         in_amp = layers[-1].max_amplitude
         in_rate = 0.3
-    return Network(
+    network = Network(
         name=name or f"random-{seed}",
         time_steps=time_steps,
         input=InputSpec(input_size, input_bits),
         readout=Readout(readout),
         layers=layers,
     )
+    return network if active_on is None else activate(network, active_on)
+
+
+def silent_parts(network: Network, trace: Trace) -> list[str]:
+    """What is silent in ``trace``: ``layers.<i>`` for each firing layer without events, and
+    ``scores`` when every score is zero. Empty for an active trace."""
+    parts = [f"layers.{i}" for i in range(len(network.layers)) if network.fires(i) and len(trace.events[i]) == 0]
+    if trace.scores.size == 0 or not trace.scores.any():
+        parts.append("scores")
+    return parts
+
+
+def is_active(network: Network, trace: Trace) -> bool:
+    """Whether every layer that fires emitted events in ``trace`` and the scores are not all zero."""
+    return not silent_parts(network, trace)
+
+
+def _batches(inputs: np.ndarray | Sequence[np.ndarray]) -> list[np.ndarray]:
+    if isinstance(inputs, np.ndarray) and inputs.ndim == 2:
+        return [inputs]
+    return [np.asarray(x) for x in inputs]
+
+
+def activate(network: Network, inputs: np.ndarray | Sequence[np.ndarray], *, rounds: int = 48) -> Network:
+    """Calibrate ``network`` so that it is active (:func:`is_active`) on every batch of ``inputs``.
+
+    Layers are taken in order. While layer ``i`` is silent on some batch (no events, or, for a
+    ``readout: potential`` last layer, all-zero final potentials), its threshold is halved; at
+    θ = 1 its weights become their absolute values (clipped to the weight range), then its
+    biases are raised to at least 0 and zero weights to 1. Layers that are already active are
+    left as they are, so an active network comes back unchanged.
+
+    Raises
+    ------
+    InputError
+        When the network cannot be made active within ``rounds`` changes per layer (for
+        example when a batch is all zeros and no layer has a bias).
+    """
+    batches = _batches(inputs)
+    layers = list(network.layers)
+
+    def build() -> Network:
+        return dataclasses.replace(network, layers=layers)
+
+    for i in range(len(layers)):
+        boosts = 0
+        for _ in range(rounds):
+            current = build()
+            traces = [simulate(current, x) for x in batches]
+            if network.fires(i):
+                quiet = any(len(tr.events[i]) == 0 for tr in traces)
+            else:
+                quiet = any(not tr.scores.any() for tr in traces)
+            if not quiet:
+                break
+            layer = layers[i]
+            if network.fires(i) and layer.threshold > 1:
+                layers[i] = dataclasses.replace(layer, threshold=max(1, layer.threshold // 2))
+                continue
+            weight = np.clip(np.abs(layer.weight), 0, layer.w_max)
+            bias = layer.bias
+            if boosts >= 1:
+                weight = np.where(weight == 0, 1, weight)
+                bias = None if bias is None else np.clip(bias, 0, None)
+            if boosts >= 2:
+                break
+            layers[i] = dataclasses.replace(layer, weight=weight, bias=bias)
+            boosts += 1
+        current = build()
+        if network.fires(i):
+            quiet = any(len(simulate(current, x).events[i]) == 0 for x in batches)
+        else:
+            quiet = any(not simulate(current, x).scores.any() for x in batches)
+        if quiet:
+            raise InputError("cannot be made active on the given inputs", key=f"layers.{i}",
+                             value=network.name)
+    return build()
 
 
 def random_inputs(network: Network, samples: int, seed: int | Sequence[int]) -> np.ndarray:

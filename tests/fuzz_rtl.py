@@ -17,7 +17,7 @@ import numpy as np
 from snnhw.ir import Network
 from snnhw.model import simulate
 from snnhw.model.trace import first_divergence
-from snnhw.netgen import random_network
+from snnhw.netgen import random_network, silent_parts
 from snnhw.rtl.build import resolve_build
 
 
@@ -33,14 +33,18 @@ class Case:
 
 
 def case(seed: int) -> Case:
-    """The case of ``seed``: 1–3 layers of 1–8 neurons with every option drawn at random."""
+    """The case of ``seed``: 1–3 layers of 1–8 neurons with every option drawn at random, made active
+    on the case's inputs (:func:`snnhw.netgen.activate`)."""
     rng = np.random.default_rng(seed)
     sizes = [int(rng.integers(1, 9)) for _ in range(int(rng.integers(1, 4)))]
     input_size, input_bits = int(rng.integers(1, 10)), int(rng.integers(1, 6))
-    network = random_network(seed, input_size=input_size, input_bits=input_bits, sizes=sizes,
-                             time_steps=int(rng.integers(1, 7)), readout=str(rng.choice(["spike_count", "potential"])),
-                             vary=True)
+    time_steps = int(rng.integers(1, 7))
+    readout = str(rng.choice(["spike_count", "potential"]))
     inputs = rng.integers(0, 1 << input_bits, size=(int(rng.integers(1, 4)), input_size))
+    if not inputs.any():  # an all-zero batch can only be active through biases
+        inputs[0, 0] = (1 << input_bits) - 1
+    network = random_network(seed, input_size=input_size, input_bits=input_bits, sizes=sizes, time_steps=time_steps,
+                             readout=readout, vary=True, active_on=inputs)
     config = {"lanes": int(rng.integers(1, 5)), "cores": int(rng.integers(1, 4)), "fifo_depth": int(rng.integers(1, 4))}
     return Case(network, inputs, config, float(rng.random() * 0.5), float(rng.random() * 0.7))
 
@@ -50,9 +54,13 @@ def check(seed: int, simulator: str = "icarus") -> str | None:
     from snnhw.sim.runner import cosim
 
     c = case(seed)
+    golden = simulate(c.network, c.inputs)
+    silent = silent_parts(c.network, golden)
+    if silent:
+        return f"the case is not active ({', '.join(silent)} silent)"
     trace, _ = cosim(c.network, resolve_build(c.network, c.config), c.inputs, simulator=simulator, seed=seed,
                      gaps=c.gaps, backpressure=c.backpressure)
-    return first_divergence(c.network, simulate(c.network, c.inputs), trace)
+    return first_divergence(c.network, golden, trace)
 
 
 def main() -> int:

@@ -15,6 +15,7 @@ from snnhw.ir import load_network
 from snnhw.model import simulate
 from snnhw.model.trace import load_trace
 
+from .activity import assert_active
 from .conftest import base_arrays, base_config, write_network_file
 
 
@@ -192,8 +193,15 @@ def test_run_on_icarus_writes_a_bit_exact_trace_with_cycles(tmp_path: Path) -> N
                    cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "bit-exact against the golden model" in result.stdout
-    hw, golden = load_trace(tmp_path / "hw"), simulate(load_network(tmp_path / "n.npz"), np.load(tmp_path / "x.npy"))
-    assert np.array_equal(hw.scores, golden.scores) and hw.extras["cycles"].shape == (3,)
+    network = load_network(tmp_path / "n.npz")
+    hw, golden = load_trace(tmp_path / "hw"), simulate(network, np.load(tmp_path / "x.npy"))
+    assert_active(network, golden)
+    assert np.array_equal(hw.predictions, golden.predictions)
+    assert np.array_equal(hw.scores, golden.scores)
+    assert len(hw.events) == len(golden.events) == 3
+    for i in range(3):
+        assert np.array_equal(hw.events[i], golden.events[i]), f"layer {i}"
+    assert hw.extras["cycles"].shape == (3,) and (hw.extras["cycles"] > 0).all()
 
 
 def test_run_names_the_first_difference_and_exits_1(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -18,10 +18,11 @@ from snnhw.sim.runner import cosim, simulator_available
 from snnhw.ir import InputSpec, Layer, LayerKind, Leak, LeakKind, Network, Readout, Reset
 from snnhw.model import simulate
 from snnhw.model.trace import first_divergence
-from snnhw.netgen import random_network
+from snnhw.netgen import activate, random_network
 from snnhw.rtl.build import core_slices, resolve_build
 from snnhw.rtl.cycles import input_events_from_trace, predict_busy, predict_total
 
+from .activity import assert_active, inputs_for
 from .fuzz_rtl import check
 from .test_golden import COMBINATION_NETWORKS
 
@@ -34,15 +35,17 @@ def _need(simulator: str) -> None:
         pytest.fail(missing)
 
 
-def _inputs(network: Network, n: int, seed: int) -> np.ndarray:
-    return np.random.default_rng(seed).integers(0, network.input.max_value + 1, size=(n, network.input.size))
+_inputs = inputs_for
 
 
 def assert_bit_exact(network: Network, config: dict, simulator: str, *, n: int = 4, seed: int = 0,
-                     gaps: float = 0.3, backpressure: float = 0.4) -> None:
+                     gaps: float = 0.3, backpressure: float = 0.4, silent: tuple[str, ...] = ()) -> None:
+    """Co-simulate ``n`` samples of ``seed`` and compare with the golden model bit for bit; the case must
+    be active (every firing layer spikes, the scores are not all zero) except the parts named ``silent``."""
     _need(simulator)
     x = _inputs(network, n, seed)
     golden = simulate(network, x)
+    assert_active(network, golden, silent)
     trace, _ = cosim(network, resolve_build(network, config), x, simulator=simulator, gaps=gaps,
                             backpressure=backpressure, seed=seed)
     assert first_divergence(network, golden, trace) is None, first_divergence(network, golden, trace)
@@ -50,6 +53,7 @@ def assert_bit_exact(network: Network, config: dict, simulator: str, *, n: int =
 
 
 def _awkward_networks() -> list[Network]:
+    """Awkward shapes and widths, each made active on the inputs of ``test_icarus_awkward_sizes``."""
     rng = np.random.default_rng(5)
     nets = []
     # one-neuron layers everywhere
@@ -71,7 +75,7 @@ def _awkward_networks() -> list[Network]:
     # a single encoder layer is a whole network
     nets.append(random_network(24, input_size=5, input_bits=3, sizes=[4], time_steps=6, name="encoder-only",
                                readout="potential"))
-    return nets
+    return [activate(net, inputs_for(net, 4, 3)) for net in nets]
 
 
 AWKWARD = _awkward_networks()
@@ -103,7 +107,8 @@ def _long_combination_networks() -> list[Network]:
                                     weight=rng.integers(-6, 16, size=(size, n_in)),
                                     bias=rng.integers(-2, 8, size=size) if bias else None))
                 n_in = size
-            nets.append(Network(f"deep-{readout.value}-{len(nets) % 2}", 6, InputSpec(5, 3), readout, layers))
+            net = Network(f"deep-{readout.value}-{len(nets) % 2}", 6, InputSpec(5, 3), readout, layers)
+            nets.append(activate(net, inputs_for(net, 5, len(nets))))
     return nets
 
 
@@ -121,8 +126,6 @@ def test_long_combinations_cover_every_combination() -> None:
 @pytest.mark.parametrize("index", range(len(LONG_COMBINATIONS)), ids=[n.name for n in LONG_COMBINATIONS])
 def test_verilator_every_combination(index: int) -> None:
     network = LONG_COMBINATIONS[index]
-    x = _inputs(network, 5, index)
-    assert len(simulate(network, x).events[-2]) > 0  # spikes reach deep into the network
     assert_bit_exact(network, VERILATOR_BUILDS[index], "verilator", n=5, seed=index)
 
 
@@ -144,15 +147,17 @@ def test_icarus_potential_readout_cores_stay_in_their_window() -> None:
     network = random_network(104, input_size=3, input_bits=2, sizes=[7, 3, 6], time_steps=2, readout="potential",
                              vary=True)
     x = np.array([[1, 1, 3], [2, 0, 3], [1, 0, 1]])
+    assert_active(network, simulate(network, x))
     trace, _ = cosim(network, resolve_build(network, {"lanes": 3, "cores": 3, "fifo_depth": 3}), x,
                      simulator="icarus", seed=104, gaps=0.4126625461341562, backpressure=0.1533790096497322)
     assert first_divergence(network, simulate(network, x), trace) is None
 
 
 def test_icarus_traces_do_not_depend_on_hardware_parameters() -> None:
-    network = random_network(31, input_size=10, input_bits=4, sizes=[9, 7, 4], time_steps=6, vary=True)
-    x = _inputs(network, 5, 4)
+    x = np.random.default_rng(4).integers(0, 16, size=(5, 10))
+    network = random_network(31, input_size=10, input_bits=4, sizes=[9, 7, 4], time_steps=6, vary=True, active_on=x)
     golden = simulate(network, x)
+    assert_active(network, golden)
     configs = [{"lanes": 1, "fifo_depth": 1}, {"lanes": 2, "cores": 3}, {"lanes": 3, "cores": 2, "fifo_depth": 16},
                {"lanes": 9, "memory": "registers"}]
     for k, config in enumerate(configs):
@@ -163,13 +168,15 @@ def test_icarus_traces_do_not_depend_on_hardware_parameters() -> None:
 
 def test_icarus_weights_loaded_through_the_port() -> None:
     """Hardware built for one network runs another's dense weights after loading them through wl_*."""
+    x = np.random.default_rng(9).integers(0, 8, size=(4, 6))
     built_for = random_network(32, input_size=6, input_bits=3, sizes=[5, 4, 3], time_steps=4, readout="potential")
     rng = np.random.default_rng(9)
     layers = [built_for.layers[0]] + [
         dataclasses.replace(layer, weight=rng.integers(layer.w_min, layer.w_max + 1, size=layer.weight.shape))
         for layer in built_for.layers[1:]]
-    trained = Network("trained", built_for.time_steps, built_for.input, built_for.readout, layers)
-    x = _inputs(trained, 4, 9)
+    trained = activate(Network("trained", built_for.time_steps, built_for.input, built_for.readout, layers), x)
+    assert_active(trained, simulate(trained, x))
+    assert_active(built_for, simulate(built_for, x))
     for config in ({"weights": "loadable", "lanes": 2}, {"weights": "loadable", "lanes": 3, "cores": 2}):
         trace, _ = cosim(built_for, resolve_build(built_for, config), x, simulator="icarus", weights=trained,
                          gaps=0.2, backpressure=0.3)
@@ -183,8 +190,10 @@ def test_verilator_saturating_network() -> None:
 
 def test_cycle_model_matches_cosimulation() -> None:
     """Back to back, no gaps or back-pressure: measured cycles per sample within 10 % of the model."""
-    network = random_network(41, input_size=48, input_bits=4, sizes=[40, 24, 10], time_steps=12, density=0.5)
-    x = _inputs(network, 6, 7)
+    x = np.random.default_rng(7).integers(0, 16, size=(6, 48))
+    network = random_network(41, input_size=48, input_bits=4, sizes=[40, 24, 10], time_steps=12, density=0.5,
+                             active_on=x)
+    assert_active(network, simulate(network, x))
     for config in ({"lanes": 1}, {"lanes": 2, "cores": 2}):
         build = resolve_build(network, config)
         golden = simulate(network, x)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from pathlib import Path
 
@@ -13,8 +14,10 @@ from hypothesis import strategies as st
 from snnhw.ir import InputSpec, Layer, LayerKind, Leak, LeakKind, Network, Readout, Reset
 from snnhw.model import simulate
 from snnhw.model.trace import load_trace
-from snnhw.netgen import random_network
+from snnhw.errors import InputError
+from snnhw.netgen import activate, random_network, silent_parts
 
+from .activity import inputs_for
 from .naive import naive_run
 
 SPEC_KEYS = ("predictions", "scores")
@@ -73,7 +76,11 @@ def _combination_networks() -> list[Network]:
                     )
                 )
                 n_in = size
-            networks.append(Network(f"combo-{readout.value}-{start}", 6, InputSpec(6, 3), readout, layers))
+            network = Network(f"combo-{readout.value}-{start}", 6, InputSpec(6, 3), readout, layers)
+            # active on the inputs of every test that uses it: this file's, and both Icarus builds
+            index = len(networks)
+            networks.append(activate(network, [inputs_for(network, n, seed) for n, seed in
+                                               ((6, 3), (3, index), (3, index + 100))]))
     return networks
 
 
@@ -90,10 +97,11 @@ def test_combination_networks_cover_every_combination() -> None:
 
 @pytest.mark.parametrize("network", COMBINATION_NETWORKS, ids=[n.name for n in COMBINATION_NETWORKS])
 def test_every_combination_matches_naive(network: Network) -> None:
-    x = _inputs(np.random.default_rng(3), network, 6)
+    x = inputs_for(network, 6, 3)
     got = assert_matches_naive(network, x)
-    # the test means something only if spikes reach past the encoder
-    assert len(got["events.0"]) > 0
+    # the test means something only if spikes reach every layer and the scores are not all zero
+    assert all(len(got[f"events.{i}"]) > 0 for i in range(len(network.layers)) if network.fires(i))
+    assert got["scores"].any()
 
 
 def test_heavy_saturation_and_negative_potentials() -> None:
@@ -300,3 +308,24 @@ def test_thousand_random_networks_match_naive() -> None:
 
     bad = [(seed, key) for seed in range(10_000, 11_000) if (key := check(seed)) is not None]
     assert not bad, bad[:5]
+
+
+def test_activate_makes_every_layer_spike_and_leaves_active_networks_alone() -> None:
+    x = inputs_for(random_network(0, input_size=6, input_bits=3, sizes=[5, 4, 3]), 3, 0)
+    silent = random_network(0, input_size=6, input_bits=3, sizes=[5, 4, 3], bias=False)
+    # silence it: the dense layers' thresholds at their maximum
+    layers = [silent.layers[0]] + [dataclasses.replace(layer, threshold=layer.v_max) for layer in silent.layers[1:]]
+    silent = dataclasses.replace(silent, layers=layers)
+    assert silent_parts(silent, simulate(silent, x)) == ["layers.1", "layers.2", "scores"]
+    active = activate(silent, x)
+    assert silent_parts(active, simulate(active, x)) == []
+    assert active.layers[0] is silent.layers[0]  # an active layer is left as it was
+    assert active.layers[1].threshold < silent.layers[1].threshold
+    again = activate(active, x)
+    assert all(a is b for a, b in zip(again.layers, active.layers))
+
+
+def test_activate_refuses_what_cannot_spike() -> None:
+    network = random_network(1, input_size=4, input_bits=2, sizes=[3, 2], bias=False)
+    with pytest.raises(InputError, match="layers.0: cannot be made active"):
+        activate(network, np.zeros((2, 4), dtype=np.int64))

@@ -253,33 +253,58 @@ def test_missing_file_and_directory(tmp_path: Path) -> None:
 
 
 # ------------------------------------------------------------------ accepted
+# (case, key changed in the base config, value written, what the loaded network must hold, written out by hand)
 ACCEPT_CASES = [
-    ("T-1", "time_steps", 1),
-    ("T-65535", "time_steps", 65535),
-    ("input-bits-1", "input.bits", 1),
-    ("input-bits-16", "input.bits", 16),
-    ("W-2", "layers.1.weight_bits", 2),
-    ("P-4", "layers.1.potential_bits", 4),
-    ("P-32", "layers.1.potential_bits", 32),
-    ("threshold-1", "layers.1.threshold", 1),
-    ("threshold-max", "layers.1.threshold", 127),
-    ("leak-shift-1", "layers.1.leak", {"kind": "shift", "shift": 1}),
-    ("leak-pow2-P-1", "layers.1.leak", {"shift": 7, "kind": "pow2"}),
-    ("A-8-with-zero-reset", "layers.1.amplitude_bits", 8),
-    ("readout-potential", "readout", "potential"),
-    ("unicode-name", "name", "réseau ✓"),
-    ("whitespace-name", "layers.1.name", " "),
-    ("W-above-P", "layers.1.weight_bits", 16),
+    ("T-1", "time_steps", 1, lambda n: n.time_steps, 1),
+    ("T-65535", "time_steps", 65535, lambda n: n.time_steps, 65535),
+    ("input-bits-1", "input.bits", 1, lambda n: (n.input.size, n.input.bits, n.input.max_value), (3, 1, 1)),
+    ("input-bits-16", "input.bits", 16, lambda n: (n.input.size, n.input.bits, n.input.max_value), (3, 16, 65535)),
+    ("W-2", "layers.1.weight_bits", 2, lambda n: (n.layers[1].weight_bits, n.layers[1].w_min, n.layers[1].w_max),
+     (2, -2, 1)),
+    ("P-4", "layers.1.potential_bits", 4, lambda n: n.layers[1].potential_bits, 4),
+    ("P-32", "layers.1.potential_bits", 32, lambda n: n.layers[1].potential_bits, 32),
+    ("threshold-1", "layers.1.threshold", 1, lambda n: n.layers[1].threshold, 1),
+    ("threshold-max", "layers.1.threshold", 127, lambda n: n.layers[1].threshold, 127),
+    ("leak-shift-1", "layers.1.leak", {"kind": "shift", "shift": 1}, lambda n: n.layers[1].leak,
+     Leak(LeakKind.SHIFT, 1)),
+    ("leak-pow2-P-1", "layers.1.leak", {"shift": 7, "kind": "pow2"}, lambda n: n.layers[1].leak,
+     Leak(LeakKind.POW2, 7)),
+    ("A-8-with-zero-reset", "layers.1.amplitude_bits", 8,
+     lambda n: (n.layers[1].amplitude_bits, n.layers[1].reset.value, n.layers[1].max_amplitude), (8, "zero", 1)),
+    ("readout-potential", "readout", "potential", lambda n: (n.readout.value, n.fires(1)), ("potential", False)),
+    ("unicode-name", "name", "réseau ✓", lambda n: n.name, "réseau ✓"),
+    ("whitespace-name", "layers.1.name", " ", lambda n: [layer.name for layer in n.layers], ["enc", " "]),
+    ("W-above-P", "layers.1.weight_bits", 16, lambda n: (n.layers[1].weight_bits, n.layers[1].potential_bits),
+     (16, 8)),
+]
+
+# the base network's layers as the loader must read them, written out by hand
+BASE_LAYERS = [
+    {"name": "enc", "kind": "encoder", "size": 2, "weight_bits": 4, "potential_bits": 8, "threshold": 10,
+     "leak": {"kind": "none"}, "reset": "subtract", "amplitude_bits": 2, "bias": True},
+    {"name": "out", "kind": "dense", "size": 2, "weight_bits": 4, "potential_bits": 8, "threshold": 5,
+     "leak": {"kind": "shift", "shift": 2}, "reset": "zero", "amplitude_bits": 1, "bias": False},
 ]
 
 
-@pytest.mark.parametrize(("path", "value"), [c[1:] for c in ACCEPT_CASES], ids=[c[0] for c in ACCEPT_CASES])
-def test_boundary_accepted(tmp_path: Path, config, arrays, path, value) -> None:
+@pytest.mark.parametrize(("path", "value", "read", "expected"), [c[1:] for c in ACCEPT_CASES],
+                         ids=[c[0] for c in ACCEPT_CASES])
+def test_boundary_accepted(tmp_path: Path, config, arrays, path, value, read, expected) -> None:
     _set(config, path, value)
     if path == "layers.1.weight_bits" and value == 2:
         arrays["layers.1.weight"] = np.array([[-2, 1], [1, 0]])
     network = load_network(write_network_file(tmp_path / "net.npz", config, arrays))
-    assert network.to_config() == json.loads(json.dumps(config)) | {"layers": network.to_config()["layers"]}
+    assert read(network) == expected
+    # every other field is the base network's, as written out above
+    want = {"name": "t", "time_steps": 4, "input": {"size": 3, "bits": 8}, "readout": "spike_count",
+            "layers": json.loads(json.dumps(BASE_LAYERS))}
+    _set(want, path, value)
+    assert network.to_config() == want
+    assert network.layers[0].weight.tolist() == [[1, -2, 3], [0, 7, -8]]
+    assert network.layers[0].bias is not None and network.layers[0].bias.tolist() == [1, -1]
+    assert network.layers[1].weight.tolist() == ([[-2, 1], [1, 0]] if value == 2 and path.endswith("weight_bits")
+                                                 else [[1, 2], [3, -4]])
+    assert network.layers[1].bias is None
 
 
 @pytest.mark.parametrize("dtype", ["int8", "uint8", "int16", "uint16", ">i4", "<i8", "uint64"])

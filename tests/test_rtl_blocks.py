@@ -16,6 +16,7 @@ from snnhw.rtl import lif
 from snnhw.rtl.build import resolve_build
 from snnhw.rtl.merge import SpikeMerge
 
+from .activity import assert_active
 from .rtl_harness import run_top
 
 
@@ -145,10 +146,12 @@ def test_lif_arithmetic_exhaustive(leak: Leak, reset: Reset, amp_bits: int, thet
 
 @pytest.mark.parametrize("config", [{"lanes": 2, "cores": 2, "fifo_depth": 1}])
 def test_top_in_amaranth_simulator(config: dict) -> None:
-    network = random_network(5, input_size=7, input_bits=3, sizes=[5, 4, 3], time_steps=5, vary=True)
     x = np.random.default_rng(1).integers(0, 8, size=(3, 7))
+    network = random_network(5, input_size=7, input_bits=3, sizes=[5, 4, 3], time_steps=5, vary=True, active_on=x)
+    golden = simulate(network, x)
+    assert_active(network, golden)
     trace = run_top(network, resolve_build(network, config), x, seed=2, gaps=0.3, backpressure=0.4)
-    assert first_divergence(network, simulate(network, x), trace) is None
+    assert first_divergence(network, golden, trace) is None
 
 
 def _run_stream_block(dut, inputs: list, windows: int, seed: int, gaps: float, bp: float) -> np.ndarray:

@@ -8,15 +8,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
-torch = pytest.importorskip("torch", reason="snnhw train needs the train extra (make setup installs it)")
-
-from snnhw.datasets import load_dataset  # noqa: E402
-from snnhw.evaluate import evaluate  # noqa: E402
-from snnhw.ir import load_network  # noqa: E402
-from snnhw.model.golden import simulate  # noqa: E402
-from snnhw.train import SURROGATES, TrainConfig, build_model, export_network, patch_mask, train  # noqa: E402
-from tests.test_cli import assert_clean_error, snnhw  # noqa: E402
+from snnhw.datasets import load_dataset
+from snnhw.evaluate import evaluate
+from snnhw.ir import load_network
+from snnhw.model.golden import simulate
+from snnhw.train import SURROGATES, TrainConfig, build_model, export_network, patch_mask, train
+from tests.test_cli import assert_clean_error, snnhw
 
 #: A small, quick configuration on the bundled digits (about 1 s per run).
 TINY = {"dataset": "digits", "hidden": [16], "patch": 4, "stride": 2, "channels": 4, "time_steps": 3,

@@ -20,7 +20,7 @@ from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import Out
 
 from snnhw.ir import Layer, StreamWidths
-from snnhw.rtl import lif
+from snnhw.rtl import faults, lif
 from snnhw.rtl.serializer import RowSerializer
 from snnhw.rtl.stream import core_layout, value_layout
 
@@ -78,7 +78,10 @@ class RowCore(wiring.Component):
         fwd_r = Signal(self.rbits)
         fwd_row = Signal(len(read_data))
         word = Signal(len(read_data), name="vrow")
-        m.d.comb += word.eq(Mux(fwd_valid & (fwd_r == row), fwd_row, read_data))
+        if faults.active("no_forwarding"):
+            m.d.comb += word.eq(read_data)
+        else:
+            m.d.comb += word.eq(Mux(fwd_valid & (fwd_r == row), fwd_row, read_data))
 
         def commit(port: Any, data: Value, en: Value) -> None:
             m.d.comb += [port.addr.eq(row), port.data.eq(data), port.en.eq(en)]
@@ -100,7 +103,8 @@ class RowCore(wiring.Component):
         readout, the final potentials), and the end-of-window row."""
         L, R, n = self.lanes, self.rows, self.hi - self.lo
         # padding lanes exist only in the last row
-        lane_ok = Cat(*(Const(1, 1) if (R - 1) * L + lane < n else (s1.r != R - 1) for lane in range(L)))
+        real = n - 1 if faults.active("padding_mask_off_by_one") else n
+        lane_ok = Cat(*(Const(1, 1) if (R - 1) * L + lane < real else (s1.r != R - 1) for lane in range(L)))
         w = ser.w
         m.d.comb += [w.t.eq(s1.t), w.r.eq(s1.r), w.step_end.eq(s1.last_row), w.eow.eq(s1.op == Op.EOW),
                      w.vals.eq(Cat(*outs))]

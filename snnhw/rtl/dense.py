@@ -33,7 +33,7 @@ from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In
 
 from snnhw.ir import Layer, StreamWidths
-from snnhw.rtl import lif
+from snnhw.rtl import faults, lif
 from snnhw.rtl.core import Op, RowCore
 from snnhw.rtl.memories import MEMORY_ATTRS, pack_lanes, row_values, weight_rows
 from snnhw.rtl.stream import token_layout
@@ -132,6 +132,10 @@ class DenseCore(RowCore):
         head_t = Signal(self.in_widths.dt + 1)
         m.d.comb += head_t.eq(t_in + tok.dt)
         is_eow = tok.amp == 0
+        step_of_token = head_t
+        if faults.active("layer_delay"):
+            step_of_token = Signal(self.in_widths.dt + 2)
+            m.d.comb += step_of_token.eq(head_t + 1)
         m.d.comb += self.busy.eq(issue)
 
         m.d.comb += [v_rd.addr.eq(r), w_rd.addr.eq(j * R + r) if R > 1 else w_rd.addr.eq(j)]
@@ -152,7 +156,7 @@ class DenseCore(RowCore):
                     with m.Else():
                         m.d.comb += self.i.ready.eq(1)
                         m.d.sync += [op.eq(Op.EOW), t.eq(0), t_in.eq(0)]
-                with m.Elif(head_t > t_after):
+                with m.Elif(step_of_token > t_after):
                     m.d.sync += op.eq(Op.FIRE)
                 with m.Else():
                     m.d.comb += self.i.ready.eq(1)
@@ -166,7 +170,11 @@ class DenseCore(RowCore):
             v = vrow.word_select(lane, P).as_signed()
             w = w_rd.data.word_select(lane, W).as_signed()
             b = b_rd.data.word_select(lane, P).as_signed() if layer.has_bias else Const(0, signed(P))
-            out, vf = self._fire(m, v, lane)
+            v_fire = v
+            if faults.active("bias_after_inputs") and layer.has_bias:
+                v_fire = lif.sat(m, v + b, P, name=f"late_bias{lane}")
+                b = Const(0, signed(P))
+            out, vf = self._fire(m, v_fire, lane)
             outs.append(out)
             new = Signal(signed(P), name=f"vnew{lane}")
             with m.Switch(s1.op):

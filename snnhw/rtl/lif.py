@@ -10,9 +10,10 @@ copies.
 
 from __future__ import annotations
 
-from amaranth.hdl import Cat, Module, Mux, Signal, Value, signed
+from amaranth.hdl import Cat, Const, Module, Mux, Signal, Value, signed
 
 from snnhw.ir import Layer, LeakKind, Reset
+from snnhw.rtl import faults
 
 __all__ = ["fire", "leak", "sat"]
 
@@ -30,9 +31,13 @@ def leak(v: Value, layer: Layer) -> Value:
     """``leak(V)`` of the layer: none, ``V − (V >> k)`` or ``V >> k`` (arithmetic shifts; never leaves the range)."""
     if layer.leak.kind is LeakKind.NONE:
         return v
+    k = layer.leak.shift
+    shifted = v >> k
+    if faults.active("logical_leak_shift"):
+        shifted = Cat(v.as_unsigned() >> k, Const(0, k)).as_signed()
     if layer.leak.kind is LeakKind.SHIFT:
-        return (v - (v >> layer.leak.shift))[: layer.potential_bits].as_signed()
-    return v >> layer.leak.shift
+        return (v - shifted)[: layer.potential_bits].as_signed()
+    return shifted
 
 
 def fire(m: Module, v: Value, layer: Layer, name: str = "fire") -> tuple[Value, Value]:
@@ -48,13 +53,20 @@ def fire(m: Module, v: Value, layer: Layer, name: str = "fire") -> tuple[Value, 
     if layer.reset is Reset.ZERO:
         spike = v >= theta
         return Mux(spike, 1, 0), Mux(spike, 0, v)[:bits].as_signed()
+    if faults.active("binary_amplitude"):
+        spike = v >= theta
+        return Mux(spike, 1, 0), Mux(spike, v - theta, v)[:bits].as_signed()
+    steps = layer.amplitude_bits
+    if faults.active("uncapped_amplitude"):
+        steps = min(bits, layer.amplitude_bits + 8)
     rem: Value = v
     amp_bits = []
-    for b in reversed(range(layer.amplitude_bits)):
+    for b in reversed(range(steps)):
         step = theta << b
         take = Signal(name=f"{name}_take{b}")
         nxt = Signal(signed(bits), name=f"{name}_rem{b}")
         m.d.comb += [take.eq(rem >= step), nxt.eq(Mux(take, rem - step, rem))]
         rem = nxt
         amp_bits.append(take)
-    return Cat(*reversed(amp_bits)), rem
+    amp = Cat(*reversed(amp_bits))
+    return (amp[: layer.amplitude_bits] if steps > layer.amplitude_bits else amp), rem

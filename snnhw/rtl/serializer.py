@@ -16,6 +16,7 @@ from amaranth.lib import data, fifo, stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from snnhw.ir import StreamWidths
+from snnhw.rtl import faults
 from snnhw.rtl.stream import core_layout, value_layout
 
 __all__ = ["RowSerializer", "row_layout"]
@@ -79,7 +80,8 @@ class RowSerializer(wiring.Component):
         tlast = Signal(self.widths.dt)
         # priority encoder: the lowest set lane (later assignments win, so go from the top down)
         lane = Signal(range(max(L, 2)))
-        for n in reversed(range(L)):
+        reverse = faults.active("reversed_additions")
+        for n in (range(L) if reverse else reversed(range(L))):
             with m.If(cur.mask[n]):
                 m.d.comb += lane.eq(n)
         has = cur.mask != 0
@@ -88,7 +90,15 @@ class RowSerializer(wiring.Component):
         o = self.o.payload
         idx = self.base + cur.r * L + lane
         value = cur.vals[lane]
-        m.d.comb += self.o.valid.eq(cur_valid & (has | tick_now | cur.eow))
+        eow_out = cur.eow
+        if faults.active("dropped_eow") and self.mode == "spike":
+            spiked = Signal()  # the window has had a spike
+            eow_out = cur.eow & spiked
+            with m.If(self.o.valid & self.o.ready & has):
+                m.d.sync += spiked.eq(1)
+            with m.Elif(self.o.valid & self.o.ready & cur.eow):
+                m.d.sync += spiked.eq(0)
+        m.d.comb += self.o.valid.eq(cur_valid & (has | tick_now | eow_out))
         if self.mode == "spike":
             with m.If(has):
                 m.d.comb += [o.dt.eq(cur.t - tlast), o.idx.eq(idx), o.amp.eq(value)]
@@ -112,7 +122,7 @@ class RowSerializer(wiring.Component):
                 m.d.sync += tick_pend.eq(self.rlayout(q.r_data).step_end)
         with m.Elif(fire):
             with m.If(has):
-                m.d.sync += cur.mask.eq(cur.mask & (cur.mask - 1))
+                m.d.sync += cur.mask.eq(cur.mask & ~(1 << lane) if reverse else cur.mask & (cur.mask - 1))
             if self.ticks:
                 with m.Else():
                     m.d.sync += tick_pend.eq(0)
