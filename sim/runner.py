@@ -244,6 +244,7 @@ def cosim(
             cycles = counters["end"] - counters["start"] + 1
             trace = records_to_trace(target, n, taps, rec["results"], score_bits(network), cycles=cycles)
             trace.extras["cycles_total"] = np.array([int(counters["total"])], dtype=np.int64)
+            trace.extras["sample_end"] = np.asarray(counters["end"], dtype=np.int64)
         if progress is not None and n > done:
             progress(n - done)
         return trace, counters

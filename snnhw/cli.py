@@ -325,7 +325,7 @@ def _synth_summary(report: dict[str, Any]) -> str:
         parts.append(f"area {fmt(a['area_um2'])} µm² (macros {fmt(a['macro_area_um2'])}), {fmt(a['cells'])} cells, "
                      f"WNS {fmt(a['wns_ps'])} ps at {fmt(a['clock_period_ps'])} ps ({a['corner']})")
     parts.append(f"clock {fmt(perf['clock_mhz'])} MHz ({perf['clock_source']}); {fmt(perf['cycles_per_sample'])} "
-                 f"cycles/sample back to back; latency {fmt(perf['latency_us'])} µs; {fmt(perf['samples_per_s'])} samples/s")
+                 f"cycles/sample back to back (event bound {fmt(perf.get('event_bound_cycles'))}); latency {fmt(perf['latency_us'])} µs; {fmt(perf['samples_per_s'])} samples/s")
     if perf.get("cycles_per_sample_measured") is not None:
         parts.append(f"measured on Verilator: {fmt(perf['cycles_per_sample_measured'])} cycles/sample "
                      f"({perf['cosim_samples']} samples, bit-exact)")

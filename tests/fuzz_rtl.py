@@ -45,8 +45,14 @@ def case(seed: int) -> Case:
         inputs[0, 0] = (1 << input_bits) - 1
     network = random_network(seed, input_size=input_size, input_bits=input_bits, sizes=sizes, time_steps=time_steps,
                              readout=readout, vary=True, active_on=inputs)
-    config = {"lanes": int(rng.integers(1, 5)), "cores": int(rng.integers(1, 4)), "fifo_depth": int(rng.integers(1, 4))}
-    return Case(network, inputs, config, float(rng.random() * 0.5), float(rng.random() * 0.7))
+    config: dict[str, Any] = {"lanes": int(rng.integers(1, 5)), "cores": int(rng.integers(1, 4)),
+                              "fifo_depth": int(rng.integers(1, 4))}
+    gaps, backpressure = float(rng.random() * 0.5), float(rng.random() * 0.7)
+    # drawn last, so that the cases above stay what they were
+    config["pipeline_depth"] = ["auto", 4, 5, 6, 8][int(rng.integers(0, 5))]
+    if rng.random() < 0.3:
+        config["lanes"] = int(rng.choice([8, 64, 128]))  # lanes beyond the layer: one row per core
+    return Case(network, inputs, config, gaps, backpressure)
 
 
 def check(seed: int, simulator: str = "icarus") -> str | None:

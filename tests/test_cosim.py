@@ -211,3 +211,25 @@ def test_cycle_model_matches_cosimulation() -> None:
                 for layer, b in zip(network.layers, build.layers)]
         rows = predict_busy(network, build, events).sum(axis=1) + np.array(init)
         assert counters["busy"].tolist() == rows.tolist()
+
+
+def test_icarus_banked_memories() -> None:
+    """Memories deeper than a bank (512 words) are split into banks with registered outputs: the
+    encoder's sparse entries (692) and pixel buffers (600), a dense weight memory (720 words), also
+    written through the weight port across banks."""
+    x = np.random.default_rng(3).integers(0, 16, size=(3, 600))
+    network = random_network(7, input_size=600, input_bits=4, sizes=[24, 30, 5], time_steps=3, density=0.05,
+                             active_on=x)
+    golden = simulate(network, x)
+    assert_active(network, golden)
+    trace, _ = cosim(network, resolve_build(network, {"lanes": 1}), x, simulator="icarus", gaps=0.2,
+                     backpressure=0.3, seed=1)
+    assert first_divergence(network, golden, trace) is None
+    rng = np.random.default_rng(4)
+    layers = [network.layers[0], dataclasses.replace(
+        network.layers[1], weight=rng.integers(-31, 32, size=network.layers[1].weight.shape)), network.layers[2]]
+    trained = activate(dataclasses.replace(network, layers=layers), x)
+    assert trained.layers[1].weight.shape == (30, 24) and trained.layers[0] is network.layers[0]
+    trace, _ = cosim(network, resolve_build(network, {"lanes": 1, "weights": "loadable"}), x, simulator="icarus",
+                     weights=trained, gaps=0.2, backpressure=0.3)
+    assert first_divergence(trained, simulate(trained, x), trace) is None

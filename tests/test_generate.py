@@ -15,6 +15,7 @@ from snnhw.errors import BuildError
 from snnhw.ir import resolve_network
 from snnhw.netgen import random_network
 from snnhw.rtl.build import resolve_build
+from snnhw.rtl.core import auto_pipeline_depth
 from snnhw.rtl.generate import generate, verilog_text
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -60,6 +61,17 @@ def test_lanes_and_cores_are_clamped_to_each_layer() -> None:
     assert [b.lanes for b in build.layers] == [3, 2, 1]  # --lanes overrides per-layer values, clamped
 
 
+def test_pipeline_depth_resolves_per_layer() -> None:
+    net = random_network(3, input_size=4, sizes=[6, 2, 1], time_steps=2, amplitude_bits=3)
+    auto = [auto_pipeline_depth(layer, encoder=i == 0, fires=net.fires(i)) for i, layer in enumerate(net.layers)]
+    # encoder: shift leak + current add + 3 division steps = 5 units; dense with bias: the same
+    assert auto == [8, 8, 8]
+    assert [b.pipeline_depth for b in resolve_build(net).layers] == auto
+    build = resolve_build(net, {"pipeline_depth": 4, "layers": {"dense1": {"pipeline_depth": "auto"}}})
+    assert [b.pipeline_depth for b in build.layers] == [4, 8, 4]
+    assert build.to_json()["layers"][0]["pipeline_depth"] == 4
+
+
 @pytest.mark.parametrize("config,key", [
     ({"lane": 2}, "lane"),
     ({"lanes": 0}, "lanes"),
@@ -69,6 +81,10 @@ def test_lanes_and_cores_are_clamped_to_each_layer() -> None:
     ({"layers": {"nope": {"lanes": 1}}}, "layers.nope"),
     ({"layers": {"dense1": {"colour": 1}}}, "layers.dense1.colour"),
     ({"lanes": True}, "lanes"),
+    ({"pipeline_depth": 3}, "pipeline_depth"),
+    ({"pipeline_depth": "deep"}, "pipeline_depth"),
+    ({"pipeline_depth": 4.0}, "pipeline_depth"),
+    ({"layers": {"dense1": {"pipeline_depth": True}}}, "layers.dense1.pipeline_depth"),
 ])
 def test_bad_build_configs_are_refused_with_the_key(config: dict, key: str) -> None:
     net = random_network(3, input_size=4, sizes=[6, 2, 1], time_steps=2)

@@ -11,10 +11,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from snnhw.errors import InputError
 from snnhw.ir import InputSpec, Layer, LayerKind, Leak, LeakKind, Network, Readout, Reset
 from snnhw.model import simulate
 from snnhw.model.trace import load_trace
-from snnhw.errors import InputError
 from snnhw.netgen import activate, random_network, silent_parts
 
 from .activity import inputs_for

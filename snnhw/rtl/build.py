@@ -9,6 +9,7 @@ fast and how big it is. It is a JSON object; every key is optional::
       "fifo_depth": 16,      # depth of the FIFO on each layer's output stream (>= 1)
       "memory": "auto",      # auto | block | distributed | registers  (ram_style of the layer memories)
       "weights": "rom",      # rom | loadable  (a weight write port on the dense layers)
+      "pipeline_depth": "auto",  # auto | integer >= 4: register stages of a core's row datapath
       "layers": {            # per-layer overrides, keyed by layer name or index
         "hidden": {"lanes": 16, "memory": "block"}
       }
@@ -30,6 +31,7 @@ from typing import Any
 
 from snnhw.errors import BuildError
 from snnhw.ir import Network
+from snnhw.rtl.core import LEAD, auto_pipeline_depth
 
 __all__ = ["MEMORY_STYLES", "WEIGHT_MODES", "Build", "LayerBuild", "load_build", "resolve_build"]
 
@@ -38,9 +40,12 @@ MEMORY_STYLES = ("auto", "block", "distributed", "registers")
 #: Weight storage: ``rom`` (initialised, read-only) or ``loadable`` (adds a write port).
 WEIGHT_MODES = ("rom", "loadable")
 
-_GLOBAL_KEYS = ("lanes", "cores", "fifo_depth", "memory", "weights", "layers")
-_LAYER_KEYS = ("lanes", "cores", "fifo_depth", "memory", "weights")
-_DEFAULTS: dict[str, Any] = {"lanes": 1, "cores": 1, "fifo_depth": 16, "memory": "auto", "weights": "rom"}
+_GLOBAL_KEYS = ("lanes", "cores", "fifo_depth", "memory", "weights", "pipeline_depth", "layers")
+_LAYER_KEYS = ("lanes", "cores", "fifo_depth", "memory", "weights", "pipeline_depth")
+_DEFAULTS: dict[str, Any] = {"lanes": 1, "cores": 1, "fifo_depth": 16, "memory": "auto", "weights": "rom",
+                             "pipeline_depth": "auto"}
+#: The smallest pipeline depth: the stages up to the resolve stage, which also computes and writes back.
+MIN_PIPELINE_DEPTH = LEAD
 
 
 @dataclass(frozen=True)
@@ -59,6 +64,9 @@ class LayerBuild:
         One of :data:`MEMORY_STYLES`.
     weights:
         One of :data:`WEIGHT_MODES`.
+    pipeline_depth:
+        Register stages of the layer's row datapath, from issue to write-back (``"auto"`` resolves
+        to :func:`snnhw.rtl.core.auto_pipeline_depth`: two fire-work units per stage).
     """
 
     lanes: int
@@ -66,6 +74,7 @@ class LayerBuild:
     fifo_depth: int
     memory: str
     weights: str
+    pipeline_depth: int
 
 
 @dataclass(frozen=True)
@@ -106,6 +115,15 @@ def _check_fields(obj: dict[str, Any], prefix: str, source: str | None) -> dict[
             out[name] = _choice(value, key, source, MEMORY_STYLES)
         elif name == "weights":
             out[name] = _choice(value, key, source, WEIGHT_MODES)
+        elif name == "pipeline_depth":
+            if value != "auto":
+                try:
+                    out[name] = _int(value, key, source, MIN_PIPELINE_DEPTH)
+                except BuildError:
+                    raise BuildError(f'must be "auto" or an integer >= {MIN_PIPELINE_DEPTH}', key=key, source=source,
+                                     value=value) from None
+            else:
+                out[name] = value
     return out
 
 
@@ -186,6 +204,8 @@ def resolve_build(
         values["lanes"] = min(values["lanes"], largest)
         if i == 0:
             values["weights"] = "rom"  # a global `weights: loadable` applies to the dense layers
+        if values["pipeline_depth"] == "auto":
+            values["pipeline_depth"] = auto_pipeline_depth(layer, encoder=i == 0, fires=network.fires(i))
         resolved.append(LayerBuild(**{k: values[k] for k in _LAYER_KEYS}))
     return Build(tuple(resolved))
 

@@ -1,30 +1,58 @@
-"""What the encoder and dense cores share: the row pipeline's operations, its write-back and its output.
+"""What the encoder and dense cores share: the pipelined row datapath, its hazards and its output.
 
-Both cores walk their rows through the same two-stage pipeline (issue a row:
-synchronous reads; stage 1: compute, write back, push to the serializer).
-:class:`RowCore` holds the parts that do not depend on what a pass computes:
-the forwarding register that keeps read-modify-write exact when a row is read
-in the cycle after it was written, ``fire`` per lane, the padding-lane mask and
-the push of a finished row into the :class:`~snnhw.rtl.serializer.RowSerializer`.
+Both cores walk their rows through the same pipeline. An operation (``Op``)
+issues one row per cycle; the row then travels through ``D`` register stages:
+
+====================  =====================================================================
+stage                 what happens
+====================  =====================================================================
+issue                 the row's weight word (dense) is addressed
+S1                    the weight word leaves its memory (one block RAM bank per 512 words)
+S2                    each bank's word registered, the bank picked; the potential and the
+                      bias (dense) or current (encoder) rows are addressed
+S3                    weight word registered, ``c·W`` formed per lane; potential and bias or
+                      current words leave their memories
+S4 (``LEAD``)         every word registered (the memories' output registers); the potential
+                      is *resolved* (forwarded, see below); a ``SYN`` row adds ``c·W`` and
+                      saturates and is then complete; a ``FIRE`` row's work starts
+S4 … S(3+F)           the ``FIRE`` work (``fire``'s restoring division, the leak, the bias or
+                      current add with its saturation) spread over ``F`` stages, one unit each
+S(3+F)                write-back of the new potential, push of the row into the serializer
+====================  =====================================================================
+
+``D = 3 + F`` is the build key ``pipeline_depth``. Read-after-write hazards
+stay exact:
+
+* a row read at S2 cannot see writes of the two cycles after it was read, nor the
+  results of rows still in flight; the potential is resolved at S4 by
+  *forwarding*: the newest of the complete results in flight (``SYN`` and
+  ``INIT`` rows in S5 … S(3+F)) and the last two writes, by row compare;
+* a ``FIRE`` row is complete only at its write-back, so the next operation on
+  the same row must not reach S4 before that: two operations on one row are at
+  least ``R`` cycles apart (each pass walks every row), so with ``R < F`` the
+  issue waits ``F − R`` cycles after each ``FIRE`` pass (a *cool-down*).
+
+A candidate whose distance in cycles can never equal a row's reuse distance is
+not built: with ``R ≥ F + 2`` a core has no forwarding logic at all.
 """
 
 from __future__ import annotations
 
 import enum
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from amaranth.hdl import Cat, Const, Module, Mux, Signal, Value
-from amaranth.lib import stream, wiring
+from amaranth.hdl import Cat, Const, Module, Mux, Signal, Value, signed
+from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import Out
 
-from snnhw.ir import Layer, StreamWidths
+from snnhw.ir import Layer, LeakKind, Reset, StreamWidths
 from snnhw.rtl import faults, lif
 from snnhw.rtl.serializer import RowSerializer
 from snnhw.rtl.stream import core_layout, value_layout
 
-__all__ = ["Op", "RowCore"]
+__all__ = ["LEAD", "Op", "RowCore", "Unit", "auto_pipeline_depth", "chunks", "fire_units"]
 
 
 class Op(enum.IntEnum):
@@ -39,80 +67,274 @@ class Op(enum.IntEnum):
     CUR = 6
 
 
+#: One unit of a ``FIRE`` row's work on one lane: ``(m, state, name) -> state``; the state maps
+#: names to values and is registered between chunks.
+Unit = Callable[[Module, dict[str, Value], str], dict[str, Value]]
+
+
+def fire_units(layer: Layer, *, fires: bool) -> list[Unit]:
+    """The units of ``fire`` on ``state["v"]``: they leave ``amp`` (the amplitude, 0 = none) and
+    ``v`` (the potential after the reset). Without firing (potential readout) ``amp`` is ``v``."""
+    if not fires:
+        def passthrough(m: Module, s: dict[str, Value], name: str) -> dict[str, Value]:
+            return {**s, "amp": s["v"].as_unsigned()}
+        return [passthrough]
+    theta, bits = layer.threshold, layer.potential_bits
+    if layer.reset is Reset.ZERO:
+        def zero(m: Module, s: dict[str, Value], name: str) -> dict[str, Value]:
+            spike = s["v"] >= theta
+            return {**s, "amp": Mux(spike, 1, 0), "v": Mux(spike, 0, s["v"])[:bits].as_signed()}
+        return [zero]
+    if faults.active("binary_amplitude"):
+        def binary(m: Module, s: dict[str, Value], name: str) -> dict[str, Value]:
+            spike = s["v"] >= theta
+            return {**s, "amp": Mux(spike, 1, 0), "v": Mux(spike, s["v"] - theta, s["v"])[:bits].as_signed()}
+        return [binary]
+    steps = layer.amplitude_bits
+    if faults.active("uncapped_amplitude"):
+        steps = min(bits, layer.amplitude_bits + 8)
+    units: list[Unit] = []
+    for b in reversed(range(steps)):
+        def step(m: Module, s: dict[str, Value], name: str, b: int = b) -> dict[str, Value]:
+            take = Signal(name=f"{name}_take{b}")
+            rem = Signal(signed(bits), name=f"{name}_rem{b}")
+            m.d.comb += [take.eq(s["v"] >= (theta << b)), rem.eq(Mux(take, s["v"] - (theta << b), s["v"]))]
+            amp = Cat(take, s["amp"]) if "amp" in s and b < steps - 1 else take
+            if b == 0:
+                amp = amp[: layer.amplitude_bits]
+            return {**s, "v": rem, "amp": amp}
+        units.append(step)
+    return units
+
+
+def leak_unit(layer: Layer) -> Unit:
+    """``v ← leak(v)``."""
+    def unit(m: Module, s: dict[str, Value], name: str) -> dict[str, Value]:
+        out = Signal(signed(layer.potential_bits), name=f"{name}_leak")
+        m.d.comb += out.eq(lif.leak(s["v"], layer))
+        return {**s, "v": out}
+    return unit
+
+
+def add_unit(layer: Layer, key: str) -> Unit:
+    """``v ← sat(v + state[key])``."""
+    def unit(m: Module, s: dict[str, Value], name: str) -> dict[str, Value]:
+        return {**s, "v": lif.sat(m, s["v"] + s[key], layer.potential_bits, name=f"{name}_add")}
+    return unit
+
+
+def chunks(units: Sequence[Unit], stages: int) -> list[list[Unit]]:
+    """Spread ``units`` over ``stages`` chunks as evenly as possible (earlier chunks take the extra)."""
+    stages = max(1, min(stages, len(units)))
+    base, extra = divmod(len(units), stages)
+    out, k = [], 0
+    for c in range(stages):
+        n = base + (c < extra)
+        out.append(list(units[k:k + n]))
+        k += n
+    return out
+
+
+#: The stage at which a row's potential is resolved (forwarded) and a ``SYN`` row completes: issue,
+#: S1 weight word out of its memory, S2 weight word registered per bank and the bank picked,
+#: S3 the weight word registered and ``c·W`` formed, S4 (= LEAD) resolve.
+LEAD = 4
+#: Units per stage that ``pipeline_depth: "auto"`` aims for.
+AUTO_UNITS_PER_STAGE = 1
+
+
+def work_units(layer: Layer, *, encoder: bool, fires: bool) -> int:
+    """How many units a ``FIRE`` row's work has in this layer."""
+    div = 0 if not fires else (1 if layer.reset is Reset.ZERO else layer.amplitude_bits)
+    leak = 0 if layer.leak.kind is LeakKind.NONE else 1
+    add = 1 if encoder or layer.has_bias else 0  # the current (encoder) or bias add with its saturation
+    return max(1, div + leak + add)
+
+
+def auto_pipeline_depth(layer: Layer, *, encoder: bool, fires: bool) -> int:
+    """The depth ``"auto"`` resolves to: ``LEAD − 1 + ceil(units / AUTO_UNITS_PER_STAGE)`` (one unit a stage)."""
+    return LEAD - 1 + math.ceil(work_units(layer, encoder=encoder, fires=fires) / AUTO_UNITS_PER_STAGE)
+
+
 class RowCore(wiring.Component):
     """Base of :class:`~snnhw.rtl.encoder.EncoderCore` and :class:`~snnhw.rtl.dense.DenseCore`.
 
     Neurons ``lo … hi−1`` of ``layer``; lane ``l`` of row ``r`` is neuron ``lo + r·lanes + l``.
     ``fires`` is False for a ``readout: potential`` last layer, whose output ``o`` is then a
     value stream of its final potentials. ``members`` are the subclass's own ports.
+    ``depth`` is the pipeline depth ``D`` (stages from issue to write-back, ≥ 3).
     """
 
     def __init__(self, layer: Layer, *, time_steps: int, out_widths: StreamWidths, lo: int, hi: int, lanes: int,
-                 fires: bool, ticks: bool, memory: str, members: dict[str, Any]) -> None:
+                 fires: bool, ticks: bool, memory: str, depth: int, members: dict[str, Any]) -> None:
         self.layer, self.T, self.out_widths = layer, time_steps, out_widths
         self.lo, self.hi, self.lanes = lo, hi, lanes
         self.rows = math.ceil((hi - lo) / lanes)
         self.rbits = max(1, (self.rows - 1).bit_length())
         self.fires, self.ticks, self.memory = fires, ticks, memory
+        if depth < LEAD:
+            raise ValueError(f"pipeline depth must be at least {LEAD}, got {depth}")
+        self.depth = depth
+        self.F = depth - LEAD + 1
         out = core_layout(out_widths) if fires else value_layout(out_widths.idx, layer.potential_bits)
         super().__init__({**members, "o": Out(stream.Signature(out)), "busy": Out(1)})
 
+    # ------------------------------------------------------------------ parts
     def _serializer(self, m: Module) -> RowSerializer:
-        """The core's serializer, connected to ``o``."""
+        """The core's serializer, connected to ``o``; its row FIFO covers the pipeline's rows in flight."""
         layer = self.layer
         ser = RowSerializer(self.out_widths, lanes=self.lanes, rows=self.rows, base=self.lo,
                             mode="spike" if self.fires else "value",
                             value_bits=layer.amplitude_bits if self.fires else layer.potential_bits,
-                            ticks=self.ticks)
+                            ticks=self.ticks, depth=self.depth + 2)
         m.submodules.ser = ser
         wiring.connect(m, ser.o, wiring.flipped(self.o))
         return ser
 
-    def _forwarded(self, m: Module, read_data: Value, row: Value) -> tuple[Value, Callable[[Any, Value, Value], None]]:
-        """The potentials of ``row`` as stage 1 must see them, and the write-back that keeps them so.
+    def _stage_layout(self, extra: dict[str, Any]) -> data.StructLayout:
+        return data.StructLayout({"valid": 1, "op": Op, "r": self.rbits, "t": range(self.T + 1), "last_row": 1,
+                                  **extra})
 
-        Returns the row word (the memory's, or the word written in the previous cycle when that
-        was the same row) and ``commit(write_port, word, enable)``.
+    def _stages(self, m: Module, issue: Value, head: dict[str, Value], extra: dict[str, Any]) -> list[Any]:
+        """Stage registers ``S[1] … S[D]`` (``S[0]`` is the issue cycle's values)."""
+        layout = self._stage_layout(extra)
+        s0 = Signal(layout, name="s0")
+        m.d.comb += s0.valid.eq(issue)
+        for key, value in head.items():
+            m.d.comb += getattr(s0, key).eq(value)
+        stages = [s0]
+        for k in range(1, self.depth + 1):
+            s = Signal(layout, name=f"s{k}")
+            m.d.sync += s.eq(stages[-1])
+            stages.append(s)
+        return stages
+
+    def _cooldown(self, m: Module, issue: Value, op: Value, last_row: Value) -> Value:
+        """``1`` while the issue must wait for a ``FIRE`` (or ``INIT``) pass to be written back."""
+        wait = self.F - self.rows
+        if wait <= 0:
+            return Const(0, 1)
+        cool = Signal(range(wait + 1), name="cool")
+        with m.If(issue & last_row & ((op == Op.FIRE) | (op == Op.INIT))):
+            m.d.sync += cool.eq(wait)
+        with m.Elif(cool != 0):
+            m.d.sync += cool.eq(cool - 1)
+        return cool != 0
+
+    def _resolve(self, m: Module, stages: list[Any], v_read: Value, res: Sequence[Value], wport: Any, *,
+                 complete: tuple[Op, ...]) -> Value:
+        """The potential row as the resolve stage ``S[LEAD]`` must see it: ``v_read`` (the word read
+        at S2) or a newer result in flight.
+
+        ``res[j]`` is the complete result carried by stage ``S[LEAD+j]`` (j = 1 … F−1) for rows that
+        complete at the resolve stage (the operations ``complete``); ``wport`` is the potential
+        memory's write port, whose last two writes are kept here. Which candidate wins depends only
+        on registers that hold the same rows one stage earlier, so the choice is made a cycle ahead
+        and registered: the resolve stage itself only has a flat AND-OR multiplexer before its add.
         """
-        fwd_valid = Signal()
-        fwd_r = Signal(self.rbits)
-        fwd_row = Signal(len(read_data))
-        word = Signal(len(read_data), name="vrow")
+        R, F = self.rows, self.F
+        width = len(v_read)
+        nxt = stages[LEAD - 1]  # the row that reaches the resolve stage next cycle
+        # candidates, newest first: (distance in issue cycles, hit one cycle ahead, data now)
+        cands: list[tuple[int, Value, Value]] = []
+        for j in range(1, F if complete else 1):
+            s = stages[LEAD + j - 1]  # what S[LEAD + j] holds next cycle
+            done: Value = Const(0, 1)
+            for o in complete:
+                done = done | (s.op == o)
+            cands.append((j, s.valid & done & (s.r == nxt.r), res[j]))
+        h1v, h1r = Signal(name="wh1_valid"), Signal(self.rbits, name="wh1_r")
+        h1d, h2d = Signal(width, name="wh1_data"), Signal(width, name="wh2_data")
+        m.d.sync += [h1v.eq(wport.en != 0), h1r.eq(wport.addr), h1d.eq(wport.data), h2d.eq(h1d)]
+        cands.append((F, (wport.en != 0) & (wport.addr == nxt.r), h1d))
+        cands.append((F + 1, h1v & (h1r == nxt.r), h2d))
+        needed = [c for c in cands if c[0] >= R]  # a row comes back no sooner than R cycles later
         if faults.active("no_forwarding"):
-            m.d.comb += word.eq(read_data)
-        else:
-            m.d.comb += word.eq(Mux(fwd_valid & (fwd_r == row), fwd_row, read_data))
+            needed = []
+        word = Signal(width, name="vrow")
+        value: Value = Const(0, width)
+        older: Value = Const(0, 1)
+        for k, (_, hit, d) in enumerate(needed):
+            sel = Signal(name=f"fwd_sel{k}")  # registered: the newest hit wins
+            m.d.sync += sel.eq(hit & ~older)
+            older = older | hit
+            value = value | Mux(sel, d, 0)
+        none = Signal(name="fwd_none", init=1)
+        m.d.sync += none.eq(~older)
+        m.d.comb += word.eq(value | Mux(none, v_read, 0))
+        return word
 
-        def commit(port: Any, data: Value, en: Value) -> None:
-            m.d.comb += [port.addr.eq(row), port.data.eq(data), port.en.eq(en)]
-            m.d.sync += [fwd_valid.eq(en), fwd_r.eq(row), fwd_row.eq(data)]
+    def _chunked(self, m: Module, stages: list[Any], units: list[Unit], state: list[dict[str, Value]],
+                 ) -> list[dict[str, Value]]:
+        """Run ``units`` over the ``F`` stages S3 … S(2+F), registering the state between chunks;
+        returns each lane's final state (combinational at S(2+F))."""
+        plan = chunks(units, self.F)
+        lanes = []
+        for lane, s in enumerate(state):
+            for c in range(self.F):
+                for k, unit in enumerate(plan[c] if c < len(plan) else []):
+                    s = unit(m, s, f"c{c}u{k}l{lane}")
+                if c < self.F - 1:
+                    nxt = {}
+                    for key, value in s.items():
+                        reg = Signal(value.shape(), name=f"st{LEAD + c + 1}_{key}{lane}")
+                        m.d.sync += reg.eq(value)
+                        nxt[key] = reg
+                    s = nxt
+            lanes.append(s)
+        return lanes
 
-        return word, commit
+    def _carry(self, m: Module, value: Value, name: str) -> list[Value]:
+        """``value`` at S3 carried to S4 … S(2+F): ``out[j]`` is the copy in stage S(3+j)."""
+        out: list[Value] = [value]
+        for j in range(1, self.F):
+            reg = Signal(len(value), name=f"{name}{LEAD + j}")
+            m.d.sync += reg.eq(out[-1])
+            out.append(reg)
+        return out
 
-    def _fire(self, m: Module, v: Value, lane: int) -> tuple[Value, Value]:
-        """``fire`` of one lane: ``(amplitude or final potential for the serializer, V after firing)``."""
-        if not self.fires:
-            return v.as_unsigned(), v
-        c, vf = lif.fire(m, v, self.layer, name=f"fire{lane}")
-        amp = Signal(self.layer.amplitude_bits, name=f"amp{lane}")
-        m.d.comb += amp.eq(c)
-        return amp, vf
+    def _carry_stage(self, m: Module, value: Value, name: str, from_stage: int, to_stage: int) -> Value:
+        """``value`` (valid at ``from_stage``) delayed to ``to_stage``."""
+        for k in range(from_stage, to_stage):
+            reg = Signal(value.shape(), name=f"{name}_s{k + 1}")
+            m.d.sync += reg.eq(value)
+            value = reg
+        return value
 
-    def _push(self, m: Module, ser: RowSerializer, s1: Any, outs: list[Value], final: Value) -> None:
-        """Push stage 1's row into the serializer: spikes of a FIRE pass (or, for a potential
-        readout, the final potentials), and the end-of-window row."""
+    def _push(self, m: Module, ser: RowSerializer, sw: Any, outs: list[Value], final: Value) -> None:
+        """Push the write-back stage's row into the serializer: spikes of a FIRE pass (or, for a
+        potential readout, the final potentials), and the end-of-window row."""
         L, R, n = self.lanes, self.rows, self.hi - self.lo
         # padding lanes exist only in the last row
         real = n - 1 if faults.active("padding_mask_off_by_one") else n
-        lane_ok = Cat(*(Const(1, 1) if (R - 1) * L + lane < real else (s1.r != R - 1) for lane in range(L)))
+        lane_ok = Cat(*(Const(1, 1) if (R - 1) * L + lane < real else (sw.r != R - 1) for lane in range(L)))
         w = ser.w
-        m.d.comb += [w.t.eq(s1.t), w.r.eq(s1.r), w.step_end.eq(s1.last_row), w.eow.eq(s1.op == Op.EOW),
+        bits = self.layer.amplitude_bits if self.fires else self.layer.potential_bits
+        wide = []
+        for lane, value in enumerate(outs):  # each lane's value at its full width in the row word
+            sig = Signal(bits, name=f"out{lane}")
+            m.d.comb += sig.eq(value)
+            wide.append(sig)
+        outs = wide
+        m.d.comb += [w.t.eq(sw.t), w.r.eq(sw.r), w.step_end.eq(sw.last_row), w.eow.eq(sw.op == Op.EOW),
                      w.vals.eq(Cat(*outs))]
-        fire = s1.valid & (s1.op == Op.FIRE)
-        eow = s1.valid & (s1.op == Op.EOW)
+        fire = sw.valid & (sw.op == Op.FIRE)
+        eow = sw.valid & (sw.op == Op.EOW)
         if self.fires:
             m.d.comb += [w.mask.eq(Cat(*(c != 0 for c in outs)) & lane_ok), ser.push.eq(fire | eow)]
         else:
             m.d.comb += [w.mask.eq(lane_ok), ser.push.eq((fire & final) | eow)]
-        with m.If(s1.op != Op.FIRE):
+        with m.If(sw.op != Op.FIRE):
             m.d.comb += w.mask.eq(0)
+
+    def _credit(self, m: Module, ser: RowSerializer, issue: Value, op: Value, t: Value) -> Value:
+        """Whether one more pushing row (``FIRE``, ``EOW``) may issue: a register counts the
+        serializer's free row slots not yet claimed by a row in flight (claimed at issue, freed
+        when the serializer takes a row out), so the issue decision starts from a register."""
+        free = Signal(range(ser.depth + 1), init=ser.depth, name="free_rows")
+        if self.fires:
+            claim = issue & ((op == Op.FIRE) | (op == Op.EOW))
+        else:  # a potential readout pushes only the last step's fire pass
+            claim = issue & (((op == Op.FIRE) & (t == self.T - 1)) | (op == Op.EOW))
+        m.d.sync += free.eq(free - claim + ser.pop)
+        return free != 0

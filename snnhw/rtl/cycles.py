@@ -3,13 +3,15 @@
 Per sample, a core of a layer is busy for
 
 * encoder: ``max(front, steps)``: its front engine loads the next window and computes
-  its currents (``n_in`` + ``E`` + 3, with E the sparse current entries: Σ over rows of
+  its currents (``n_in`` + ``E`` + 8, with E the sparse current entries: Σ over rows of
   the row's largest non-zero count, at least 1) while its step engine runs the current
-  window (``T·R`` + 2); the two overlap;
-* dense: ``(input events + T)·R + 1`` — one row per cycle for each input spike and
-  for each step's fire pass, plus the end-of-window row;
+  window (``T·max(R, F)`` + 2); the two overlap;
+* dense: ``input events·R + T·max(R, F) + 1`` — one row per cycle for each input spike
+  and for each step's fire pass, plus the end-of-window row;
 
-with ``R = ceil(neurons of the core / lanes)``. A layer takes as long as its
+with ``R = ceil(neurons of the core / lanes)`` and ``F = pipeline_depth − 3``, the
+stages of a fire pass's work: a fire pass of fewer rows than that waits for its
+write-back before the next operation (see :mod:`snnhw.rtl.core`). A layer takes as long as its
 slowest core. Layers run concurrently, decoupled by FIFOs, so back to back the
 accelerator finishes one sample per ``max over layers`` of these, and a single
 sample's latency is about the sum of the encoder's load and current phases, the
@@ -28,10 +30,11 @@ import numpy as np
 
 from snnhw.ir import Network
 from snnhw.rtl.build import Build, core_slices
-from snnhw.rtl.encoder import sparse_entries
+from snnhw.rtl.core import LEAD
+from snnhw.rtl.encoder import FRONT_DRAIN, sparse_entries
 
-__all__ = ["LayerCost", "cycle_model", "input_events_from_trace", "layer_costs", "predict_busy", "predict_cycles", "predict_total",
-           "sample_cycles"]
+__all__ = ["LayerCost", "cycle_model", "event_bound", "input_events_from_trace", "layer_costs", "predict_busy",
+           "predict_cycles", "predict_total", "sample_cycles", "steady_cycles"]
 
 #: Cycles between a window's last token and its result beats leaving (FIFO, merge and readout registers).
 PIPELINE_CONSTANT = 4
@@ -58,17 +61,40 @@ def layer_costs(network: Network, build: Build) -> list[LayerCost]:
         for lo, hi in core_slices(layer.size, lb.cores):
             lanes = min(lb.lanes, hi - lo)
             rows = math.ceil((hi - lo) / lanes)
+            # a FIRE pass of R rows is followed by a cool-down of F − R cycles when R < F (F = depth − 2)
+            step = max(rows, lb.pipeline_depth - LEAD + 1)
             if i == 0:
                 entries = len(sparse_entries(layer.weight, lo, hi, lanes))
-                front = layer.n_in + entries + 3
-                cost = LayerCost(fixed=max(front, T * rows + 2), per_event=0, rows=rows, front=front)
+                front = layer.n_in + entries + FRONT_DRAIN + 2
+                cost = LayerCost(fixed=max(front, T * step + 2), per_event=0, rows=rows, front=front)
             else:
-                cost = LayerCost(fixed=T * rows + 1, per_event=rows, rows=rows)
+                cost = LayerCost(fixed=T * step + 1, per_event=rows, rows=rows)
             if worst is None or (cost.fixed, cost.per_event) > (worst.fixed, worst.per_event):
                 worst = cost
         assert worst is not None
         costs.append(worst)
     return costs
+
+
+def event_bound(network: Network, build: Build, input_events: np.ndarray) -> np.ndarray:
+    """The work that the spikes force, per sample, ``(N,)``: the largest over layers of an encoder's
+    ``T·R`` step rows and a dense layer's ``(input events + T)·R`` rows (R of the layer's largest
+    core). No design of this architecture can take fewer cycles per sample back to back."""
+    T = network.time_steps
+    costs = layer_costs(network, build)
+    ev = np.asarray(input_events, dtype=np.int64)
+    work = [np.full(ev.shape[1], T * costs[0].rows, dtype=np.int64)]
+    work += [(ev[i] + T) * c.rows for i, c in enumerate(costs) if i > 0]
+    return np.stack(work).max(axis=0)
+
+
+def steady_cycles(end: np.ndarray, total: float) -> float:
+    """Cycles per sample back to back, measured: ``(end of sample N − end of sample 1) / (N − 1)``
+    (the first sample's fill and the last one's drain excluded); ``total / N`` for one sample."""
+    end = np.asarray(end, dtype=np.int64)
+    if len(end) >= 2:
+        return float(end[-1] - end[0]) / (len(end) - 1)
+    return float(total) / max(1, len(end))
 
 
 def predict_busy(network: Network, build: Build, input_events: np.ndarray) -> np.ndarray:
@@ -78,7 +104,7 @@ def predict_busy(network: Network, build: Build, input_events: np.ndarray) -> np
     costs = layer_costs(network, build)
     ev = np.asarray(input_events, dtype=np.int64)
     rows = [np.full(ev.shape[1], T * costs[0].rows + 1, dtype=np.int64)]
-    rows += [c.fixed + c.per_event * ev[i] for i, c in enumerate(costs) if i > 0]
+    rows += [T * c.rows + 1 + c.per_event * ev[i] for i, c in enumerate(costs) if i > 0]  # cool-downs issue nothing
     return np.stack(rows)
 
 

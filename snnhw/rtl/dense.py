@@ -28,14 +28,14 @@ from typing import Any
 
 import numpy as np
 from amaranth.hdl import Cat, Const, Module, Mux, Signal, signed, unsigned
-from amaranth.lib import data, stream
+from amaranth.lib import stream
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In
 
-from snnhw.ir import Layer, StreamWidths
+from snnhw.ir import Layer, LeakKind, StreamWidths
 from snnhw.rtl import faults, lif
-from snnhw.rtl.core import Op, RowCore
-from snnhw.rtl.memories import MEMORY_ATTRS, pack_lanes, row_values, weight_rows
+from snnhw.rtl.core import LEAD, Op, RowCore, add_unit, auto_pipeline_depth, fire_units, leak_unit
+from snnhw.rtl.memories import MEMORY_ATTRS, BankedRead, pack_lanes, row_values, weight_rows
 from snnhw.rtl.stream import token_layout
 
 __all__ = ["DenseCore", "Op"]
@@ -65,11 +65,13 @@ class DenseCore(RowCore):
         Memory style (a key of :data:`snnhw.rtl.memories.MEMORY_ATTRS`).
     loadable:
         Add a weight write port ``wl_*``.
+    depth:
+        Pipeline depth (``None``: :func:`~snnhw.rtl.core.auto_pipeline_depth`).
     """
 
     def __init__(self, layer: Layer, *, time_steps: int, in_widths: StreamWidths, out_widths: StreamWidths,
                  lo: int, hi: int, lanes: int, fires: bool = True, ticks: bool = False, memory: str = "auto",
-                 loadable: bool = False) -> None:
+                 loadable: bool = False, depth: int | None = None) -> None:
         self.in_widths, self.loadable = in_widths, loadable
         rows = math.ceil((hi - lo) / lanes)
         members: dict[str, Any] = {"i": In(stream.Signature(token_layout(in_widths)))}
@@ -81,8 +83,10 @@ class DenseCore(RowCore):
                 "wl_data": In(layer.weight_bits),
                 "wl_en": In(1),
             })
+        if depth is None:
+            depth = auto_pipeline_depth(layer, encoder=False, fires=fires)
         super().__init__(layer, time_steps=time_steps, out_widths=out_widths, lo=lo, hi=hi, lanes=lanes, fires=fires,
-                         ticks=ticks, memory=memory, members=members)
+                         ticks=ticks, memory=memory, depth=depth, members=members)
 
     def elaborate(self, platform) -> Module:
         m = Module()
@@ -93,23 +97,21 @@ class DenseCore(RowCore):
         bias_rows = [pack_lanes(row, P) for row in row_values(bias, self.lo, self.hi, L)]
 
         m.submodules.vmem = vmem = Memory(shape=unsigned(L * P), depth=max(2, R), init=bias_rows, attrs=attrs)
-        m.submodules.wmem = wmem = Memory(
-            shape=unsigned(L * W), depth=max(2, layer.n_in * R), init=weight_rows(layer.weight, self.lo, self.hi, L, W),
-            attrs=attrs)
+        wmem = BankedRead(m, "wmem", width=L * W, depth=layer.n_in * R,
+                          init=weight_rows(layer.weight, self.lo, self.hi, L, W), attrs=attrs,
+                          granularity=W if self.loadable else None)
         v_rd, v_wr = vmem.read_port(), vmem.write_port()
-        w_rd = wmem.read_port()
         if layer.has_bias:
             m.submodules.bmem = bmem = Memory(shape=unsigned(L * P), depth=max(2, R), init=bias_rows, attrs=attrs)
             b_rd = bmem.read_port()
         if self.loadable:
-            w_wr = wmem.write_port(granularity=W)
-            m.d.comb += [w_wr.addr.eq(self.wl_addr), w_wr.data.eq(Cat(*([self.wl_data] * L))),
-                         w_wr.en.eq(Mux(self.wl_en, Const(1, L) << self.wl_lane, 0))]
+            m.d.comb += [wmem.waddr.eq(self.wl_addr), wmem.wdata.eq(Cat(*([self.wl_data] * L))),
+                         wmem.wen.eq(Mux(self.wl_en, Const(1, L) << self.wl_lane, 0))]
 
         ser = self._serializer(m)
 
         # ---------------------------------------------------------------- issue
-        rbits = self.rbits
+        rbits, D, F = self.rbits, self.depth, self.F
         op = Signal(Op, init=Op.INIT)
         r = Signal(rbits)
         j = Signal(self.in_widths.idx)
@@ -117,16 +119,16 @@ class DenseCore(RowCore):
         t = Signal(range(T + 1))
         t_in = Signal(self.in_widths.dt)
 
-        s1 = Signal(data.StructLayout({"valid": 1, "op": Op, "r": rbits, "amp": self.in_widths.amp,
-                                       "t": range(T + 1), "last_row": 1}))
-        pushes = s1.valid & ((s1.op == Op.FIRE) | (s1.op == Op.EOW))
-        credit = ser.space > pushes
-        needs_credit = (op == Op.FIRE) | (op == Op.EOW)
-        issue = (op != Op.IDLE) & (~needs_credit | credit)
+        issue = Signal()
         last_row = (r == R - 1) | (op == Op.EOW)
+        S = self._stages(m, issue, {"op": op, "r": r, "t": t, "last_row": last_row, "amp": amp},
+                         {"amp": self.in_widths.amp})
+        credit = self._credit(m, ser, issue, op, t)
+        cool = self._cooldown(m, issue, op, last_row)
+        needs_credit = (op == Op.FIRE) | (op == Op.EOW)
+        m.d.comb += issue.eq((op != Op.IDLE) & (~needs_credit | credit) & ~cool)
         completing = issue & last_row
-        t_after = Signal(range(T + 2))
-        m.d.comb += t_after.eq(t + (completing & (op == Op.FIRE)))
+        stepping = completing & (op == Op.FIRE)  # the step advances at the end of this cycle
         decide = (op == Op.IDLE) | completing
         tok = self.i.payload
         head_t = Signal(self.in_widths.dt + 1)
@@ -136,13 +138,11 @@ class DenseCore(RowCore):
         if faults.active("layer_delay"):
             step_of_token = Signal(self.in_widths.dt + 2)
             m.d.comb += step_of_token.eq(head_t + 1)
+        # the comparisons against t and t + 1 in parallel, picked by `stepping` (short ready path)
+        later = Mux(stepping, step_of_token > t + 1, step_of_token > t)
+        window_open = Mux(stepping, t + 1 < T, t < T)
         m.d.comb += self.busy.eq(issue)
 
-        m.d.comb += [v_rd.addr.eq(r), w_rd.addr.eq(j * R + r) if R > 1 else w_rd.addr.eq(j)]
-        if layer.has_bias:
-            m.d.comb += b_rd.addr.eq(r)
-        m.d.sync += [s1.valid.eq(issue), s1.op.eq(op), s1.r.eq(r), s1.amp.eq(amp), s1.t.eq(t),
-                     s1.last_row.eq(last_row)]
         with m.If(issue & ~last_row):
             m.d.sync += r.eq(r + 1)
         with m.If(completing & (op == Op.FIRE)):
@@ -151,40 +151,69 @@ class DenseCore(RowCore):
             m.d.sync += [r.eq(0), op.eq(Op.IDLE)]
             with m.If(self.i.valid):
                 with m.If(is_eow):
-                    with m.If(t_after < T):
+                    with m.If(window_open):
                         m.d.sync += op.eq(Op.FIRE)
                     with m.Else():
                         m.d.comb += self.i.ready.eq(1)
                         m.d.sync += [op.eq(Op.EOW), t.eq(0), t_in.eq(0)]
-                with m.Elif(step_of_token > t_after):
+                with m.Elif(later):
                     m.d.sync += op.eq(Op.FIRE)
                 with m.Else():
                     m.d.comb += self.i.ready.eq(1)
                     m.d.sync += [op.eq(Op.SYN), j.eq(tok.idx), amp.eq(tok.amp), t_in.eq(head_t)]
 
-        # -------------------------------------------------------------- compute
-        vrow, commit = self._forwarded(m, v_rd.data, s1.r)
-        final = s1.t == T - 1
-        new_row, outs = [], []
+        # ------------------------------------------------------------ memories
+        # weights: addressed at issue, out at S1, registered per bank at S2 (bank picked), registered
+        # at S3 where c·W is formed, registered at S4; potentials and biases: addressed at S2, out at
+        # S3, registered at S4 (= LEAD)
+        m.d.comb += wmem.addr.eq(j * R + r if R > 1 else j)
+        m.d.comb += v_rd.addr.eq(S[LEAD - 2].r)
+        w3 = Signal(L * W, name="w3")
+        v4 = Signal(L * P, name="v4")
+        m.d.sync += [w3.eq(wmem.data), v4.eq(v_rd.data)]
+        if layer.has_bias:
+            m.d.comb += b_rd.addr.eq(S[LEAD - 2].r)
+            b4 = Signal(L * P, name="b4")
+            m.d.sync += b4.eq(b_rd.data)
+        prod_bits = W + self.in_widths.amp + 1
+        prods = []
+        for lane in range(L):
+            prod = Signal(signed(prod_bits), name=f"prod{lane}")
+            m.d.sync += prod.eq(S[LEAD - 1].amp * w3.word_select(lane, W).as_signed())
+            prods.append(prod)
+
+        # ----------------------------------------------- S4: resolve, SYN, INIT
+        late_bias = faults.active("bias_after_inputs") and layer.has_bias
+        res_lanes, states = [], []
+        v_res = Signal(L * P, name="res4")
+        res = self._carry(m, v_res, "res")
+        vrow = self._resolve(m, S, v4, res, v_wr, complete=(Op.SYN, Op.INIT))
         for lane in range(L):
             v = vrow.word_select(lane, P).as_signed()
-            w = w_rd.data.word_select(lane, W).as_signed()
-            b = b_rd.data.word_select(lane, P).as_signed() if layer.has_bias else Const(0, signed(P))
-            v_fire = v
-            if faults.active("bias_after_inputs") and layer.has_bias:
-                v_fire = lif.sat(m, v + b, P, name=f"late_bias{lane}")
-                b = Const(0, signed(P))
-            out, vf = self._fire(m, v_fire, lane)
-            outs.append(out)
-            new = Signal(signed(P), name=f"vnew{lane}")
-            with m.Switch(s1.op):
-                with m.Case(Op.SYN):
-                    m.d.comb += new.eq(lif.sat(m, v + s1.amp * w, P, name=f"syn{lane}"))
-                with m.Case(Op.FIRE):
-                    m.d.comb += new.eq(Mux(final, b, lif.sat(m, lif.leak(vf, layer) + b, P, name=f"next{lane}")))
-                with m.Default():  # INIT
-                    m.d.comb += new.eq(b)
-            new_row.append(new.as_unsigned())
-        commit(v_wr, Cat(*new_row), s1.valid & ((s1.op == Op.SYN) | (s1.op == Op.FIRE) | (s1.op == Op.INIT)))
-        self._push(m, ser, s1, outs, final)
+            b = b4.word_select(lane, P).as_signed() if layer.has_bias else Const(0, signed(P))
+            start = b if not late_bias else Const(0, signed(P))  # the potential at the start of a window
+            syn = lif.sat(m, v + prods[lane], P, name=f"syn{lane}")
+            res_lanes.append(Mux(S[LEAD].op == Op.SYN, syn, start)[:P])
+            states.append({"v": v, "b": b} if layer.has_bias else {"v": v})
+        m.d.comb += v_res.eq(Cat(*res_lanes))
+
+        # ---------------------------------------- S4 … S(3+F): the FIRE work
+        leak = [leak_unit(layer)] if layer.leak.kind is not LeakKind.NONE else []
+        units = [*fire_units(layer, fires=self.fires), *leak]
+        if layer.has_bias:
+            units = [add_unit(layer, "b"), *units] if late_bias else [*units, add_unit(layer, "b")]
+        final_states = self._chunked(m, S, units, states)
+
+        # -------------------------------------------------- S(3+F): write-back
+        sw = S[D]
+        final = sw.t == T - 1
+        new_row, outs = [], []
+        for st in final_states:
+            start = st["b"] if layer.has_bias and not late_bias else Const(0, signed(P))
+            new_row.append(Mux(final, start, st["v"])[:P])
+            outs.append(st["amp"])
+        m.d.comb += [v_wr.addr.eq(sw.r),
+                     v_wr.data.eq(Mux(sw.op == Op.FIRE, Cat(*new_row), res[F - 1])),
+                     v_wr.en.eq(sw.valid & ((sw.op == Op.SYN) | (sw.op == Op.FIRE) | (sw.op == Op.INIT)))]
+        self._push(m, ser, sw, outs, final)
         return m

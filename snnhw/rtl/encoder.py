@@ -31,16 +31,20 @@ import math
 
 import numpy as np
 from amaranth.hdl import Cat, Const, Module, Mux, Signal, signed, unsigned
-from amaranth.lib import data, stream
+from amaranth.lib import stream
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In
 
-from snnhw.ir import Layer, StreamWidths
+from snnhw.ir import Layer, LeakKind, StreamWidths
 from snnhw.rtl import lif
-from snnhw.rtl.core import Op, RowCore
-from snnhw.rtl.memories import MEMORY_ATTRS, pack_lanes, row_values
+from snnhw.rtl.core import LEAD, Op, RowCore, add_unit, auto_pipeline_depth, fire_units, leak_unit
+from snnhw.rtl.memories import MEMORY_ATTRS, BankedRead, pack_lanes, row_values
 
-__all__ = ["EncoderCore", "current_bits", "sparse_entries"]
+__all__ = ["FRONT_DRAIN", "EncoderCore", "current_bits", "sparse_entries"]
+
+#: Cycles the front engine waits after its last entry before it hands the bank over (the
+#: current pipeline's stages after the entry read: B, B2, C, C2, C3, D, E).
+FRONT_DRAIN = 6
 
 
 def sparse_entries(weight: np.ndarray, lo: int, hi: int, lanes: int) -> list[tuple[list[int], list[int], bool]]:
@@ -84,11 +88,15 @@ class EncoderCore(RowCore):
     """
 
     def __init__(self, layer: Layer, *, time_steps: int, input_bits: int, out_widths: StreamWidths, lo: int,
-                 hi: int, lanes: int, fires: bool = True, ticks: bool = False, memory: str = "auto") -> None:
+                 hi: int, lanes: int, fires: bool = True, ticks: bool = False, memory: str = "auto",
+                 depth: int | None = None) -> None:
         self.input_bits = input_bits
         self.entries = sparse_entries(layer.weight, lo, hi, lanes)
+        if depth is None:
+            depth = auto_pipeline_depth(layer, encoder=True, fires=fires)
         super().__init__(layer, time_steps=time_steps, out_widths=out_widths, lo=lo, hi=hi, lanes=lanes, fires=fires,
-                         ticks=ticks, memory=memory, members={"i": In(stream.Signature(unsigned(input_bits)))})
+                         ticks=ticks, memory=memory, depth=depth,
+                         members={"i": In(stream.Signature(unsigned(input_bits)))})
 
     def elaborate(self, platform) -> Module:
         m = Module()
@@ -106,14 +114,9 @@ class EncoderCore(RowCore):
         for cols, ws, last in self.entries:
             word = pack_lanes(cols, cbits) | (pack_lanes(ws, W) << (L * cbits)) | (int(last) << (L * (cbits + W)))
             einit.append(word)
-        m.submodules.emem = emem = Memory(shape=unsigned(ewidth), depth=max(2, E), init=einit, attrs=attrs)
-        e_rd = emem.read_port()
-        x_rd, x_wr = [], []
-        for lane in range(L):
-            xm = Memory(shape=unsigned(B), depth=max(2, n_x), init=[], attrs=attrs)
-            m.submodules[f"xmem{lane}"] = xm
-            x_rd.append(xm.read_port())
-            x_wr.append(xm.write_port())
+        emem = BankedRead(m, "emem", width=ewidth, depth=E, init=einit, attrs=attrs)
+        xmem = [BankedRead(m, f"xmem{lane}", width=B, depth=n_x, init=[], attrs=attrs, granularity=B)
+                for lane in range(L)]
         # two banks of currents: the front engine fills one while the step engine reads the other
         m.submodules.imem = imem = Memory(shape=unsigned(L * P), depth=2 * R, init=[], attrs=attrs)
         i_rd, i_wr = imem.read_port(), imem.write_port()
@@ -136,24 +139,25 @@ class EncoderCore(RowCore):
         r = Signal(rbits)
         t = Signal(range(T + 1))
         cnt = Signal(range(max(n_x, E) + 1))
-        drain = Signal(2)
+        drain = Signal(range(FRONT_DRAIN + 1))
         full = Signal(2)
         fb = Signal()
         bb = Signal()
-        s1 = Signal(data.StructLayout({"valid": 1, "op": Op, "r": rbits, "t": range(T + 1), "last_row": 1}))
-        pushes = s1.valid & ((s1.op == Op.FIRE) | (s1.op == Op.EOW))
-        credit = ser.space > pushes
         last_row = r == R - 1
+        issue = Signal()
+        S = self._stages(m, issue, {"op": op, "r": r, "t": t, "last_row": last_row, "bank": bb}, {"bank": 1})
+        credit = self._credit(m, ser, issue, op, t)
+        cool = self._cooldown(m, issue, op, last_row)
 
         # LOAD: pixel j into every lane's buffer
         loading = fop == Op.LOAD
         for lane in range(L):
-            m.d.comb += [x_wr[lane].addr.eq(cnt), x_wr[lane].data.eq(self.i.payload),
-                         x_wr[lane].en.eq(self.i.valid & loading)]
+            m.d.comb += [xmem[lane].waddr.eq(cnt), xmem[lane].wdata.eq(self.i.payload),
+                         xmem[lane].wen.eq(self.i.valid & loading)]
         m.d.comb += self.i.ready.eq(loading)
 
         a_valid = Signal()
-        m.d.comb += e_rd.addr.eq(cnt)
+        m.d.comb += emem.addr.eq(cnt)
         m.d.sync += a_valid.eq(0)
         filled = Signal()  # the front engine hands bank fb over this cycle
         with m.Switch(fop):
@@ -164,80 +168,100 @@ class EncoderCore(RowCore):
             with m.Case(Op.CUR), m.If(~full.bit_select(fb, 1)):  # wait for a free bank
                 m.d.sync += [a_valid.eq(1), cnt.eq(cnt + 1)]
                 with m.If(cnt == E - 1):
-                    m.d.sync += [fop.eq(Op.IDLE), drain.eq(1)]
+                    m.d.sync += [fop.eq(Op.IDLE), drain.eq(FRONT_DRAIN)]
             with m.Case(Op.IDLE):  # the last entries leave the current pipeline
                 m.d.sync += drain.eq(drain - 1)
                 with m.If(drain == 0):
                     m.d.comb += filled.eq(1)
                     m.d.sync += [fop.eq(Op.LOAD), cnt.eq(0), fb.eq(~fb)]
 
-        issue = Signal()
         released = Signal()  # the step engine is done with bank bb this cycle
-        m.d.comb += [v_rd.addr.eq(r), i_rd.addr.eq(bb * R + r)]
+        m.d.comb += [v_rd.addr.eq(S[LEAD - 2].r), i_rd.addr.eq(S[LEAD - 2].bank * R + S[LEAD - 2].r)]
         with m.Switch(op):
-            with m.Case(Op.INIT):
+            with m.Case(Op.INIT), m.If(~cool):
                 m.d.comb += issue.eq(1)
                 m.d.sync += r.eq(r + 1)
                 with m.If(last_row):
                     m.d.sync += [op.eq(Op.IDLE), r.eq(0)]
             with m.Case(Op.IDLE), m.If(full.bit_select(bb, 1)):
                 m.d.sync += [op.eq(Op.FIRE), r.eq(0), t.eq(0)]
-            with m.Case(Op.FIRE), m.If(credit):
+            with m.Case(Op.FIRE), m.If(credit & ~cool):
                 m.d.comb += issue.eq(1)
                 m.d.sync += r.eq(r + 1)
                 with m.If(last_row):
                     m.d.sync += [r.eq(0), t.eq(t + 1)]
                     with m.If(t == T - 1):
                         m.d.sync += op.eq(Op.EOW)
-            with m.Case(Op.EOW), m.If(credit):
+            with m.Case(Op.EOW), m.If(credit & ~cool):
                 m.d.comb += [issue.eq(1), released.eq(1)]
                 m.d.sync += [op.eq(Op.IDLE), t.eq(0), bb.eq(~bb)]
         set_mask = Mux(filled, Mux(fb, 0b10, 0b01), 0)
         clr_mask = Mux(released, Mux(bb, 0b10, 0b01), 0)
         m.d.sync += full.eq((full | set_mask) & ~clr_mask)
         m.d.comb += self.busy.eq(issue)
-        m.d.sync += [s1.valid.eq(issue), s1.op.eq(op), s1.r.eq(r), s1.t.eq(t), s1.last_row.eq(last_row)]
 
         # ------------------------------------------------------- current pipeline
-        # a_valid: an entry is in stage B (its word on e_rd.data); c_valid: in stage C (its pixels on x_rd)
-        ent = e_rd.data
-        b_last = ent[-1]
-        brow = Signal(rbits)
-        c_valid, c_last = Signal(), Signal()
-        c_w = Signal(L * W)
-        crow = Signal(rbits)
-        m.d.sync += [c_valid.eq(a_valid), c_last.eq(b_last), c_w.eq(ent[L * cbits: L * (cbits + W)])]
+        # B: the entry word leaves emem (a_valid) and is registered; B2: the pixel buffers are
+        # addressed with its columns; C: the pixels leave them; C2: registered per bank; C3: the
+        # bank's pixel registered, W·x per lane, registered; D: the accumulation (and the bias
+        # address); E: sat(sum + b) is written.
+        ent2 = emem.data  # the entry word, registered (B2)
+        v_b2, v_c, v_c2, v_c3, v_d, v_e = Signal(), Signal(), Signal(), Signal(), Signal(), Signal()
+        last_c, last_c2, last_c3, last_d = Signal(), Signal(), Signal(), Signal()
+        w_c = Signal(L * W, name="w_c")
+        w_c2 = Signal(L * W, name="w_c2")
+        w_c3 = Signal(L * W, name="w_c3")
+        m.d.sync += [v_b2.eq(a_valid),
+                     v_c.eq(v_b2), last_c.eq(ent2[-1]), w_c.eq(ent2[L * cbits: L * (cbits + W)]),
+                     v_c2.eq(v_c), last_c2.eq(last_c), w_c2.eq(w_c),
+                     v_c3.eq(v_c2), last_c3.eq(last_c2), w_c3.eq(w_c2),
+                     v_d.eq(v_c3), last_d.eq(last_c3),
+                     v_e.eq(v_d & last_d)]
         for lane in range(L):
-            m.d.comb += x_rd[lane].addr.eq(ent.word_select(lane, cbits))
+            m.d.comb += xmem[lane].addr.eq(ent2.word_select(lane, cbits))
+        brow = Signal(rbits)
+        crow = Signal(rbits)
         if layer.has_bias:
             m.d.comb += b_rd.addr.eq(brow)
-        with m.If(a_valid & b_last):
+        with m.If(v_d & last_d):
             m.d.sync += brow.eq(Mux(brow == R - 1, 0, brow + 1))
+        pbits = W + B + 1
         cur_row = []
         for lane in range(L):
+            x_c3 = Signal(B, name=f"x_c3_{lane}")  # the pixel (registered per bank at C2, the bank picked)
+            prod = Signal(signed(pbits), name=f"wx{lane}")
+            m.d.sync += [x_c3.eq(xmem[lane].data), prod.eq(w_c3.word_select(lane, W).as_signed() * x_c3)]
             acc = Signal(signed(abits), name=f"acc{lane}")
-            w = c_w.word_select(lane, W).as_signed()
             total = Signal(signed(abits + 1), name=f"total{lane}")
-            m.d.comb += total.eq(acc + w * x_rd[lane].data)
+            tot_e = Signal(signed(abits), name=f"sum{lane}")
+            m.d.comb += total.eq(acc + prod)
+            with m.If(v_d):
+                m.d.sync += acc.eq(Mux(last_d, 0, total))
+            m.d.sync += tot_e.eq(total)
             b = b_rd.data.word_select(lane, P).as_signed() if layer.has_bias else Const(0, signed(P))
-            cur_row.append(lif.sat(m, total + b, P, name=f"cur{lane}").as_unsigned())
-            with m.If(c_valid):
-                m.d.sync += acc.eq(Mux(c_last, 0, total))
-        m.d.comb += [i_wr.addr.eq(fb * R + crow), i_wr.data.eq(Cat(*cur_row)), i_wr.en.eq(c_valid & c_last)]
-        with m.If(c_valid & c_last):
+            cur_row.append(lif.sat(m, tot_e + b, P, name=f"cur{lane}").as_unsigned())
+        m.d.comb += [i_wr.addr.eq(fb * R + crow), i_wr.data.eq(Cat(*cur_row)), i_wr.en.eq(v_e)]
+        with m.If(v_e):
             m.d.sync += crow.eq(Mux(crow == R - 1, 0, crow + 1))
 
         # ---------------------------------------------------------- step passes
-        vrow, commit = self._forwarded(m, v_rd.data, s1.r)
-        final = s1.t == T - 1
+        # potentials and currents: addressed at S2, out at S3, registered at S4 (= LEAD)
+        v4 = Signal(L * P, name="v4")
+        i4 = Signal(L * P, name="i4")
+        m.d.sync += [v4.eq(v_rd.data), i4.eq(i_rd.data)]
+        vrow = self._resolve(m, S, v4, [], v_wr, complete=())
+        states = [{"v": vrow.word_select(lane, P).as_signed(), "cur": i4.word_select(lane, P).as_signed()}
+                  for lane in range(L)]
+        leak = [leak_unit(layer)] if layer.leak.kind is not LeakKind.NONE else []
+        units = [*leak, add_unit(layer, "cur"), *fire_units(layer, fires=self.fires)]
+        final_states = self._chunked(m, S, units, states)
+        sw = S[self.depth]
+        final = sw.t == T - 1
         new_row, outs = [], []
-        for lane in range(L):
-            v = vrow.word_select(lane, P).as_signed()
-            cur = i_rd.data.word_select(lane, P).as_signed()
-            v1 = lif.sat(m, lif.leak(v, layer) + cur, P, name=f"step{lane}")
-            out, vf = self._fire(m, v1, lane)
-            outs.append(out)
-            new_row.append(Mux((s1.op == Op.FIRE) & ~final, vf, 0)[:P])  # 0 after the last step and on INIT
-        commit(v_wr, Cat(*new_row), s1.valid & ((s1.op == Op.FIRE) | (s1.op == Op.INIT)))
-        self._push(m, ser, s1, outs, final)
+        for st in final_states:
+            outs.append(st["amp"])
+            new_row.append(Mux((sw.op == Op.FIRE) & ~final, st["v"], 0)[:P])  # 0 after the last step and on INIT
+        m.d.comb += [v_wr.addr.eq(sw.r), v_wr.data.eq(Cat(*new_row)),
+                     v_wr.en.eq(sw.valid & ((sw.op == Op.FIRE) | (sw.op == Op.INIT)))]
+        self._push(m, ser, sw, outs, final)
         return m

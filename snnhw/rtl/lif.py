@@ -19,11 +19,18 @@ __all__ = ["fire", "leak", "sat"]
 
 
 def sat(m: Module, value: Value, bits: int, name: str = "sat") -> Value:
-    """Clamp ``value`` to the signed ``bits``-bit range; returns a ``signed(bits)`` signal."""
+    """Clamp ``value`` to the signed ``bits``-bit range; returns a ``signed(bits)`` signal.
+
+    The value is in range exactly when its bits from ``bits − 1`` up to the sign are all equal,
+    so the clamp is a narrow reduction and a mux (no comparator carry chains); the sign picks
+    the bound.
+    """
     lo, hi = -(1 << (bits - 1)), (1 << (bits - 1)) - 1
     wide = Signal(signed(max(len(value) + 1, bits + 1)), name=f"{name}_in")
     out = Signal(signed(bits), name=name)
-    m.d.comb += [wide.eq(value), out.eq(Mux(wide > hi, hi, Mux(wide < lo, lo, wide)))]
+    top = wide[bits - 1:]
+    in_range = (top == 0) | (top == (1 << len(top)) - 1)
+    m.d.comb += [wide.eq(value), out.eq(Mux(in_range, wide[:bits].as_signed(), Mux(wide[-1], lo, hi)))]
     return out
 
 

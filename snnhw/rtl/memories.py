@@ -11,8 +11,10 @@ import math
 from collections.abc import Sequence
 
 import numpy as np
+from amaranth.hdl import Array, Module, Mux, Signal, unsigned
+from amaranth.lib.memory import Memory
 
-__all__ = ["MEMORY_ATTRS", "load_words", "pack_lanes", "row_values", "weight_rows"]
+__all__ = ["BANK_DEPTH", "MEMORY_ATTRS", "BankedRead", "load_words", "pack_lanes", "row_values", "weight_rows"]
 
 #: Synthesis attributes for each memory style of the build configuration.
 MEMORY_ATTRS: dict[str, dict[str, str]] = {
@@ -74,3 +76,57 @@ def load_words(weight: np.ndarray, slices: Sequence[tuple[int, int]], lanes: int
             addr = j * r_count + r
             rows.append(np.stack([np.full(len(n), core), addr, lane, weight[n, j] & mask], axis=1))
     return np.concatenate(rows).astype(np.int64) if rows else np.zeros((0, 4), dtype=np.int64)
+
+
+#: Words per memory bank: the depth of one block RAM in its widest mode (ECP5 PDPW16KD 512×36,
+#: UltraScale+ RAMB36 512×72). A deeper memory is split into banks in the RTL, each bank's output
+#: is registered on its own, and the bank is chosen after those registers, so no logic sits
+#: between a block RAM's (slow) output and the first register.
+BANK_DEPTH = 512
+
+
+class BankedRead:
+    """A read-only (or lane-writable) memory built of banks, with a two-cycle registered read.
+
+    ``addr`` is presented in cycle k; ``data`` holds the word in cycle k + 2 (block RAM out in
+    k + 1, registered per bank, the bank picked from the registers in k + 2). ``write`` (with
+    ``granularity``) adds a write port: ``waddr``, ``wdata`` and the per-lane enable ``wen``.
+    """
+
+    def __init__(self, m: Module, name: str, *, width: int, depth: int, init: Sequence[int], attrs: dict[str, str],
+                 granularity: int | None = None, bank_depth: int = BANK_DEPTH) -> None:
+        depth = max(2, depth)
+        banks = 1 if depth <= bank_depth else math.ceil(depth / bank_depth)
+        size = depth if banks == 1 else bank_depth
+        abits = max(1, (depth - 1).bit_length())
+        low = max(1, (size - 1).bit_length())
+        self.addr = Signal(abits, name=f"{name}_addr")
+        self.banks = banks
+        regs = []
+        init = list(init)
+        if granularity is not None:
+            self.waddr = Signal(abits, name=f"{name}_waddr")
+            self.wdata = Signal(width, name=f"{name}_wdata")
+            self.wen = Signal(width // granularity, name=f"{name}_wen")
+        for b in range(banks):
+            words = min(size, depth - b * size)
+            mem = Memory(shape=unsigned(width), depth=max(2, words), init=init[b * size:(b + 1) * size], attrs=attrs)
+            m.submodules[f"{name}{b}" if banks > 1 else name] = mem
+            rd = mem.read_port()
+            m.d.comb += rd.addr.eq(self.addr[:low] if banks > 1 else self.addr)
+            reg = Signal(width, name=f"{name}{b}_q")
+            m.d.sync += reg.eq(rd.data)
+            regs.append(reg)
+            if granularity is not None:
+                wr = mem.write_port(granularity=granularity)
+                hit = (self.waddr[low:] == b) if banks > 1 else 1
+                m.d.comb += [wr.addr.eq(self.waddr[:low] if banks > 1 else self.waddr), wr.data.eq(self.wdata),
+                             wr.en.eq(Mux(hit, self.wen, 0))]
+        if banks == 1:
+            self.data = regs[0]
+        else:
+            bank1 = Signal(range(banks), name=f"{name}_bank1")
+            bank2 = Signal(range(banks), name=f"{name}_bank2")
+            m.d.sync += [bank1.eq(self.addr[low:]), bank2.eq(bank1)]
+            self.data = Signal(width, name=f"{name}_data")
+            m.d.comb += self.data.eq(Array(regs)[bank2])

@@ -6,7 +6,8 @@ layer sends its final potentials (``{idx, value, last}``), taken in
 fixed-priority order. At the end of the window the readout emits
 ``size + 1`` beats: the scores of neurons 0 … size−1 (two's complement,
 sign-extended) and then the prediction, the smallest index with the highest
-score, with ``last`` set. The argmax runs while the scores leave.
+score, with ``last`` set. The argmax runs while the scores leave; they leave by
+shifting through the score registers, so the output needs no N-way multiplexer.
 """
 
 from __future__ import annotations
@@ -94,8 +95,10 @@ class Readout(wiring.Component):
                         m.d.sync += scores[port.payload.idx].eq(
                             port.payload.value[: self.value_bits].as_signed())
 
+        # The scores leave by shifting down (score 0 is always the head register: no wide multiplexer
+        # on the way out), which also leaves them all zero for the next window.
         is_pred = n == N
-        score_n = scores[Mux(is_pred, 0, n)]
+        score_n = scores[0]
         m.d.comb += [
             self.o.valid.eq(emit),
             self.o.payload.last.eq(is_pred),
@@ -103,8 +106,10 @@ class Readout(wiring.Component):
         ]
         with m.If(self.o.valid & self.o.ready):
             m.d.sync += n.eq(n + 1)
-            with m.If(~is_pred), m.If((n == 0) | (score_n > best)):
-                m.d.sync += [best.eq(score_n), bidx.eq(n)]
+            with m.If(~is_pred):
+                m.d.sync += [scores[k].eq(scores[k + 1] if k + 1 < N else 0) for k in range(N)]
+                with m.If((n == 0) | (score_n > best)):
+                    m.d.sync += [best.eq(score_n), bidx.eq(n)]
             with m.Else():
                 m.d.sync += [emit.eq(0), n.eq(0)]
                 m.d.sync += [s.eq(0) for s in scores]

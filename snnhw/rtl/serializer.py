@@ -11,6 +11,8 @@ spike in a row. ``space`` tells the core how many rows it may still issue.
 
 from __future__ import annotations
 
+from typing import Any
+
 from amaranth.hdl import Module, Mux, Signal, unsigned
 from amaranth.lib import data, fifo, stream, wiring
 from amaranth.lib.wiring import In, Out
@@ -54,26 +56,31 @@ class RowSerializer(wiring.Component):
         Width of one lane's value.
     ticks:
         Emit a tick after each step's last row (``spike`` mode in a multi-core layer).
+    depth:
+        Rows the FIFO holds (at least the core's rows in flight, so that a pass streams without
+        bubbles).
     """
 
     def __init__(self, widths: StreamWidths, *, lanes: int, rows: int, base: int, mode: str, value_bits: int,
-                 ticks: bool) -> None:
+                 ticks: bool, depth: int = ROW_FIFO_DEPTH) -> None:
         self.widths, self.lanes, self.rows, self.base = widths, lanes, rows, base
+        self.depth = depth
         self.mode, self.value_bits, self.ticks = mode, value_bits, ticks
         self.rlayout = row_layout(widths, lanes, rows, value_bits)
         out = core_layout(widths) if mode == "spike" else value_layout(widths.idx, value_bits)
         super().__init__({
             "w": In(self.rlayout),
             "push": In(1),
-            "space": Out(range(ROW_FIFO_DEPTH + 1)),
+            "space": Out(range(depth + 1)),
+            "pop": Out(1),
             "o": Out(stream.Signature(out)),
         })
 
     def elaborate(self, platform) -> Module:
         m = Module()
         L = self.lanes
-        m.submodules.q = q = fifo.SyncFIFO(width=self.rlayout.size, depth=ROW_FIFO_DEPTH)
-        m.d.comb += [q.w_data.eq(self.w), q.w_en.eq(self.push), self.space.eq(ROW_FIFO_DEPTH - q.level)]
+        m.submodules.q = q = fifo.SyncFIFO(width=self.rlayout.size, depth=self.depth)
+        m.d.comb += [q.w_data.eq(self.w), q.w_en.eq(self.push), self.space.eq(self.depth - q.level)]
         cur = Signal(self.rlayout)
         cur_valid = Signal()
         tick_pend = Signal()
@@ -84,8 +91,13 @@ class RowSerializer(wiring.Component):
         for n in (range(L) if reverse else reversed(range(L))):
             with m.If(cur.mask[n]):
                 m.d.comb += lane.eq(n)
-        has = cur.mask != 0
-        single = (cur.mask & (cur.mask - 1)) == 0
+        # whether the row still has spikes, and at most one: registers kept with the mask, so the
+        # handshake and the FIFO pop do not wait for a carry chain over the lanes
+        has = Signal(name="has")
+        single = Signal(name="single")
+
+        def track(mask: Any) -> list[Any]:
+            return [has.eq(mask != 0), single.eq((mask & (mask - 1)) == 0)]
         tick_now = tick_pend & ~has if self.ticks else 0
         o = self.o.payload
         idx = self.base + cur.r * L + lane
@@ -115,14 +127,16 @@ class RowSerializer(wiring.Component):
         more_after = Mux(has, ~single | tick_pend, 0) if self.ticks else Mux(has, ~single, 0)
         finished = cur_valid & (~self.o.valid | (fire & ~more_after))
         load = ~cur_valid | finished
-        m.d.comb += q.r_en.eq(load)
+        m.d.comb += [q.r_en.eq(load), self.pop.eq(load & q.r_rdy)]
         with m.If(load):
-            m.d.sync += [cur_valid.eq(q.r_rdy), cur.eq(q.r_data)]
+            m.d.sync += [cur_valid.eq(q.r_rdy), cur.eq(q.r_data), *track(self.rlayout(q.r_data).mask)]
             if self.ticks:
                 m.d.sync += tick_pend.eq(self.rlayout(q.r_data).step_end)
         with m.Elif(fire):
             with m.If(has):
-                m.d.sync += cur.mask.eq(cur.mask & ~(1 << lane) if reverse else cur.mask & (cur.mask - 1))
+                rest = Signal(L, name="rest")
+                m.d.comb += rest.eq(cur.mask & ~(1 << lane) if reverse else cur.mask & (cur.mask - 1))
+                m.d.sync += [cur.mask.eq(rest), *track(rest)]
             if self.ticks:
                 with m.Else():
                     m.d.sync += tick_pend.eq(0)

