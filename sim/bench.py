@@ -29,7 +29,9 @@ async def run_job(dut) -> None:
         timeout = int(job["timeout"])
         n_layers = int(job["n_layers"])
         loads = job["loads"].tolist()
-    tb = TB(dut, layers=layers, n_x=inputs.shape[1], gaps=gaps, backpressure=bp, seed=seed)
+        bits, ppb = int(job["bits"]), int(job["pixels_per_beat"])
+    tb = TB(dut, layers=layers, n_x=inputs.shape[1], gaps=gaps, backpressure=bp, seed=seed, bits=bits,
+            pixels_per_beat=ppb)
     await tb.reset()
     await tb.load_weights(loads)
     tb.load(inputs.tolist())

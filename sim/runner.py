@@ -210,7 +210,8 @@ def cosim(
     try:
         np.savez(work / "job.npz", inputs=inputs, taps=np.array(fired), n_out=network.output_size, gaps=gaps,
                  backpressure=backpressure, seed=seed, timeout=_timeout(network, build, n, gaps, backpressure),
-                 n_layers=len(network.layers), loads=loads)
+                 n_layers=len(network.layers), loads=loads, bits=network.input.bits,
+                 pixels_per_beat=build.pixels_per_beat)
         waves = os.environ.get("SNNHW_WAVES") == "1" and simulator == "verilator"
 
         def simulate() -> None:

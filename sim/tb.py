@@ -74,10 +74,12 @@ class TB:
     """Testbench for ``snnhw_top``: clock, reset, pixel driver, result sink with back-pressure, tap monitors."""
 
     def __init__(self, dut, *, layers: list[int], n_x: int, gaps: float = 0.0, backpressure: float = 0.0,
-                 seed: int = 0) -> None:
+                 seed: int = 0, bits: int = 8, pixels_per_beat: int = 1) -> None:
         self.dut = dut
         self.rng = random.Random(seed)
         self.n_x = n_x
+        self.bits, self.ppb = bits, pixels_per_beat
+        self.beats_per_sample = -(-n_x // pixels_per_beat)
         self.backpressure = backpressure
         self.pixels = StreamDriver(dut, "s_axis_pixel", gaps, self.rng)
         self.taps = [(i, getattr(dut, f"tap_{i}_tvalid"), getattr(dut, f"tap_{i}_tdata")) for i in layers]
@@ -112,10 +114,17 @@ class TB:
             getattr(dut, f"wl_{last}_en").value = 0
 
     def load(self, samples: list[list[int]]) -> None:
-        """Queue samples (each ``n_x`` values) on the pixel stream."""
+        """Queue samples (each ``n_x`` values) on the pixel stream, ``pixels_per_beat`` values a beat
+        (value k in bits ``[bits·k + bits − 1 : bits·k]``, the last beat of a sample padded with zeros)."""
         for sample in samples:
-            for j, value in enumerate(sample):
-                self.pixels.beats.append((int(value), j == len(sample) - 1))
+            words = []
+            for start in range(0, len(sample), self.ppb):
+                word = 0
+                for k, value in enumerate(sample[start:start + self.ppb]):
+                    word |= int(value) << (self.bits * k)
+                words.append(word)
+            for j, word in enumerate(words):
+                self.pixels.beats.append((word, j == len(words) - 1))
 
     async def run(self, n_results: int, timeout: int, progress: Path | None = None) -> Records:
         """Run until ``n_results`` result beats have arrived (or fail after ``timeout`` cycles).
@@ -134,7 +143,7 @@ class TB:
             rready.value = int(ready)
             await ReadOnly()
             before = self.pixels.pos
-            if self.pixels.sample() and before % self.n_x == 0:
+            if self.pixels.sample() and before % self.beats_per_sample == 0:
                 rec.sample_start.append(cycle)
             if ready and int(rvalid.value):
                 if not rdata.value.is_resolvable:

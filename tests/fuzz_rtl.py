@@ -52,6 +52,7 @@ def case(seed: int) -> Case:
     config["pipeline_depth"] = ["auto", 4, 5, 6, 8][int(rng.integers(0, 5))]
     if rng.random() < 0.3:
         config["lanes"] = int(rng.choice([8, 64, 128]))  # lanes beyond the layer: one row per core
+    config["pixels_per_beat"] = ["auto", 1, 2, 4, 8][int(rng.integers(0, 5))]
     return Case(network, inputs, config, gaps, backpressure)
 
 

@@ -9,7 +9,7 @@ from snnhw.sim.records import records_to_trace
 from snnhw.ir import Network
 from snnhw.model.trace import Trace
 from snnhw.rtl.build import Build
-from snnhw.rtl.top import Accelerator, score_bits
+from snnhw.rtl.top import Accelerator, pack_beats, score_bits
 
 
 def run_top(network: Network, build: Build, inputs: np.ndarray, *, seed: int = 0, gaps: float = 0.0,
@@ -17,8 +17,10 @@ def run_top(network: Network, build: Build, inputs: np.ndarray, *, seed: int = 0
     """Simulate the accelerator top on ``inputs`` and return the trace its streams carried."""
     dut = Accelerator(network, build)
     rng = np.random.default_rng(seed)
-    pixels = np.asarray(inputs, dtype=np.int64).reshape(-1)
-    n, n_x = inputs.shape
+    beats = pack_beats(inputs, network.input.bits, build.pixels_per_beat)
+    per_sample = len(beats[0]) if beats else 0
+    pixels = [word for sample in beats for word in sample]
+    n, _ = inputs.shape
     n_out = network.output_size
     taps: list[list[int]] = [[] for _ in network.layers]
     results: list[int] = []
@@ -32,7 +34,7 @@ def run_top(network: Network, build: Build, inputs: np.ndarray, *, seed: int = 0
             valid = k < len(pixels) and rng.random() >= gaps
             ctx.set(dut.s_axis_pixel_tvalid, valid)
             ctx.set(dut.s_axis_pixel_tdata, int(pixels[k]) if k < len(pixels) else 0)
-            ctx.set(dut.s_axis_pixel_tlast, k < len(pixels) and k % n_x == n_x - 1)
+            ctx.set(dut.s_axis_pixel_tlast, k < len(pixels) and k % per_sample == per_sample - 1)
             ctx.set(dut.m_axis_result_tready, rng.random() >= backpressure)
             sigs = [dut.s_axis_pixel_tready, dut.m_axis_result_tvalid, dut.m_axis_result_tready,
                     dut.m_axis_result_tdata]

@@ -136,6 +136,12 @@ def test_icarus_awkward_sizes(network: Network, config: dict) -> None:
     assert_bit_exact(network, config, "icarus", seed=3)
 
 
+@pytest.mark.parametrize("ppb", [2, 4, 16])
+def test_icarus_pixels_per_beat(ppb: int) -> None:
+    """Several input values per beat, the last beat padded: 11 inputs are 6, 3 and 1 beats."""
+    assert_bit_exact(AWKWARD[1], {"lanes": 3, "cores": 2, "pixels_per_beat": ppb}, "icarus", seed=3)
+
+
 @pytest.mark.parametrize("seed", [0, 1, 2, 3])
 def test_icarus_random_cases(seed: int) -> None:
     assert check(seed) is None

@@ -10,6 +10,7 @@ fast and how big it is. It is a JSON object; every key is optional::
       "memory": "auto",      # auto | block | distributed | registers  (ram_style of the layer memories)
       "weights": "rom",      # rom | loadable  (a weight write port on the dense layers)
       "pipeline_depth": "auto",  # auto | integer >= 4: register stages of a core's row datapath
+      "pixels_per_beat": "auto", # auto | 1, 2, 4, … 64: input values per s_axis_pixel beat (global only)
       "layers": {            # per-layer overrides, keyed by layer name or index
         "hidden": {"lanes": 16, "memory": "block"}
       }
@@ -24,6 +25,7 @@ each layer; an explicit per-layer value larger than the layer is refused.
 from __future__ import annotations
 
 import json
+import math
 import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -33,14 +35,17 @@ from snnhw.errors import BuildError
 from snnhw.ir import Network
 from snnhw.rtl.core import LEAD, auto_pipeline_depth
 
-__all__ = ["MEMORY_STYLES", "WEIGHT_MODES", "Build", "LayerBuild", "load_build", "resolve_build"]
+__all__ = ["MEMORY_STYLES", "PIXELS_PER_BEAT", "WEIGHT_MODES", "Build", "LayerBuild", "auto_pixels_per_beat", "load_build",
+           "resolve_build"]
 
 #: Memory styles: ``auto`` lets synthesis choose; the others set ``ram_style``.
 MEMORY_STYLES = ("auto", "block", "distributed", "registers")
 #: Weight storage: ``rom`` (initialised, read-only) or ``loadable`` (adds a write port).
 WEIGHT_MODES = ("rom", "loadable")
 
-_GLOBAL_KEYS = ("lanes", "cores", "fifo_depth", "memory", "weights", "pipeline_depth", "layers")
+_GLOBAL_KEYS = ("lanes", "cores", "fifo_depth", "memory", "weights", "pipeline_depth", "pixels_per_beat", "layers")
+#: Allowed input beat widths (values per beat); a power of two, so a column splits into word and pixel.
+PIXELS_PER_BEAT = (1, 2, 4, 8, 16, 32, 64)
 _LAYER_KEYS = ("lanes", "cores", "fifo_depth", "memory", "weights", "pipeline_depth")
 _DEFAULTS: dict[str, Any] = {"lanes": 1, "cores": 1, "fifo_depth": 16, "memory": "auto", "weights": "rom",
                              "pipeline_depth": "auto"}
@@ -79,13 +84,22 @@ class LayerBuild:
 
 @dataclass(frozen=True)
 class Build:
-    """A resolved build: one :class:`LayerBuild` per layer."""
+    """A resolved build: one :class:`LayerBuild` per layer, and the input beat width."""
 
     layers: tuple[LayerBuild, ...]
+    pixels_per_beat: int = 1
 
     def to_json(self) -> dict[str, Any]:
         """The resolved configuration as a JSON object (every layer explicit)."""
-        return {"layers": [asdict(layer) for layer in self.layers]}
+        return {"layers": [asdict(layer) for layer in self.layers], "pixels_per_beat": self.pixels_per_beat}
+
+
+def auto_pixels_per_beat(encoder_lanes: int) -> int:
+    """``pixels_per_beat: "auto"``: 1 below 32 encoder lanes, else ``lanes / 16`` rounded up to a power of
+    two (4 at 64 lanes, 8 at 128), so that loading a sample's pixels never sets the pace."""
+    if encoder_lanes < 32:
+        return 1
+    return min(64, 1 << (math.ceil(encoder_lanes / 16) - 1).bit_length())
 
 
 def core_slices(size: int, cores: int) -> list[tuple[int, int]]:
@@ -161,6 +175,10 @@ def resolve_build(
         if name not in _GLOBAL_KEYS:
             raise BuildError(f"unknown key; known keys are {', '.join(_GLOBAL_KEYS)}", key=name, source=source)
     glob = _check_fields(config, "", source)
+    ppb_value = config.get("pixels_per_beat", "auto")
+    if ppb_value != "auto" and (isinstance(ppb_value, bool) or ppb_value not in PIXELS_PER_BEAT):
+        raise BuildError(f'must be "auto" or one of {", ".join(map(str, PIXELS_PER_BEAT))}', key="pixels_per_beat",
+                         source=source, value=ppb_value)
     per_layer: dict[int, dict[str, Any]] = {}
     overrides = config.get("layers", {})
     if not isinstance(overrides, dict):
@@ -207,7 +225,8 @@ def resolve_build(
         if values["pipeline_depth"] == "auto":
             values["pipeline_depth"] = auto_pipeline_depth(layer, encoder=i == 0, fires=network.fires(i))
         resolved.append(LayerBuild(**{k: values[k] for k in _LAYER_KEYS}))
-    return Build(tuple(resolved))
+    ppb = auto_pixels_per_beat(resolved[0].lanes) if ppb_value == "auto" else int(ppb_value)
+    return Build(tuple(resolved), pixels_per_beat=ppb)
 
 
 def load_build(path: str | os.PathLike[str]) -> dict[str, Any]:

@@ -3,7 +3,7 @@
 Per sample, a core of a layer is busy for
 
 * encoder: ``max(front, steps)``: its front engine loads the next window and computes
-  its currents (``n_in`` + ``E`` + 8, with E the sparse current entries: Σ over rows of
+  its currents (``ceil(n_in / pixels_per_beat)`` + ``E`` + 8, with E the sparse current entries: Σ over rows of
   the row's largest non-zero count, at least 1) while its step engine runs the current
   window (``T·max(R, F)`` + 2); the two overlap;
 * dense: ``input events·R + T·max(R, F) + 1`` — one row per cycle for each input spike
@@ -65,7 +65,7 @@ def layer_costs(network: Network, build: Build) -> list[LayerCost]:
             step = max(rows, lb.pipeline_depth - LEAD + 1)
             if i == 0:
                 entries = len(sparse_entries(layer.weight, lo, hi, lanes))
-                front = layer.n_in + entries + FRONT_DRAIN + 2
+                front = -(-layer.n_in // build.pixels_per_beat) + entries + FRONT_DRAIN + 2
                 cost = LayerCost(fixed=max(front, T * step + 2), per_event=0, rows=rows, front=front)
             else:
                 cost = LayerCost(fixed=T * step + 1, per_event=rows, rows=rows)

@@ -42,6 +42,8 @@ from snnhw.rtl.memories import MEMORY_ATTRS, BankedRead, pack_lanes, row_values
 
 __all__ = ["FRONT_DRAIN", "EncoderCore", "current_bits", "sparse_entries"]
 
+#: Lanes whose pixel buffers share one copy of the write registers.
+FANOUT_LANES = 4
 #: Cycles the front engine waits after its last entry before it hands the bank over (the
 #: current pipeline's stages after the entry read: B, B2, C, C2, C3, D, E).
 FRONT_DRAIN = 6
@@ -89,14 +91,15 @@ class EncoderCore(RowCore):
 
     def __init__(self, layer: Layer, *, time_steps: int, input_bits: int, out_widths: StreamWidths, lo: int,
                  hi: int, lanes: int, fires: bool = True, ticks: bool = False, memory: str = "auto",
-                 depth: int | None = None) -> None:
+                 depth: int | None = None, pixels_per_beat: int = 1) -> None:
         self.input_bits = input_bits
+        self.ppb = pixels_per_beat
         self.entries = sparse_entries(layer.weight, lo, hi, lanes)
         if depth is None:
             depth = auto_pipeline_depth(layer, encoder=True, fires=fires)
         super().__init__(layer, time_steps=time_steps, out_widths=out_widths, lo=lo, hi=hi, lanes=lanes, fires=fires,
                          ticks=ticks, memory=memory, depth=depth,
-                         members={"i": In(stream.Signature(unsigned(input_bits)))})
+                         members={"i": In(stream.Signature(unsigned(input_bits * pixels_per_beat)))})
 
     def elaborate(self, platform) -> Module:
         m = Module()
@@ -104,7 +107,7 @@ class EncoderCore(RowCore):
         P, W, B = layer.potential_bits, layer.weight_bits, self.input_bits
         n_x = layer.n_in
         E = len(self.entries)
-        cbits = max(1, (n_x - 1).bit_length())
+        cbits = max(1, (n_x - 1).bit_length(), (self.ppb - 1).bit_length())
         abits = current_bits(layer, B)
         attrs = MEMORY_ATTRS[self.memory]
 
@@ -115,8 +118,12 @@ class EncoderCore(RowCore):
             word = pack_lanes(cols, cbits) | (pack_lanes(ws, W) << (L * cbits)) | (int(last) << (L * (cbits + W)))
             einit.append(word)
         emem = BankedRead(m, "emem", width=ewidth, depth=E, init=einit, attrs=attrs)
-        xmem = [BankedRead(m, f"xmem{lane}", width=B, depth=n_x, init=[], attrs=attrs, granularity=B)
-                for lane in range(L)]
+        # each lane's pixel buffer holds one beat (ppb pixels) per word
+        ppb = self.ppb
+        sub_bits = (ppb - 1).bit_length()
+        n_beats = -(-n_x // ppb)
+        xmem = [BankedRead(m, f"xmem{lane}", width=B * ppb, depth=n_beats, init=[], attrs=attrs,
+                           granularity=B * ppb) for lane in range(L)]
         # two banks of currents: the front engine fills one while the step engine reads the other
         m.submodules.imem = imem = Memory(shape=unsigned(L * P), depth=2 * R, init=[], attrs=attrs)
         i_rd, i_wr = imem.read_port(), imem.write_port()
@@ -151,9 +158,17 @@ class EncoderCore(RowCore):
 
         # LOAD: pixel j into every lane's buffer
         loading = fop == Op.LOAD
-        for lane in range(L):
-            m.d.comb += [xmem[lane].waddr.eq(cnt), xmem[lane].wdata.eq(self.i.payload),
-                         xmem[lane].wen.eq(self.i.valid & loading)]
+        # The pixel writes go through one register copy per group of FANOUT_LANES lanes (kept apart in
+        # synthesis), so that no register drives the address pins of every lane's buffer; the write
+        # lands a cycle later, long before the current pass reads it.
+        for g in range(0, L, FANOUT_LANES):
+            keep = {"keep": 1}
+            ga = Signal(len(cnt), name=f"xw_addr_g{g // FANOUT_LANES}", attrs=keep)
+            gd = Signal(len(self.i.payload), name=f"xw_data_g{g // FANOUT_LANES}", attrs=keep)
+            ge = Signal(name=f"xw_en_g{g // FANOUT_LANES}", attrs=keep)
+            m.d.sync += [ga.eq(cnt), gd.eq(self.i.payload), ge.eq(self.i.valid & loading)]
+            for lane in range(g, min(L, g + FANOUT_LANES)):
+                m.d.comb += [xmem[lane].waddr.eq(ga), xmem[lane].wdata.eq(gd), xmem[lane].wen.eq(ge)]
         m.d.comb += self.i.ready.eq(loading)
 
         a_valid = Signal()
@@ -163,7 +178,7 @@ class EncoderCore(RowCore):
         with m.Switch(fop):
             with m.Case(Op.LOAD), m.If(self.i.valid):
                 m.d.sync += cnt.eq(cnt + 1)
-                with m.If(cnt == n_x - 1):
+                with m.If(cnt == n_beats - 1):
                     m.d.sync += [fop.eq(Op.CUR), cnt.eq(0)]
             with m.Case(Op.CUR), m.If(~full.bit_select(fb, 1)):  # wait for a free bank
                 m.d.sync += [a_valid.eq(1), cnt.eq(cnt + 1)]
@@ -217,20 +232,30 @@ class EncoderCore(RowCore):
                      v_c3.eq(v_c2), last_c3.eq(last_c2), w_c3.eq(w_c2),
                      v_d.eq(v_c3), last_d.eq(last_c3),
                      v_e.eq(v_d & last_d)]
+        subs = []
         for lane in range(L):
-            m.d.comb += xmem[lane].addr.eq(ent2.word_select(lane, cbits))
+            col = ent2.word_select(lane, cbits)
+            m.d.comb += xmem[lane].addr.eq(col >> sub_bits)
+            sub = Signal(max(1, sub_bits), name=f"sub{lane}")  # the pixel within the word, at C2
+            sub_c = Signal(max(1, sub_bits), name=f"sub_c{lane}")
+            m.d.sync += [sub_c.eq(col[:sub_bits] if sub_bits else 0), sub.eq(sub_c)]
+            subs.append(sub)
         brow = Signal(rbits)
         crow = Signal(rbits)
-        if layer.has_bias:
+        if layer.has_bias:  # addressed at C3 with the row of the entry there, registered at E
             m.d.comb += b_rd.addr.eq(brow)
-        with m.If(v_d & last_d):
+            b_e = Signal(L * P, name="b_e")
+            m.d.sync += b_e.eq(b_rd.data)
+        with m.If(v_c3 & last_c3):
             m.d.sync += brow.eq(Mux(brow == R - 1, 0, brow + 1))
         pbits = W + B + 1
         cur_row = []
         for lane in range(L):
             x_c3 = Signal(B, name=f"x_c3_{lane}")  # the pixel (registered per bank at C2, the bank picked)
             prod = Signal(signed(pbits), name=f"wx{lane}")
-            m.d.sync += [x_c3.eq(xmem[lane].data), prod.eq(w_c3.word_select(lane, W).as_signed() * x_c3)]
+            word = xmem[lane].data
+            m.d.sync += [x_c3.eq(word.word_select(subs[lane], B) if ppb > 1 else word),
+                         prod.eq(w_c3.word_select(lane, W).as_signed() * x_c3)]
             acc = Signal(signed(abits), name=f"acc{lane}")
             total = Signal(signed(abits + 1), name=f"total{lane}")
             tot_e = Signal(signed(abits), name=f"sum{lane}")
@@ -238,7 +263,7 @@ class EncoderCore(RowCore):
             with m.If(v_d):
                 m.d.sync += acc.eq(Mux(last_d, 0, total))
             m.d.sync += tot_e.eq(total)
-            b = b_rd.data.word_select(lane, P).as_signed() if layer.has_bias else Const(0, signed(P))
+            b = b_e.word_select(lane, P).as_signed() if layer.has_bias else Const(0, signed(P))
             cur_row.append(lif.sat(m, tot_e + b, P, name=f"cur{lane}").as_unsigned())
         m.d.comb += [i_wr.addr.eq(fb * R + crow), i_wr.data.eq(Cat(*cur_row)), i_wr.en.eq(v_e)]
         with m.If(v_e):

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from amaranth.hdl import Module, Mux, Signal, unsigned
+from amaranth.hdl import Const, Module, Mux, Signal, unsigned
 from amaranth.lib import data, fifo, stream, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -91,13 +91,11 @@ class RowSerializer(wiring.Component):
         for n in (range(L) if reverse else reversed(range(L))):
             with m.If(cur.mask[n]):
                 m.d.comb += lane.eq(n)
-        # whether the row still has spikes, and at most one: registers kept with the mask, so the
-        # handshake and the FIFO pop do not wait for a carry chain over the lanes
-        has = Signal(name="has")
-        single = Signal(name="single")
-
-        def track(mask: Any) -> list[Any]:
-            return [has.eq(mask != 0), single.eq((mask & (mask - 1)) == 0)]
+        # how many spikes the row still has: a register counted down as they leave, so the
+        # handshake and the FIFO pop never wait for logic over the lanes
+        count = Signal(range(L + 1), name="left")
+        has = count != 0
+        single = count <= 1 if L > 1 else Const(1, 1)  # one lane: never more than one spike
         tick_now = tick_pend & ~has if self.ticks else 0
         o = self.o.payload
         idx = self.base + cur.r * L + lane
@@ -127,16 +125,27 @@ class RowSerializer(wiring.Component):
         more_after = Mux(has, ~single | tick_pend, 0) if self.ticks else Mux(has, ~single, 0)
         finished = cur_valid & (~self.o.valid | (fire & ~more_after))
         load = ~cur_valid | finished
-        m.d.comb += [q.r_en.eq(load), self.pop.eq(load & q.r_rdy)]
+        # a prefetch register between the FIFO and the current row: the next row's flags are
+        # computed as it enters, so loading it is a plain register move
+        nxt = Signal(self.rlayout, name="nxt")
+        nxt_valid = Signal(name="nxt_valid")
+        nxt_count = Signal(range(L + 1), name="nxt_left")
+        fill = ~nxt_valid | load
+        head = self.rlayout(q.r_data)
+        popcount: Any = 0
+        for lane in range(L):
+            popcount = popcount + head.mask[lane]
+        m.d.comb += [q.r_en.eq(fill), self.pop.eq(fill & q.r_rdy)]
+        with m.If(fill):
+            m.d.sync += [nxt_valid.eq(q.r_rdy), nxt.eq(q.r_data), nxt_count.eq(popcount)]
         with m.If(load):
-            m.d.sync += [cur_valid.eq(q.r_rdy), cur.eq(q.r_data), *track(self.rlayout(q.r_data).mask)]
+            m.d.sync += [cur_valid.eq(nxt_valid), cur.eq(nxt), count.eq(nxt_count)]
             if self.ticks:
-                m.d.sync += tick_pend.eq(self.rlayout(q.r_data).step_end)
+                m.d.sync += tick_pend.eq(nxt.step_end)
         with m.Elif(fire):
             with m.If(has):
-                rest = Signal(L, name="rest")
-                m.d.comb += rest.eq(cur.mask & ~(1 << lane) if reverse else cur.mask & (cur.mask - 1))
-                m.d.sync += [cur.mask.eq(rest), *track(rest)]
+                m.d.sync += [cur.mask.eq(cur.mask & ~(1 << lane) if reverse else cur.mask & (cur.mask - 1)),
+                             count.eq(count - 1)]
             if self.ticks:
                 with m.Else():
                     m.d.sync += tick_pend.eq(0)

@@ -14,6 +14,7 @@ tree behind (plus a tick filter); a single-core layer gets neither. See
 
 from __future__ import annotations
 
+import numpy as np
 from amaranth.hdl import Module, Signal, unsigned
 from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
@@ -28,7 +29,7 @@ from snnhw.rtl.merge import SpikeMerge, TickFilter
 from snnhw.rtl.readout import Readout as ReadoutUnit
 from snnhw.rtl.stream import token_layout
 
-__all__ = ["COUNTER_BITS", "Accelerator", "port_table", "result_bits", "score_bits"]
+__all__ = ["COUNTER_BITS", "Accelerator", "beats_per_sample", "pack_beats", "port_table", "result_bits", "score_bits"]
 
 #: Width of the cycle counters (they wrap).
 COUNTER_BITS = 32
@@ -52,18 +53,41 @@ def result_bits(network: Network) -> int:
     return _bytes(max(score_bits(network), pred))
 
 
+def beats_per_sample(network: Network, build: Build) -> int:
+    """Beats of ``s_axis_pixel`` per sample: ``ceil(input.size / pixels_per_beat)``."""
+    return -(-network.input.size // build.pixels_per_beat)
+
+
+def pack_beats(inputs: np.ndarray, bits: int, pixels_per_beat: int) -> list[list[int]]:
+    """Each sample's ``s_axis_pixel`` beat words: ``pixels_per_beat`` values per beat, value k in bits
+    ``[bits·k + bits − 1 : bits·k]``, the last beat padded with zeros."""
+    out = []
+    for sample in np.asarray(inputs, dtype=np.int64):
+        words = []
+        for start in range(0, len(sample), pixels_per_beat):
+            word = 0
+            for k, value in enumerate(sample[start:start + pixels_per_beat]):
+                word |= int(value) << (bits * k)
+            words.append(word)
+        out.append(words)
+    return out
+
+
 def port_table(network: Network, build: Build) -> list[dict[str, object]]:
     """Every top-level port: name, direction, width and meaning (for ``metadata.json`` and the docs)."""
     B = network.input.bits
     ports: list[dict[str, object]] = [
         {"name": "clk", "dir": "in", "width": 1, "meaning": "clock (rising edge)"},
         {"name": "rst", "dir": "in", "width": 1, "meaning": "synchronous reset, active high"},
-        {"name": "s_axis_pixel_tdata", "dir": "in", "width": _bytes(B),
-         "meaning": f"one input value per beat in bits [{B - 1}:0]; {network.input.size} beats per sample"},
+        {"name": "s_axis_pixel_tdata", "dir": "in", "width": _bytes(B * build.pixels_per_beat),
+         "meaning": (f"one input value per beat in bits [{B - 1}:0]; {network.input.size} beats per sample"
+                     if build.pixels_per_beat == 1 else
+                     f"{build.pixels_per_beat} input values per beat, value k in bits [{B}k+{B - 1}:{B}k]; "
+                     f"{beats_per_sample(network, build)} beats per sample, the last one padded with zeros")},
         {"name": "s_axis_pixel_tvalid", "dir": "in", "width": 1, "meaning": "AXI4-Stream valid"},
         {"name": "s_axis_pixel_tready", "dir": "out", "width": 1, "meaning": "AXI4-Stream ready"},
         {"name": "s_axis_pixel_tlast", "dir": "in", "width": 1,
-         "meaning": "last value of a sample (informational: samples are counted by size)"},
+         "meaning": "last beat of a sample (informational: samples are counted by size)"},
         {"name": "m_axis_result_tdata", "dir": "out", "width": result_bits(network),
          "meaning": f"{network.output_size} score beats (signed, {score_bits(network)} bits, sign-extended) "
                     "then the prediction"},
@@ -131,8 +155,9 @@ class Accelerator(wiring.Component):
         B = net.input.bits
         m.d.sync += self.cycle_count.eq(self.cycle_count + 1)
 
-        pixel = stream.Signature(unsigned(B)).create()
-        m.d.comb += [pixel.payload.eq(self.s_axis_pixel_tdata[:B]), pixel.valid.eq(self.s_axis_pixel_tvalid),
+        ppb = self.build.pixels_per_beat
+        pixel = stream.Signature(unsigned(B * ppb)).create()
+        m.d.comb += [pixel.payload.eq(self.s_axis_pixel_tdata[:B * ppb]), pixel.valid.eq(self.s_axis_pixel_tvalid),
                      self.s_axis_pixel_tready.eq(pixel.ready)]
         src = pixel  # the stream feeding the next layer
 
@@ -149,7 +174,7 @@ class Accelerator(wiring.Component):
                 if i == 0:
                     core = EncoderCore(layer, time_steps=T, input_bits=B, out_widths=widths, lo=lo, hi=hi,
                                        lanes=lanes, fires=fires, ticks=ticks, memory=lb.memory,
-                                       depth=lb.pipeline_depth)
+                                       depth=lb.pipeline_depth, pixels_per_beat=ppb)
                 else:
                     core = DenseCore(layer, time_steps=T, in_widths=net.stream_widths(i - 1), out_widths=widths,
                                      lo=lo, hi=hi, lanes=lanes, fires=fires, ticks=ticks, memory=lb.memory,
@@ -165,7 +190,7 @@ class Accelerator(wiring.Component):
             if len(cores) == 1:
                 wiring.connect(m, src, cores[0].i)
             else:
-                shape = unsigned(B) if i == 0 else token_layout(net.stream_widths(i - 1))
+                shape = unsigned(B * ppb) if i == 0 else token_layout(net.stream_widths(i - 1))
                 m.submodules[f"l{i}_fork"] = fork = Broadcast(shape, len(cores))
                 wiring.connect(m, src, fork.i)
                 for c, core in enumerate(cores):
