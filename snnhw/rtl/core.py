@@ -293,14 +293,6 @@ class RowCore(wiring.Component):
             out.append(reg)
         return out
 
-    def _carry_stage(self, m: Module, value: Value, name: str, from_stage: int, to_stage: int) -> Value:
-        """``value`` (valid at ``from_stage``) delayed to ``to_stage``."""
-        for k in range(from_stage, to_stage):
-            reg = Signal(value.shape(), name=f"{name}_s{k + 1}")
-            m.d.sync += reg.eq(value)
-            value = reg
-        return value
-
     def _push(self, m: Module, ser: RowSerializer, sw: Any, outs: list[Value], final: Value) -> None:
         """Push the write-back stage's row into the serializer: spikes of a FIRE pass (or, for a
         potential readout, the final potentials), and the end-of-window row."""
