@@ -28,8 +28,8 @@ from typing import Any
 from snnhw.datasets import load_dataset
 from snnhw.engines import run_engine
 from snnhw.evaluate import evaluate
-from snnhw.ir import resolve_network
 from snnhw.model.trace import first_divergence
+from snnhw.netfile import resolve_network
 from snnhw.rtl.build import resolve_build
 from snnhw.rtl.cycles import event_bound, input_events_from_trace, sample_cycles, steady_cycles
 from snnhw.synth import synthesize

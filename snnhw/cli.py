@@ -21,8 +21,9 @@ from snnhw import __version__
 from snnhw._io import atomic_open
 from snnhw.engines import ENGINES, run_engine
 from snnhw.errors import InputError, SnnhwError
-from snnhw.ir import Network, Readout, Reset, bundled_networks, resolve_network
+from snnhw.ir import Network, Readout, Reset
 from snnhw.model.trace import Trace, load_inputs
+from snnhw.netfile import bundled_networks, resolve_network
 from snnhw.netgen import parse_leak, random_inputs, random_network
 
 __all__ = ["cli", "main"]
@@ -556,7 +557,7 @@ def train(dataset: str, out: Path, data: Path | None, name: str | None, hidden: 
 @cli.command()
 def networks() -> None:
     """List the networks bundled with snnhw (usable by name wherever NET is taken)."""
-    from snnhw.ir import load_network
+    from snnhw.netfile import load_network
 
     rows = []
     for name, path in bundled_networks().items():

@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 
 from snnhw.cli import cli
-from snnhw.ir import load_network
 from snnhw.model import simulate
 from snnhw.model.trace import load_trace
+from snnhw.netfile import load_network
 
 from .activity import assert_active
 from .conftest import base_arrays, base_config, write_network_file

@@ -11,8 +11,8 @@ import pytest
 from snnhw.datasets import load_dataset, load_digits
 from snnhw.errors import InputError
 from snnhw.evaluate import evaluate
-from snnhw.ir import bundled_networks, resolve_network
 from snnhw.model.golden import simulate
+from snnhw.netfile import bundled_networks, resolve_network
 from tests.test_cli import assert_clean_error, snnhw
 
 

@@ -12,7 +12,7 @@ import pytest
 from snnhw.sim.runner import simulator_available
 
 from snnhw.errors import BuildError
-from snnhw.ir import resolve_network
+from snnhw.netfile import resolve_network
 from snnhw.netgen import random_network
 from snnhw.rtl.build import resolve_build
 from snnhw.rtl.core import auto_pipeline_depth

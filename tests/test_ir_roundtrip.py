@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from snnhw.errors import NetworkError
-from snnhw.ir import FORMAT, Network, bundled_networks, load_network, resolve_network
+from snnhw.ir import FORMAT, Network
+from snnhw.netfile import bundled_networks, load_network, resolve_network
 from snnhw.netgen import random_network
 
 from .conftest import base_arrays, base_config, write_network_file

@@ -16,7 +16,8 @@ import numpy as np
 import pytest
 
 from snnhw.errors import NetworkError
-from snnhw.ir import InputSpec, Layer, LayerKind, Leak, LeakKind, Network, load_network
+from snnhw.ir import InputSpec, Layer, LayerKind, Leak, LeakKind, Network
+from snnhw.netfile import load_network
 
 from .conftest import base_arrays, base_config, write_network_file
 

@@ -12,8 +12,8 @@ import torch
 
 from snnhw.datasets import load_dataset
 from snnhw.evaluate import evaluate
-from snnhw.ir import load_network
 from snnhw.model.golden import simulate
+from snnhw.netfile import load_network
 from snnhw.train import SURROGATES, TrainConfig, build_model, export_network, patch_mask, train
 from tests.test_cli import assert_clean_error, snnhw
 
