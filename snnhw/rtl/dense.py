@@ -28,13 +28,14 @@ from typing import Any
 
 import numpy as np
 from amaranth.hdl import Cat, Const, Module, Mux, Signal, signed, unsigned
-from amaranth.lib import stream
+from amaranth.lib import stream, wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In
 
 from snnhw.ir import Layer, LeakKind, StreamWidths
 from snnhw.rtl import faults, lif
 from snnhw.rtl.core import LEAD, Op, RowCore, add_unit, auto_pipeline_depth, fire_units, leak_unit
+from snnhw.rtl.fifo import SkidBuffer
 from snnhw.rtl.memories import MEMORY_ATTRS, BankedRead, pack_lanes, row_values, weight_rows
 from snnhw.rtl.stream import token_layout
 
@@ -109,6 +110,11 @@ class DenseCore(RowCore):
                          wmem.wen.eq(Mux(self.wl_en, Const(1, L) << self.wl_lane, 0))]
 
         ser = self._serializer(m)
+        # the input stream through a skid buffer: the issue decision below drives `ready` from
+        # registers of this core only, never through the upstream FIFO's logic
+        m.submodules.iskid = iskid = SkidBuffer(token_layout(self.in_widths))
+        wiring.connect(m, wiring.flipped(self.i), iskid.i)
+        inp = iskid.o
 
         # ---------------------------------------------------------------- issue
         rbits, D, F = self.rbits, self.depth, self.F
@@ -130,7 +136,7 @@ class DenseCore(RowCore):
         completing = issue & last_row
         stepping = completing & (op == Op.FIRE)  # the step advances at the end of this cycle
         decide = (op == Op.IDLE) | completing
-        tok = self.i.payload
+        tok = inp.payload
         head_t = Signal(self.in_widths.dt + 1)
         m.d.comb += head_t.eq(t_in + tok.dt)
         is_eow = tok.amp == 0
@@ -149,17 +155,17 @@ class DenseCore(RowCore):
             m.d.sync += t.eq(t + 1)
         with m.If(decide):
             m.d.sync += [r.eq(0), op.eq(Op.IDLE)]
-            with m.If(self.i.valid):
+            with m.If(inp.valid):
                 with m.If(is_eow):
                     with m.If(window_open):
                         m.d.sync += op.eq(Op.FIRE)
                     with m.Else():
-                        m.d.comb += self.i.ready.eq(1)
+                        m.d.comb += inp.ready.eq(1)
                         m.d.sync += [op.eq(Op.EOW), t.eq(0), t_in.eq(0)]
                 with m.Elif(later):
                     m.d.sync += op.eq(Op.FIRE)
                 with m.Else():
-                    m.d.comb += self.i.ready.eq(1)
+                    m.d.comb += inp.ready.eq(1)
                     m.d.sync += [op.eq(Op.SYN), j.eq(tok.idx), amp.eq(tok.amp), t_in.eq(head_t)]
 
         # ------------------------------------------------------------ memories

@@ -7,23 +7,50 @@ first), then, inside a multi-core layer, a tick at the end of each step, and
 an end-of-window token for a window-end row. A row without anything to emit
 costs one cycle, so a pass of R rows leaves in R cycles plus one per extra
 spike in a row. ``space`` tells the core how many rows it may still issue.
+
+No stage looks at more than eight lanes at once, whatever the lane count,
+so the serializer adds no wide logic at 64 lanes and beyond:
+
+====================  ======================================================================
+stage                 what happens
+====================  ======================================================================
+row FIFO              rows as the core pushes them
+``nxt``               prefetch register; each *group* of eight lanes gets a "has a spike"
+                      flag as the row enters
+row stage             one *item* per cycle: the lowest group that still has spikes (its
+                      eight lanes, their values and the index of its first lane), picked
+                      by a priority encoder over the group flags; the step-end and
+                      end-of-window flags ride on the row's last item, and a row with
+                      neither spikes nor flags leaves without an item
+item buffer           a skid buffer (:class:`~snnhw.rtl.fifo.SkidBuffer`)
+lane stage            one token per cycle out of the item: the lowest lane left, then the
+                      tick or the end-of-window token
+output buffer         a skid buffer, so ``o`` comes from registers
+====================  ======================================================================
+
+The lane stage counts a row's items down in a register, so no handshake
+waits on logic over the lanes.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
-from amaranth.hdl import Const, Module, Mux, Signal, unsigned
+from amaranth.hdl import Cat, Const, Module, Mux, Signal, Value, unsigned
 from amaranth.lib import data, fifo, stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from snnhw.ir import StreamWidths
 from snnhw.rtl import faults
+from snnhw.rtl.fifo import SkidBuffer
 from snnhw.rtl.stream import core_layout, value_layout
 
-__all__ = ["RowSerializer", "row_layout"]
+__all__ = ["GROUP_LANES", "RowSerializer", "row_layout"]
 
 ROW_FIFO_DEPTH = 4
+#: Lanes that one item of the row stage carries (the width of every priority encoder).
+GROUP_LANES = 8
 
 
 def row_layout(widths: StreamWidths, lanes: int, rows: int, value_bits: int) -> data.StructLayout:
@@ -36,6 +63,41 @@ def row_layout(widths: StreamWidths, lanes: int, rows: int, value_bits: int) -> 
         "step_end": unsigned(1),
         "eow": unsigned(1),
     })
+
+
+def _first_one(m: Module, bits: Value, name: str, *, highest: bool = False) -> Value:
+    """One-hot of the lowest (``highest``: the highest) set bit of ``bits`` (0 when none)."""
+    n = len(bits)
+    out = Signal(n, name=name)
+    order = list(reversed(range(n))) if highest else list(range(n))
+    seen: Value = Const(0, 1)
+    picks = [None] * n
+    for k in order:
+        picks[k] = bits[k] & ~seen
+        seen = seen | bits[k]
+    m.d.comb += out.eq(Cat(*picks))
+    return out
+
+
+def _select(onehot: Value, words: list[Value]) -> Value:
+    """The word whose bit is set in ``onehot``, as an AND-OR multiplexer."""
+    out: Value = Const(0, len(words[0]))
+    for k, w in enumerate(words):
+        out = out | Mux(onehot[k], w, 0)
+    return out
+
+
+def _at_most_one(bits: Value) -> Value:
+    """1 when at most one bit of ``bits`` is set."""
+    n = len(bits)
+    if n <= 1:
+        return Const(1, 1)
+    seen: Value = Const(0, 1)
+    two: Value = Const(0, 1)
+    for k in range(n):
+        two = two | (seen & bits[k])
+        seen = seen | bits[k]
+    return ~two
 
 
 class RowSerializer(wiring.Component):
@@ -67,7 +129,18 @@ class RowSerializer(wiring.Component):
         self.depth = depth
         self.mode, self.value_bits, self.ticks = mode, value_bits, ticks
         self.rlayout = row_layout(widths, lanes, rows, value_bits)
+        self.group = min(lanes, GROUP_LANES)
+        self.groups = math.ceil(lanes / self.group)
+        self.ilayout = data.StructLayout({
+            "t": unsigned(widths.dt),
+            "ibase": unsigned(widths.idx),
+            "mask": unsigned(self.group),
+            "vals": data.ArrayLayout(unsigned(value_bits), self.group),
+            "step_end": unsigned(1),
+            "eow": unsigned(1),
+        })
         out = core_layout(widths) if mode == "spike" else value_layout(widths.idx, value_bits)
+        self.olayout = out
         super().__init__({
             "w": In(self.rlayout),
             "push": In(1),
@@ -78,37 +151,94 @@ class RowSerializer(wiring.Component):
 
     def elaborate(self, platform) -> Module:
         m = Module()
-        L = self.lanes
+        L, G, NG = self.lanes, self.group, self.groups
+        reverse = faults.active("reversed_additions")
         m.submodules.q = q = fifo.SyncFIFO(width=self.rlayout.size, depth=self.depth)
         m.d.comb += [q.w_data.eq(self.w), q.w_en.eq(self.push), self.space.eq(self.depth - q.level)]
-        cur = Signal(self.rlayout)
-        cur_valid = Signal()
+
+        def group_bits(v: Value, g: int, width: int) -> Value:
+            """Group ``g``'s ``G`` fields of ``width`` bits from the lane vector ``v`` (zero-padded)."""
+            hi = min(L, (g + 1) * G)
+            part = v[g * G * width: hi * width]
+            return Cat(part, Const(0, (g + 1) * G * width - hi * width)) if hi < (g + 1) * G else part
+
+        # ------------------------------------------------ prefetch register
+        nxt = Signal(self.rlayout, name="nxt")
+        nxt_valid = Signal(name="nxt_valid")
+        nxt_gnz = Signal(NG, name="nxt_gnz")
+        head = self.rlayout(q.r_data)
+        load_rw = Signal()
+        fill = ~nxt_valid | load_rw
+        m.d.comb += [q.r_en.eq(fill), self.pop.eq(fill & q.r_rdy)]
+        with m.If(fill):
+            m.d.sync += [nxt_valid.eq(q.r_rdy), nxt.eq(q.r_data),
+                         nxt_gnz.eq(Cat(*(group_bits(head.mask, g, 1) != 0 for g in range(NG))))]
+
+        # ------------------------------------------------------- row stage
+        rw = Signal(self.rlayout, name="rw")
+        rw_valid = Signal(name="rw_valid")
+        gnz = Signal(NG, name="gnz")
+        left = Signal(range(NG + 1), name="items_left")  # items the row still has to hand on
+        rbase = Signal(self.widths.idx, name="rbase")
+        flag_of = (lambda row: row.eow | row.step_end) if self.ticks else (lambda row: row.eow)
+        nxt_count: Any = 0
+        for g in range(NG):
+            nxt_count = nxt_count + nxt_gnz[g]
+        nxt_items = Mux(nxt_gnz != 0, nxt_count, flag_of(nxt))
+        rmul: Any = 0  # nxt.r · L as shifted adds (no multiplier cell)
+        for k in range(L.bit_length()):
+            if (L >> k) & 1:
+                rmul = rmul + (nxt.r << k)
+        items = m.submodules.items = SkidBuffer(self.ilayout)
+        sel = _first_one(m, gnz, "gsel", highest=reverse)
+        last = left <= 1
+        it = items.i.payload
+        gofs: Value = Const(0, self.widths.idx)
+        for g in range(NG):
+            gofs = gofs | Mux(sel[g], g * G, 0)
+        m.d.comb += [
+            items.i.valid.eq(rw_valid & (left != 0)),
+            it.t.eq(rw.t),
+            it.ibase.eq(rbase + gofs),
+            it.mask.eq(_select(sel, [group_bits(rw.mask, g, 1) for g in range(NG)])),
+            it.vals.eq(_select(sel, [group_bits(rw.vals.as_value(), g, self.value_bits) for g in range(NG)])),
+            it.step_end.eq(rw.step_end & last),
+            it.eow.eq(rw.eow & last),
+        ]
+        advance = items.i.valid & items.i.ready
+        m.d.comb += load_rw.eq(~rw_valid | (left == 0) | (advance & last))
+        with m.If(load_rw):
+            m.d.sync += [rw_valid.eq(nxt_valid), rw.eq(nxt), gnz.eq(nxt_gnz), left.eq(Mux(nxt_valid, nxt_items, 0)),
+                         rbase.eq(self.base + rmul)]
+        with m.Elif(advance):
+            m.d.sync += [gnz.eq(gnz & ~sel), left.eq(left - 1)]
+
+        # ------------------------------------------------------ lane stage
+        cur = Signal(self.ilayout, name="cur")
+        cur_valid = Signal(name="cur_valid")
         tick_pend = Signal()
         tlast = Signal(self.widths.dt)
-        # priority encoder: the lowest set lane (later assignments win, so go from the top down)
-        lane = Signal(range(max(L, 2)))
-        reverse = faults.active("reversed_additions")
-        for n in (range(L) if reverse else reversed(range(L))):
-            with m.If(cur.mask[n]):
-                m.d.comb += lane.eq(n)
-        # how many spikes the row still has: a register counted down as they leave, so the
-        # handshake and the FIFO pop never wait for logic over the lanes
-        count = Signal(range(L + 1), name="left")
-        has = count != 0
-        single = count <= 1 if L > 1 else Const(1, 1)  # one lane: never more than one spike
+        outbuf = m.submodules.outbuf = SkidBuffer(self.olayout)
+        lsel = _first_one(m, cur.mask, "lsel", highest=reverse)
+        lane = Signal(range(max(G, 2)), name="lane")
+        for k in range(G):
+            with m.If(lsel[k]):
+                m.d.comb += lane.eq(k)
+        value = _select(lsel, [cur.vals[k] for k in range(G)])
+        has = cur.mask != 0
+        single = _at_most_one(cur.mask)
         tick_now = tick_pend & ~has if self.ticks else 0
-        o = self.o.payload
-        idx = self.base + cur.r * L + lane
-        value = cur.vals[lane]
         eow_out = cur.eow
+        o = outbuf.i.payload
         if faults.active("dropped_eow") and self.mode == "spike":
             spiked = Signal()  # the window has had a spike
             eow_out = cur.eow & spiked
-            with m.If(self.o.valid & self.o.ready & has):
+            with m.If(outbuf.i.valid & outbuf.i.ready & has):
                 m.d.sync += spiked.eq(1)
-            with m.Elif(self.o.valid & self.o.ready & cur.eow):
+            with m.Elif(outbuf.i.valid & outbuf.i.ready & cur.eow):
                 m.d.sync += spiked.eq(0)
-        m.d.comb += self.o.valid.eq(cur_valid & (has | tick_now | eow_out))
+        m.d.comb += outbuf.i.valid.eq(cur_valid & (has | tick_now | eow_out))
+        idx = cur.ibase + lane
         if self.mode == "spike":
             with m.If(has):
                 m.d.comb += [o.dt.eq(cur.t - tlast), o.idx.eq(idx), o.amp.eq(value)]
@@ -121,31 +251,18 @@ class RowSerializer(wiring.Component):
                 m.d.comb += [o.idx.eq(idx), o.value.eq(value)]
             with m.Else():
                 m.d.comb += o.last.eq(1)
-        fire = self.o.valid & self.o.ready
+        fire = outbuf.i.valid & outbuf.i.ready
         more_after = Mux(has, ~single | tick_pend, 0) if self.ticks else Mux(has, ~single, 0)
-        finished = cur_valid & (~self.o.valid | (fire & ~more_after))
+        finished = cur_valid & (~outbuf.i.valid | (fire & ~more_after))
         load = ~cur_valid | finished
-        # a prefetch register between the FIFO and the current row: the next row's flags are
-        # computed as it enters, so loading it is a plain register move
-        nxt = Signal(self.rlayout, name="nxt")
-        nxt_valid = Signal(name="nxt_valid")
-        nxt_count = Signal(range(L + 1), name="nxt_left")
-        fill = ~nxt_valid | load
-        head = self.rlayout(q.r_data)
-        popcount: Any = 0
-        for lane in range(L):
-            popcount = popcount + head.mask[lane]
-        m.d.comb += [q.r_en.eq(fill), self.pop.eq(fill & q.r_rdy)]
-        with m.If(fill):
-            m.d.sync += [nxt_valid.eq(q.r_rdy), nxt.eq(q.r_data), nxt_count.eq(popcount)]
+        m.d.comb += items.o.ready.eq(load)
         with m.If(load):
-            m.d.sync += [cur_valid.eq(nxt_valid), cur.eq(nxt), count.eq(nxt_count)]
+            m.d.sync += [cur_valid.eq(items.o.valid), cur.eq(items.o.payload)]
             if self.ticks:
-                m.d.sync += tick_pend.eq(nxt.step_end)
+                m.d.sync += tick_pend.eq(items.o.payload.step_end)
         with m.Elif(fire):
             with m.If(has):
-                m.d.sync += [cur.mask.eq(cur.mask & ~(1 << lane) if reverse else cur.mask & (cur.mask - 1)),
-                             count.eq(count - 1)]
+                m.d.sync += cur.mask.eq(cur.mask & ~lsel)
             if self.ticks:
                 with m.Else():
                     m.d.sync += tick_pend.eq(0)
@@ -154,4 +271,5 @@ class RowSerializer(wiring.Component):
                 m.d.sync += tlast.eq(0)
             with m.Else():
                 m.d.sync += tlast.eq(cur.t)
+        wiring.connect(m, outbuf.o, wiring.flipped(self.o))
         return m
