@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +23,7 @@ from snnhw.rtl.build import resolve_build
 from snnhw.rtl.generate import verilog_text
 from snnhw.synth import synthesize
 from snnhw.synth.asap7 import asap7_metrics, find_liberty, liberty_files, parse_sta
-from snnhw.synth.common import memories
+from snnhw.synth.common import memories, replicas_in_json, replicas_in_verilog
 from snnhw.synth.ecp5 import check_fit, ecp5_metrics, parse_nextpnr
 from snnhw.synth.macros import TWO_PORT_AREA_FACTOR, parse_fakeram, read_fakerams, write_macro_files
 from snnhw.synth.orfs import REQUIRED_VARIABLES, parse_config_mk, parse_orfs_metrics, write_orfs
@@ -209,12 +210,28 @@ def test_xcup_real_run(xcup_runs: dict[int, tuple[Path, dict]]) -> None:
         assert r["performance"]["clock_source"] == "assumed" and r["performance"]["clock_mhz"] == 250
         assert r["sources"]["fpga.lut"].startswith("yosys synth_xilinx") and "pre-placement" in r["sources"]["fpga.lut"]
         assert r["units"]["fpga.bram36_equiv"].startswith("RAMB36") and r["asic"]["area_um2"] is None
+    for run, r in xcup_runs.values():  # every replicated register survives synthesis as its own flip-flop
+        assert r["details"]["replicas"] == {"registers": _copies(run), "merged": 0} and _copies(run) > 4
     # The 2048-deep weight memory (four registered 512-word banks) lands at least partly in block RAM.
     assert few["fpga"]["bram36_equiv"] >= 0.5
     assert few["details"]["lutram"] < few["fpga"]["lut"]
     # More lanes: more logic, fewer cycles.
     assert many["fpga"]["lut"] > few["fpga"]["lut"]
     assert many["performance"]["cycles_per_sample"] < few["performance"]["cycles_per_sample"]
+
+
+def _copies(run: Path) -> int:
+    """Replicated registers (kept ``*_copy`` signals) in the generated Verilog of a run."""
+    return len(re.findall(r"^\s*(?:reg|wire)\s+(?:\[[^\]]*\]\s*)?(\S+_copy)\b", (run / "snnhw_top.v").read_text(), re.M))
+
+
+def test_replica_checks_see_a_merged_copy() -> None:
+    netlist = "  wire [3:0] \\a.x_copy ;\n  wire [3:0] \\b.x_copy ;\n  assign \\b.x_copy  = \\a.x_copy ;\n"
+    assert replicas_in_verilog(netlist) == {"registers": 2, "merged": 1}
+    assert replicas_in_verilog(netlist.replace("  assign", "  // assign")) == {"registers": 2, "merged": 0}
+    nets = {"modules": {"top": {"netnames": {"a_copy": {"bits": [5, 6]}, "b_copy": {"bits": [5, 6]},
+                                             "c_copy": {"bits": [7, "0"]}, "other": {"bits": [5, 6]}}}}}
+    assert replicas_in_json(nets, "top") == {"registers": 3, "merged": 1}
 
 
 def test_xcup_writes_the_vivado_flow_and_a_table(xcup_runs: dict[int, tuple[Path, dict]]) -> None:
@@ -239,6 +256,7 @@ def test_ecp5_real_run(tmp_path: Path) -> None:
     assert p["latency_us"] == pytest.approx(p["latency_cycles"] / f["fmax_mhz"])
     assert "after place and route" in r["sources"]["fpga.fmax_mhz"]
     assert r["details"]["utilization"]["TRELLIS_FF"]["used"] == f["ff"]
+    assert r["details"]["replicas"] == {"registers": _copies(tmp_path / "ecp5"), "merged": 0} and _copies(tmp_path / "ecp5") > 4
     assert (tmp_path / "ecp5" / "nextpnr.log").is_file() and (tmp_path / "ecp5" / "report.md").is_file()
 
 
@@ -271,6 +289,7 @@ def test_asap7_real_run_through_symlinks(tmp_path: Path) -> None:
     assert r["orfs"]["ran"] is False and Path(r["orfs"]["config"]).is_file()
     assert (tmp_path / "real" / "snnhw_top_asap7.v").stat().st_size > 0
     assert "macros" in r["details"] and sum(r["details"]["macros"].values()) >= 1
+    assert r["details"]["replicas"] == {"registers": _copies(run), "merged": 0} and _copies(run) > 4
 
 
 def test_synth_cli_and_report(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

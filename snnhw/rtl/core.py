@@ -223,45 +223,60 @@ class RowCore(wiring.Component):
 
     def _resolve(self, m: Module, stages: list[Any], v_read: Value, res: Sequence[Value], wport: Any, *,
                  complete: tuple[Op, ...]) -> Value:
-        """The potential row as the resolve stage ``S[LEAD]`` must see it: ``v_read`` (the word read
-        at S2) or a newer result in flight.
+        """The potential row as the resolve stage ``S[LEAD]`` must see it: the word read at S2 or a
+        newer result in flight.
 
+        ``v_read`` is the potential memory's output at S3 (registered here, the S4 memory register);
         ``res[j]`` is the complete result carried by stage ``S[LEAD+j]`` (j = 1 … F−1) for rows that
         complete at the resolve stage (the operations ``complete``); ``wport`` is the potential
         memory's write port, whose last two writes are kept here. Which candidate wins depends only
-        on registers that hold the same rows one stage earlier, so the choice is made a cycle ahead
-        and registered: the resolve stage itself only has a flat AND-OR multiplexer before its add.
+        on registers that hold the same rows one stage earlier, so the choice is made a cycle ahead.
+        Candidates whose value is already in a register a cycle ahead (``res[j]`` from ``res[j−1]``
+        for j ≥ 2, the write before last from the last write) are folded into the S4 memory
+        register itself; the rest (at most ``res[1]`` and the last write) are picked at S4 by a flat
+        AND-OR multiplexer with registered selects, before the add.
         """
         R, F = self.rows, self.F
         width = len(v_read)
         nxt = stages[LEAD - 1]  # the row that reaches the resolve stage next cycle
-        # candidates, newest first: (distance in issue cycles, hit one cycle ahead, data now)
-        cands: list[tuple[int, Value, Value]] = []
+        h1v, h1r = Signal(name="wh1_valid"), Signal(self.rbits, name="wh1_r")
+        h1d, h2d = Signal(width, name="wh1_data"), Signal(width, name="wh2_data")
+        m.d.sync += [h1v.eq(wport.en != 0), h1r.eq(wport.addr), h1d.eq(wport.data), h2d.eq(h1d)]
+        # candidates, newest first: (distance in issue cycles, hit one cycle ahead, data at S4,
+        # the same data one cycle ahead where a register holds it)
+        cands: list[tuple[int, Value, Value, Value | None]] = []
         for j in range(1, F if complete else 1):
             s = stages[LEAD + j - 1]  # what S[LEAD + j] holds next cycle
             done: Value = Const(0, 1)
             for o in complete:
                 done = done | (s.op == o)
-            cands.append((j, s.valid & done & (s.r == nxt.r), res[j]))
-        h1v, h1r = Signal(name="wh1_valid"), Signal(self.rbits, name="wh1_r")
-        h1d, h2d = Signal(width, name="wh1_data"), Signal(width, name="wh2_data")
-        m.d.sync += [h1v.eq(wport.en != 0), h1r.eq(wport.addr), h1d.eq(wport.data), h2d.eq(h1d)]
-        cands.append((F, (wport.en != 0) & (wport.addr == nxt.r), h1d))
-        cands.append((F + 1, h1v & (h1r == nxt.r), h2d))
+            cands.append((j, s.valid & done & (s.r == nxt.r), res[j], res[j - 1] if j >= 2 else None))
+        cands.append((F, (wport.en != 0) & (wport.addr == nxt.r), h1d, None))
+        cands.append((F + 1, h1v & (h1r == nxt.r), h2d, h1d))
         needed = [c for c in cands if c[0] >= R]  # a row comes back no sooner than R cycles later
         if faults.active("no_forwarding"):
             needed = []
+        # the S4 memory register: the newest early candidate that hits, else the memory word
+        early: Value = v_read
+        for _, hit, _, ahead in reversed(needed):  # oldest first: a newer hit overrides
+            if ahead is not None:
+                early = Mux(hit, ahead, early)
+        v4 = Signal(width, name="v4")
+        m.d.sync += v4.eq(early)
         word = Signal(width, name="vrow")
         value: Value = Const(0, width)
-        older: Value = Const(0, 1)
-        for k, (_, hit, d) in enumerate(needed):
-            sel = Signal(name=f"fwd_sel{k}")  # registered: the newest hit wins
-            m.d.sync += sel.eq(hit & ~older)
-            older = older | hit
-            value = value | Mux(sel, d, 0)
+        newer: Value = Const(0, 1)
+        late: Value = Const(0, 1)
+        for k, (_, hit, late_data, ahead) in enumerate(needed):
+            if ahead is None:
+                sel = Signal(name=f"fwd_sel{k}")  # registered: taken unless a newer candidate hits
+                m.d.sync += sel.eq(hit & ~newer)
+                late = late | (hit & ~newer)
+                value = value | Mux(sel, late_data, 0)
+            newer = newer | hit
         none = Signal(name="fwd_none", init=1)
-        m.d.sync += none.eq(~older)
-        m.d.comb += word.eq(value | Mux(none, v_read, 0))
+        m.d.sync += none.eq(~late)
+        m.d.comb += word.eq(value | Mux(none, v4, 0))
         return word
 
     def _chunked(self, m: Module, stages: list[Any], units: list[Unit], state: list[dict[str, Value]],

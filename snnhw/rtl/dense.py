@@ -24,22 +24,37 @@ cycle, so back-to-back operations on the same row (R = 1) stay exact.
 from __future__ import annotations
 
 import math
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
-from amaranth.hdl import Cat, Const, Module, Mux, Signal, signed, unsigned
+from amaranth.hdl import Cat, Const, Module, Mux, Signal, Value, signed
 from amaranth.lib import stream, wiring
-from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In
 
 from snnhw.ir import Layer, LeakKind, StreamWidths
 from snnhw.rtl import faults, lif
 from snnhw.rtl.core import LEAD, Op, RowCore, add_unit, auto_pipeline_depth, fire_units, leak_unit
 from snnhw.rtl.fifo import SkidBuffer
-from snnhw.rtl.memories import MEMORY_ATTRS, BankedRead, pack_lanes, row_values, weight_rows
+from snnhw.rtl.memories import MEMORY_ATTRS, BankedRead, LaneMemory, pack_lanes, row_values, weight_rows
 from snnhw.rtl.stream import token_layout
 
 __all__ = ["DenseCore", "Op"]
+
+#: Amplitude widths up to which ``c·W`` is built from shifted adds instead of a multiplier: a
+#: 2-bit amplitude needs one adder, where a DSP block would add its slow combinational path and
+#: the routing to its column.
+SHIFT_ADD_AMP_BITS = 2
+
+
+def _times(amp: Value, w: Value) -> Value:
+    """``amp · w`` (``amp`` unsigned, ``w`` signed): shifted adds for narrow amplitudes, else ``*``."""
+    if len(amp) > SHIFT_ADD_AMP_BITS:
+        return amp * w
+    out: Value = Const(0, signed(len(w)))
+    for b in range(len(amp)):
+        out = out + Mux(amp[b], w << b, 0)
+    return out
 
 
 class DenseCore(RowCore):
@@ -97,14 +112,12 @@ class DenseCore(RowCore):
         bias = layer.bias if layer.bias is not None else np.zeros(layer.size, dtype=np.int64)
         bias_rows = [pack_lanes(row, P) for row in row_values(bias, self.lo, self.hi, L)]
 
-        m.submodules.vmem = vmem = Memory(shape=unsigned(L * P), depth=max(2, R), init=bias_rows, attrs=attrs)
+        vmem = LaneMemory(m, "vmem", lanes=L, field=P, depth=R, init=bias_rows, attrs=attrs)
         wmem = BankedRead(m, "wmem", width=L * W, depth=layer.n_in * R,
                           init=weight_rows(layer.weight, self.lo, self.hi, L, W), attrs=attrs,
                           granularity=W if self.loadable else None)
-        v_rd, v_wr = vmem.read_port(), vmem.write_port()
         if layer.has_bias:
-            m.submodules.bmem = bmem = Memory(shape=unsigned(L * P), depth=max(2, R), init=bias_rows, attrs=attrs)
-            b_rd = bmem.read_port()
+            bmem = LaneMemory(m, "bmem", lanes=L, field=P, depth=R, init=bias_rows, attrs=attrs, write=False)
         if self.loadable:
             m.d.comb += [wmem.waddr.eq(self.wl_addr), wmem.wdata.eq(Cat(*([self.wl_data] * L))),
                          wmem.wen.eq(Mux(self.wl_en, Const(1, L) << self.wl_lane, 0))]
@@ -126,7 +139,8 @@ class DenseCore(RowCore):
         t_in = Signal(self.in_widths.dt)
 
         issue = Signal()
-        last_row = (r == R - 1) | (op == Op.EOW)
+        at_last = Signal(init=int(R == 1), name="at_last_row")  # r == R − 1, kept in a register
+        last_row = (at_last if R > 1 else Const(1, 1)) | (op == Op.EOW)
         S = self._stages(m, issue, {"op": op, "r": r, "t": t, "last_row": last_row, "amp": amp},
                          {"amp": self.in_widths.amp})
         credit = self._credit(m, ser, issue, op, t)
@@ -150,11 +164,11 @@ class DenseCore(RowCore):
         m.d.comb += self.busy.eq(issue)
 
         with m.If(issue & ~last_row):
-            m.d.sync += r.eq(r + 1)
+            m.d.sync += [r.eq(r + 1), at_last.eq(r == max(R - 2, 0))]
         with m.If(completing & (op == Op.FIRE)):
             m.d.sync += t.eq(t + 1)
         with m.If(decide):
-            m.d.sync += [r.eq(0), op.eq(Op.IDLE)]
+            m.d.sync += [r.eq(0), at_last.eq(int(R == 1)), op.eq(Op.IDLE)]
             with m.If(inp.valid):
                 with m.If(is_eow):
                     with m.If(window_open):
@@ -173,19 +187,18 @@ class DenseCore(RowCore):
         # at S3 where c·W is formed, registered at S4; potentials and biases: addressed at S2, out at
         # S3, registered at S4 (= LEAD)
         m.d.comb += wmem.addr.eq(j * R + r if R > 1 else j)
-        m.d.comb += v_rd.addr.eq(S[LEAD - 2].r)
+        m.d.comb += vmem.raddr_next.eq(S[LEAD - 3].r)  # S2's row, into the slices' address copies
         w3 = Signal(L * W, name="w3")
-        v4 = Signal(L * P, name="v4")
-        m.d.sync += [w3.eq(wmem.data), v4.eq(v_rd.data)]
+        m.d.sync += w3.eq(wmem.data)
         if layer.has_bias:
-            m.d.comb += b_rd.addr.eq(S[LEAD - 2].r)
+            m.d.comb += bmem.raddr_next.eq(S[LEAD - 3].r)
             b4 = Signal(L * P, name="b4")
-            m.d.sync += b4.eq(b_rd.data)
+            m.d.sync += b4.eq(bmem.rdata)
         prod_bits = W + self.in_widths.amp + 1
         prods = []
         for lane in range(L):
             prod = Signal(signed(prod_bits), name=f"prod{lane}")
-            m.d.sync += prod.eq(S[LEAD - 1].amp * w3.word_select(lane, W).as_signed())
+            m.d.sync += prod.eq(_times(S[LEAD - 1].amp, w3.word_select(lane, W).as_signed()))
             prods.append(prod)
 
         # ----------------------------------------------- S4: resolve, SYN, INIT
@@ -193,7 +206,8 @@ class DenseCore(RowCore):
         res_lanes, states = [], []
         v_res = Signal(L * P, name="res4")
         res = self._carry(m, v_res, "res")
-        vrow = self._resolve(m, S, v4, res, v_wr, complete=(Op.SYN, Op.INIT))
+        vrow = self._resolve(m, S, vmem.rdata, res, SimpleNamespace(addr=vmem.waddr, data=vmem.wdata, en=vmem.wen),
+                             complete=(Op.SYN, Op.INIT))
         for lane in range(L):
             v = vrow.word_select(lane, P).as_signed()
             b = b4.word_select(lane, P).as_signed() if layer.has_bias else Const(0, signed(P))
@@ -218,8 +232,9 @@ class DenseCore(RowCore):
             start = st["b"] if layer.has_bias and not late_bias else Const(0, signed(P))
             new_row.append(Mux(final, start, st["v"])[:P])
             outs.append(st["amp"])
-        m.d.comb += [v_wr.addr.eq(sw.r),
-                     v_wr.data.eq(Mux(sw.op == Op.FIRE, Cat(*new_row), res[F - 1])),
-                     v_wr.en.eq(sw.valid & ((sw.op == Op.SYN) | (sw.op == Op.FIRE) | (sw.op == Op.INIT)))]
+        sp = S[D - 1]  # the write-back stage's row one cycle ahead, for the address copies
+        m.d.comb += [vmem.waddr_next.eq(sp.r),
+                     vmem.wdata.eq(Mux(sw.op == Op.FIRE, Cat(*new_row), res[F - 1])),
+                     vmem.wen_next.eq(sp.valid & ((sp.op == Op.SYN) | (sp.op == Op.FIRE) | (sp.op == Op.INIT)))]
         self._push(m, ser, sw, outs, final)
         return m

@@ -28,6 +28,7 @@ register) and the serializer are those of :class:`snnhw.rtl.dense.DenseCore`.
 from __future__ import annotations
 
 import math
+from types import SimpleNamespace
 
 import numpy as np
 from amaranth.hdl import Cat, Const, Module, Mux, Signal, signed, unsigned
@@ -38,15 +39,15 @@ from amaranth.lib.wiring import In
 from snnhw.ir import Layer, LeakKind, StreamWidths
 from snnhw.rtl import lif
 from snnhw.rtl.core import LEAD, Op, RowCore, add_unit, auto_pipeline_depth, fire_units, leak_unit
-from snnhw.rtl.memories import MEMORY_ATTRS, BankedRead, pack_lanes, row_values
+from snnhw.rtl.memories import MEMORY_ATTRS, BankedRead, LaneMemory, pack_lanes, row_values
 
 __all__ = ["FRONT_DRAIN", "EncoderCore", "current_bits", "sparse_entries"]
 
 #: Lanes whose pixel buffers share one copy of the write registers.
-FANOUT_LANES = 4
+FANOUT_LANES = 1
 #: Cycles the front engine waits after its last entry before it hands the bank over (the
 #: current pipeline's stages after the entry read: B, B2, C, C2, C3, D, E).
-FRONT_DRAIN = 6
+FRONT_DRAIN = 7
 
 
 def sparse_entries(weight: np.ndarray, lo: int, hi: int, lanes: int) -> list[tuple[list[int], list[int], bool]]:
@@ -117,7 +118,8 @@ class EncoderCore(RowCore):
         for cols, ws, last in self.entries:
             word = pack_lanes(cols, cbits) | (pack_lanes(ws, W) << (L * cbits)) | (int(last) << (L * (cbits + W)))
             einit.append(word)
-        emem = BankedRead(m, "emem", width=ewidth, depth=E, init=einit, attrs=attrs)
+        cnt_next = Signal(range(max(n_x, E) + 1), name="cnt_next")  # the front engine's counter, a cycle ahead
+        emem = BankedRead(m, "emem", width=ewidth, depth=E, init=einit, attrs=attrs, addr_next=cnt_next)
         # each lane's pixel buffer holds one beat (ppb pixels) per word
         ppb = self.ppb
         sub_bits = (ppb - 1).bit_length()
@@ -125,10 +127,8 @@ class EncoderCore(RowCore):
         xmem = [BankedRead(m, f"xmem{lane}", width=B * ppb, depth=n_beats, init=[], attrs=attrs,
                            granularity=B * ppb) for lane in range(L)]
         # two banks of currents: the front engine fills one while the step engine reads the other
-        m.submodules.imem = imem = Memory(shape=unsigned(L * P), depth=2 * R, init=[], attrs=attrs)
-        i_rd, i_wr = imem.read_port(), imem.write_port()
-        m.submodules.vmem = vmem = Memory(shape=unsigned(L * P), depth=max(2, R), init=[], attrs=attrs)
-        v_rd, v_wr = vmem.read_port(), vmem.write_port()
+        imem = LaneMemory(m, "imem", lanes=L, field=P, depth=2 * R, attrs=attrs)
+        vmem = LaneMemory(m, "vmem", lanes=L, field=P, depth=R, attrs=attrs)
         if layer.bias is not None:
             bias_rows = [pack_lanes(row, P) for row in row_values(layer.bias, self.lo, self.hi, L)]
             m.submodules.bmem = bmem = Memory(shape=unsigned(L * P), depth=max(2, R), init=bias_rows, attrs=attrs)
@@ -159,39 +159,54 @@ class EncoderCore(RowCore):
         # LOAD: pixel j into every lane's buffer
         loading = fop == Op.LOAD
         # The pixel writes go through one register copy per group of FANOUT_LANES lanes (kept apart in
-        # synthesis), so that no register drives the address pins of every lane's buffer; the write
-        # lands a cycle later, long before the current pass reads it.
+        # synthesis), so that no register drives the write pins of more than one lane's buffer; the
+        # write lands a cycle later, long before the current pass reads it.
+        # The counter itself reaches the copies through one kept register per group of 8 lanes, loaded
+        # from the counter's next value, so that each copy still equals the counter.
+        keep = {"keep": 1}
+        wen = Signal()
+        m.d.comb += wen.eq(self.i.valid & loading)
+        tops = []
+        for k in range(0, L, 8):
+            top = Signal.like(cnt, name=f"xw_t{k // 8}_addr_copy", attrs=keep)
+            m.d.sync += top.eq(cnt_next)
+            tops.append(top)
         for g in range(0, L, FANOUT_LANES):
-            keep = {"keep": 1}
-            ga = Signal(len(cnt), name=f"xw_addr_g{g // FANOUT_LANES}", attrs=keep)
-            gd = Signal(len(self.i.payload), name=f"xw_data_g{g // FANOUT_LANES}", attrs=keep)
-            ge = Signal(name=f"xw_en_g{g // FANOUT_LANES}", attrs=keep)
-            m.d.sync += [ga.eq(cnt), gd.eq(self.i.payload), ge.eq(self.i.valid & loading)]
+            ga = Signal(len(cnt), name=f"xw{g // FANOUT_LANES}_addr_copy", attrs=keep)
+            gd = Signal(len(self.i.payload), name=f"xw{g // FANOUT_LANES}_data_copy", attrs=keep)
+            ge = Signal(name=f"xw{g // FANOUT_LANES}_en_copy", attrs=keep)
+            m.d.sync += [ga.eq(tops[g // 8] if L > 8 else cnt), gd.eq(self.i.payload), ge.eq(wen)]
             for lane in range(g, min(L, g + FANOUT_LANES)):
                 m.d.comb += [xmem[lane].waddr.eq(ga), xmem[lane].wdata.eq(gd), xmem[lane].wen.eq(ge)]
         m.d.comb += self.i.ready.eq(loading)
 
         a_valid = Signal()
-        m.d.comb += emem.addr.eq(cnt)
+        # emem's address pins are driven by its own kept copies of the counter (loaded from cnt_next),
+        # so that the counter's register drives only its increment, its comparisons and the copies
+        m.d.comb += cnt_next.eq(cnt)
+        m.d.sync += cnt.eq(cnt_next)
         m.d.sync += a_valid.eq(0)
         filled = Signal()  # the front engine hands bank fb over this cycle
         with m.Switch(fop):
             with m.Case(Op.LOAD), m.If(self.i.valid):
-                m.d.sync += cnt.eq(cnt + 1)
+                m.d.comb += cnt_next.eq(cnt + 1)
                 with m.If(cnt == n_beats - 1):
-                    m.d.sync += [fop.eq(Op.CUR), cnt.eq(0)]
+                    m.d.sync += fop.eq(Op.CUR)
+                    m.d.comb += cnt_next.eq(0)
             with m.Case(Op.CUR), m.If(~full.bit_select(fb, 1)):  # wait for a free bank
-                m.d.sync += [a_valid.eq(1), cnt.eq(cnt + 1)]
+                m.d.sync += a_valid.eq(1)
+                m.d.comb += cnt_next.eq(cnt + 1)
                 with m.If(cnt == E - 1):
                     m.d.sync += [fop.eq(Op.IDLE), drain.eq(FRONT_DRAIN)]
             with m.Case(Op.IDLE):  # the last entries leave the current pipeline
                 m.d.sync += drain.eq(drain - 1)
                 with m.If(drain == 0):
-                    m.d.comb += filled.eq(1)
-                    m.d.sync += [fop.eq(Op.LOAD), cnt.eq(0), fb.eq(~fb)]
+                    m.d.comb += [filled.eq(1), cnt_next.eq(0)]
+                    m.d.sync += [fop.eq(Op.LOAD), fb.eq(~fb)]
 
         released = Signal()  # the step engine is done with bank bb this cycle
-        m.d.comb += [v_rd.addr.eq(S[LEAD - 2].r), i_rd.addr.eq(S[LEAD - 2].bank * R + S[LEAD - 2].r)]
+        # read addresses of stage S2, loaded into the slices' address copies from S1
+        m.d.comb += [vmem.raddr_next.eq(S[LEAD - 3].r), imem.raddr_next.eq(S[LEAD - 3].bank * R + S[LEAD - 3].r)]
         with m.Switch(op):
             with m.Case(Op.INIT), m.If(~cool):
                 m.d.comb += issue.eq(1)
@@ -265,16 +280,18 @@ class EncoderCore(RowCore):
             m.d.sync += tot_e.eq(total)
             b = b_e.word_select(lane, P).as_signed() if layer.has_bias else Const(0, signed(P))
             cur_row.append(lif.sat(m, tot_e + b, P, name=f"cur{lane}").as_unsigned())
-        m.d.comb += [i_wr.addr.eq(fb * R + crow), i_wr.data.eq(Cat(*cur_row)), i_wr.en.eq(v_e)]
+        # the currents are registered once more (stage F) and written from the slices' copies
+        m.d.comb += [imem.waddr_next.eq(fb * R + crow), imem.wen_next.eq(v_e)]
+        m.d.sync += imem.wdata.eq(Cat(*cur_row))
         with m.If(v_e):
             m.d.sync += crow.eq(Mux(crow == R - 1, 0, crow + 1))
 
         # ---------------------------------------------------------- step passes
         # potentials and currents: addressed at S2, out at S3, registered at S4 (= LEAD)
-        v4 = Signal(L * P, name="v4")
         i4 = Signal(L * P, name="i4")
-        m.d.sync += [v4.eq(v_rd.data), i4.eq(i_rd.data)]
-        vrow = self._resolve(m, S, v4, [], v_wr, complete=())
+        m.d.sync += i4.eq(imem.rdata)
+        vrow = self._resolve(m, S, vmem.rdata, [], SimpleNamespace(addr=vmem.waddr, data=vmem.wdata, en=vmem.wen),
+                             complete=())
         states = [{"v": vrow.word_select(lane, P).as_signed(), "cur": i4.word_select(lane, P).as_signed()}
                   for lane in range(L)]
         leak = [leak_unit(layer)] if layer.leak.kind is not LeakKind.NONE else []
@@ -286,7 +303,8 @@ class EncoderCore(RowCore):
         for st in final_states:
             outs.append(st["amp"])
             new_row.append(Mux((sw.op == Op.FIRE) & ~final, st["v"], 0)[:P])  # 0 after the last step and on INIT
-        m.d.comb += [v_wr.addr.eq(sw.r), v_wr.data.eq(Cat(*new_row)),
-                     v_wr.en.eq(sw.valid & ((sw.op == Op.FIRE) | (sw.op == Op.INIT)))]
+        sp = S[self.depth - 1]  # the write-back stage's row one cycle ahead, for the address copies
+        m.d.comb += [vmem.waddr_next.eq(sp.r), vmem.wdata.eq(Cat(*new_row)),
+                     vmem.wen_next.eq(sp.valid & ((sp.op == Op.FIRE) | (sp.op == Op.INIT)))]
         self._push(m, ser, sw, outs, final)
         return m

@@ -11,10 +11,10 @@ import math
 from collections.abc import Sequence
 
 import numpy as np
-from amaranth.hdl import Array, Module, Mux, Signal, unsigned
+from amaranth.hdl import Array, Cat, Module, Mux, Signal, Value, unsigned
 from amaranth.lib.memory import Memory
 
-__all__ = ["BANK_DEPTH", "MEMORY_ATTRS", "BankedRead", "load_words", "pack_lanes", "row_values", "weight_rows"]
+__all__ = ["BANK_DEPTH", "LANE_GROUP", "MEMORY_ATTRS", "BankedRead", "LaneMemory", "load_words", "pack_lanes", "row_values", "weight_rows"]
 
 #: Synthesis attributes for each memory style of the build configuration.
 MEMORY_ATTRS: dict[str, dict[str, str]] = {
@@ -91,10 +91,15 @@ class BankedRead:
     ``addr`` is presented in cycle k; ``data`` holds the word in cycle k + 2 (block RAM out in
     k + 1, registered per bank, the bank picked from the registers in k + 2). ``write`` (with
     ``granularity``) adds a write port: ``waddr``, ``wdata`` and the per-lane enable ``wen``.
+
+    With ``addr_next`` (a read-only memory's address one cycle ahead, driven by the caller),
+    ``addr`` becomes a register loaded from it, and every bank is cut into column slices of at
+    most ``SLICE_BITS`` bits, each a memory of its own whose address pins are driven by a kept
+    register copy: no register then drives the address pins of every macro of a wide, deep memory.
     """
 
     def __init__(self, m: Module, name: str, *, width: int, depth: int, init: Sequence[int], attrs: dict[str, str],
-                 granularity: int | None = None, bank_depth: int = BANK_DEPTH) -> None:
+                 granularity: int | None = None, bank_depth: int = BANK_DEPTH, addr_next: Value | None = None) -> None:
         depth = max(2, depth)
         banks = 1 if depth <= bank_depth else math.ceil(depth / bank_depth)
         size = depth if banks == 1 else bank_depth
@@ -108,20 +113,38 @@ class BankedRead:
             self.waddr = Signal(abits, name=f"{name}_waddr")
             self.wdata = Signal(width, name=f"{name}_wdata")
             self.wen = Signal(width // granularity, name=f"{name}_wen")
+        if addr_next is not None:
+            assert granularity is None, "address copies are for read-only memories"
+            m.d.sync += self.addr.eq(addr_next)
+            cuts = list(range(0, width, SLICE_BITS))
+        else:
+            cuts = [0]
         for b in range(banks):
             words = min(size, depth - b * size)
-            mem = Memory(shape=unsigned(width), depth=max(2, words), init=init[b * size:(b + 1) * size], attrs=attrs)
-            m.submodules[f"{name}{b}" if banks > 1 else name] = mem
-            rd = mem.read_port()
-            m.d.comb += rd.addr.eq(self.addr[:low] if banks > 1 else self.addr)
+            parts = []
+            for k, lo in enumerate(cuts):
+                hi = cuts[k + 1] if k + 1 < len(cuts) else width
+                mask = (1 << (hi - lo)) - 1
+                part_init = [(int(w) >> lo) & mask for w in init[b * size:(b + 1) * size]]
+                mem = Memory(shape=unsigned(hi - lo), depth=max(2, words), init=part_init, attrs=attrs)
+                label = (f"{name}{b}" if banks > 1 else name) + (f"s{k}" if len(cuts) > 1 else "")
+                m.submodules[label] = mem
+                rd = mem.read_port()
+                if addr_next is not None:
+                    copy = Signal(low, name=f"{label}_addr_copy", attrs={"keep": 1})
+                    m.d.sync += copy.eq(addr_next[:low] if banks > 1 else addr_next)
+                    m.d.comb += rd.addr.eq(copy)
+                else:
+                    m.d.comb += rd.addr.eq(self.addr[:low] if banks > 1 else self.addr)
+                parts.append(rd.data)
+                if granularity is not None:
+                    wr = mem.write_port(granularity=granularity)
+                    hit = (self.waddr[low:] == b) if banks > 1 else 1
+                    m.d.comb += [wr.addr.eq(self.waddr[:low] if banks > 1 else self.waddr), wr.data.eq(self.wdata),
+                                 wr.en.eq(Mux(hit, self.wen, 0))]
             reg = Signal(width, name=f"{name}{b}_q")
-            m.d.sync += reg.eq(rd.data)
+            m.d.sync += reg.eq(Cat(*parts))
             regs.append(reg)
-            if granularity is not None:
-                wr = mem.write_port(granularity=granularity)
-                hit = (self.waddr[low:] == b) if banks > 1 else 1
-                m.d.comb += [wr.addr.eq(self.waddr[:low] if banks > 1 else self.waddr), wr.data.eq(self.wdata),
-                             wr.en.eq(Mux(hit, self.wen, 0))]
         if banks == 1:
             self.data = regs[0]
         else:
@@ -130,3 +153,61 @@ class BankedRead:
             m.d.sync += [bank1.eq(self.addr[low:]), bank2.eq(bank1)]
             self.data = Signal(width, name=f"{name}_data")
             m.d.comb += self.data.eq(Array(regs)[bank2])
+
+
+#: Widest column slice of a :class:`BankedRead` with address copies (at most 32 pins of 21-bit ASAP7
+#: macros per copy within one bank, two 36-bit block RAM columns).
+SLICE_BITS = 64
+
+
+#: Lanes per slice of a :class:`LaneMemory`: each slice has its own address and enable registers.
+LANE_GROUP = 8
+
+
+class LaneMemory:
+    """A row memory (one field of ``field`` bits per lane) split into slices of ``LANE_GROUP``
+    lanes, each a memory of its own whose address and write-enable pins are driven by a register
+    copy of its own (kept apart in synthesis), so that no register drives the pins of every macro
+    or block RAM of a wide row.
+
+    The copies are loaded from values one cycle ahead, which the caller drives: ``raddr_next``
+    (the read address of the next cycle), ``waddr_next`` and ``wen_next``. ``raddr``, ``waddr``
+    and ``wen`` are copies as the memories see them this cycle; ``wdata`` (driven by the caller)
+    is written this cycle; ``rdata`` is the word read at the previous cycle's ``raddr``.
+    """
+
+    def __init__(self, m: Module, name: str, *, lanes: int, field: int, depth: int, init: Sequence[int] = (),
+                 attrs: dict[str, str], write: bool = True) -> None:
+        depth = max(2, depth)
+        abits = max(1, (depth - 1).bit_length())
+        keep = {"keep": 1}
+        self.raddr_next = Signal(abits, name=f"{name}_raddr_next")
+        self.raddr = Signal(abits, name=f"{name}_raddr")
+        self.rdata = Signal(lanes * field, name=f"{name}_rdata")
+        self.waddr_next = Signal(abits, name=f"{name}_waddr_next")
+        self.wen_next = Signal(name=f"{name}_wen_next")
+        self.waddr = Signal(abits, name=f"{name}_waddr")
+        self.wen = Signal(name=f"{name}_wen")
+        self.wdata = Signal(lanes * field, name=f"{name}_wdata")
+        m.d.sync += [self.raddr.eq(self.raddr_next), self.waddr.eq(self.waddr_next), self.wen.eq(self.wen_next)]
+        outs = []
+        for k, lo in enumerate(range(0, lanes, LANE_GROUP)):
+            hi = min(lanes, lo + LANE_GROUP)
+            width = (hi - lo) * field
+            mask = (1 << width) - 1
+            words = [(int(w) >> (lo * field)) & mask for w in init]
+            mem = Memory(shape=unsigned(width), depth=depth, init=words, attrs=attrs)
+            m.submodules[f"{name}{k}"] = mem
+            rd = mem.read_port()
+            ra = Signal(abits, name=f"{name}{k}_raddr_copy", attrs=keep)
+            m.d.sync += ra.eq(self.raddr_next)
+            m.d.comb += rd.addr.eq(ra)
+            outs.append(rd.data)
+            if write:
+                wr = mem.write_port()
+                wa = Signal(abits, name=f"{name}{k}_waddr_copy", attrs=keep)
+                we = Signal(name=f"{name}{k}_wen_copy", attrs=keep)
+                m.d.sync += [wa.eq(self.waddr_next), we.eq(self.wen_next)]
+                m.d.comb += [wr.addr.eq(wa), wr.en.eq(we), wr.data.eq(self.wdata[lo * field:hi * field])]
+        m.d.comb += self.rdata.eq(Cat(*outs))
+

@@ -191,7 +191,7 @@ class RowSerializer(wiring.Component):
                 rmul = rmul + (nxt.r << k)
         items = m.submodules.items = SkidBuffer(self.ilayout)
         sel = _first_one(m, gnz, "gsel", highest=reverse)
-        last = left <= 1
+        last = (left <= 1) if NG > 1 else Const(1, 1)  # a one-group row always holds at most one item
         it = items.i.payload
         gofs: Value = Const(0, self.widths.idx)
         for g in range(NG):

@@ -15,12 +15,13 @@ tree behind (plus a tick filter); a single-core layer gets neither. See
 from __future__ import annotations
 
 import numpy as np
-from amaranth.hdl import Module, Signal, unsigned
+from amaranth.hdl import Module, unsigned
 from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from snnhw.ir import Network, Readout
 from snnhw.rtl.build import Build, core_slices
+from snnhw.rtl.counter import Counter
 from snnhw.rtl.dense import DenseCore
 from snnhw.rtl.encoder import EncoderCore
 from snnhw.rtl.fifo import StreamFIFO
@@ -29,10 +30,12 @@ from snnhw.rtl.merge import SpikeMerge, TickFilter
 from snnhw.rtl.readout import Readout as ReadoutUnit
 from snnhw.rtl.stream import token_layout
 
-__all__ = ["COUNTER_BITS", "Accelerator", "beats_per_sample", "pack_beats", "port_table", "result_bits", "score_bits"]
+__all__ = ["COUNTER_BITS", "COUNTER_LAG", "Accelerator", "beats_per_sample", "pack_beats", "port_table", "result_bits", "score_bits"]
 
 #: Width of the cycle counters (they wrap).
 COUNTER_BITS = 32
+#: Cycles by which the counter ports trail the events they count (their carry is pipelined).
+COUNTER_LAG = Counter(COUNTER_BITS).latency
 
 
 def _bytes(bits: int) -> int:
@@ -94,7 +97,8 @@ def port_table(network: Network, build: Build) -> list[dict[str, object]]:
         {"name": "m_axis_result_tvalid", "dir": "out", "width": 1, "meaning": "AXI4-Stream valid"},
         {"name": "m_axis_result_tready", "dir": "in", "width": 1, "meaning": "AXI4-Stream ready"},
         {"name": "m_axis_result_tlast", "dir": "out", "width": 1, "meaning": "set on the prediction beat"},
-        {"name": "cycle_count", "dir": "out", "width": COUNTER_BITS, "meaning": "cycles since reset (wraps)"},
+        {"name": "cycle_count", "dir": "out", "width": COUNTER_BITS,
+         "meaning": f"cycles since reset, as of {COUNTER_LAG} cycles earlier (wraps)"},
     ]
     for i, layer in enumerate(network.layers):
         w = network.stream_widths(i)
@@ -109,9 +113,11 @@ def port_table(network: Network, build: Build) -> list[dict[str, object]]:
             ]
         ports += [
             {"name": f"busy_{i}", "dir": "out", "width": COUNTER_BITS,
-             "meaning": f"cycles in which a core of layer {i} issued a row (wraps)"},
+             "meaning": f"cycles in which a core of layer {i} issued a row, as of {COUNTER_LAG} cycles earlier "
+                        "(wraps)"},
             {"name": f"stall_{i}", "dir": "out", "width": COUNTER_BITS,
-             "meaning": f"cycles in which layer {i}'s output stream was valid and not ready (wraps)"},
+             "meaning": f"cycles in which layer {i}'s output stream was valid and not ready, as of "
+                        f"{COUNTER_LAG} cycles earlier (wraps)"},
         ]
         if build.layers[i].weights == "loadable" and i > 0:
             core = Accelerator.load_port_widths(network, build, i)
@@ -153,7 +159,8 @@ class Accelerator(wiring.Component):
         m = Module()
         net, T = self.network, self.network.time_steps
         B = net.input.bits
-        m.d.sync += self.cycle_count.eq(self.cycle_count + 1)
+        m.submodules.cycles = cycles = Counter(COUNTER_BITS)
+        m.d.comb += [cycles.en.eq(1), self.cycle_count.eq(cycles.value)]
 
         ppb = self.build.pixels_per_beat
         pixel = stream.Signature(unsigned(B * ppb)).create()
@@ -195,14 +202,13 @@ class Accelerator(wiring.Component):
                 wiring.connect(m, src, fork.i)
                 for c, core in enumerate(cores):
                     wiring.connect(m, getattr(fork, f"o{c}"), core.i)
-            busy = Signal(COUNTER_BITS, name=f"busy{i}")
-            stall = Signal(COUNTER_BITS, name=f"stall{i}")
-            m.d.comb += [getattr(self, f"busy_{i}").eq(busy), getattr(self, f"stall_{i}").eq(stall)]
+            m.submodules[f"busy{i}"] = busy = Counter(COUNTER_BITS)
+            m.submodules[f"stall{i}"] = stall = Counter(COUNTER_BITS)
+            m.d.comb += [getattr(self, f"busy_{i}").eq(busy.value), getattr(self, f"stall_{i}").eq(stall.value)]
             any_busy = 0
             for core in cores:
                 any_busy = any_busy | core.busy
-            with m.If(any_busy):
-                m.d.sync += busy.eq(busy + 1)
+            m.d.comb += busy.en.eq(any_busy)
             if not fires:
                 value_streams = [core.o for core in cores]
                 continue
@@ -224,8 +230,7 @@ class Accelerator(wiring.Component):
                 getattr(self, f"tap_{i}_tvalid").eq(out.valid & out.ready),
                 getattr(self, f"tap_{i}_tlast").eq(out.payload.amp == 0),
             ]
-            with m.If(out.valid & ~out.ready):
-                m.d.sync += stall.eq(stall + 1)
+            m.d.comb += stall.en.eq(out.valid & ~out.ready)
             m.submodules[f"l{i}_fifo"] = q = StreamFIFO(token_layout(widths), lb.fifo_depth)
             m.d.comb += [q.i.payload.eq(out.payload), q.i.valid.eq(out.valid), out.ready.eq(q.i.ready)]
             src = q.o

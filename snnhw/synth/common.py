@@ -13,7 +13,8 @@ from typing import Any
 from snnhw._io import atomic_write_text
 from snnhw.errors import ToolError
 
-__all__ = ["Memory", "cell_counts", "count", "memories", "read_stat", "render", "synthesis_copy", "template_text"]
+__all__ = ["Memory", "cell_counts", "count", "memories", "read_stat", "render", "replicas_in_json", "replicas_in_verilog",
+           "synthesis_copy", "template_text"]
 
 _MEMORY = re.compile(r"^\s*reg \[(\d+):0\] (\w+) \[(\d+):0\];", re.MULTILINE)
 _MODULE = re.compile(r"^module \\?(\S+)", re.MULTILINE)
@@ -120,3 +121,36 @@ def synthesis_copy(run_dir: Path, top: str, guest_dir: str = "/run") -> str:
     name = f"{top}_synth.v"
     atomic_write_text(run_dir / name, out)
     return name
+
+
+_COPY_WIRE = re.compile(r"^\s*wire\s+(?:\[[^\]]*\]\s*)?(\S+_copy)\s*;", re.M)
+_COPY_ALIAS = re.compile(r"^\s*assign\s+(\S+_copy)\b[^=;]*=\s*(\S+_copy)\b", re.M)
+
+
+def replicas_in_verilog(netlist: str) -> dict[str, int]:
+    """Replicated registers (kept nets named ``*_copy``) in a mapped Verilog netlist.
+
+    ``registers`` counts the copies; ``merged`` those that synthesis folded into another copy (the
+    netlist then ties the copy to the other one with an ``assign``).
+    """
+    names = set(_COPY_WIRE.findall(netlist))
+    merged = {match.group(1) for match in _COPY_ALIAS.finditer(netlist)}
+    return {"registers": len(names), "merged": len(merged & names)}
+
+
+def replicas_in_json(netlist: dict[str, Any], top: str) -> dict[str, int]:
+    """As :func:`replicas_in_verilog`, for a Yosys JSON netlist: a copy is merged when its bits are
+    those of another copy."""
+    nets = netlist.get("modules", {}).get(top, {}).get("netnames", {})
+    seen: set[tuple[int, ...]] = set()
+    registers = merged = 0
+    for name in sorted(nets):
+        if not name.endswith("_copy"):
+            continue
+        registers += 1
+        bits = tuple(b for b in nets[name]["bits"] if isinstance(b, int))
+        if bits in seen:
+            merged += 1
+        seen.add(bits)
+    return {"registers": registers, "merged": merged}
+

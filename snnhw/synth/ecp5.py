@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from snnhw.errors import ToolError
-from snnhw.synth.common import cell_counts, count, read_stat, render, synthesis_copy
+from snnhw.synth.common import cell_counts, count, read_stat, render, replicas_in_json, synthesis_copy
 from snnhw.synth.tools import run_tool, tool_version, yowasp_env
 
 __all__ = ["DEFAULT_PART", "PARTS", "check_fit", "ecp5_metrics", "parse_nextpnr", "run_ecp5"]
@@ -102,6 +102,10 @@ def run_ecp5(run_dir: Path, top: str, *, clock_mhz: float, part: str = DEFAULT_P
              error_log=run_dir / "yosys_ecp5.log",
              env=yowasp_env(run_dir), label="yosys synth_ecp5", progress=progress)
     fpga = ecp5_metrics(read_stat(run_dir / "stat.json"))
+    try:
+        fpga["replicas"] = replicas_in_json(json.loads((run_dir / f"{top}_ecp5.json").read_text()), top)
+    except (OSError, ValueError) as err:
+        raise ToolError(f"Yosys netlist unreadable ({err})", source=str(run_dir / f"{top}_ecp5.json")) from None
     check_fit(fpga, part)
     args = [PARTS[part][0], "--package", PACKAGE, "--out-of-context", "--json", f"/run/{top}_ecp5.json",
             "--freq", f"{clock_mhz:g}", "--timing-allow-fail", "--seed", str(SEED),
@@ -119,6 +123,7 @@ def run_ecp5(run_dir: Path, top: str, *, clock_mhz: float, part: str = DEFAULT_P
     sources = {f"fpga.{k}": stage for k in ("lut", "lutram", "ff", "carry", "dsp", "ebr", "cells")}
     sources["fpga.fmax_mhz"] = f"nextpnr-ecp5 timing after place and route ({part}, {PACKAGE}, out of context, seed {SEED})"
     sources["fpga.utilization"] = "nextpnr-ecp5 after place and route"
+    sources["details.replicas"] = "kept *_copy nets in the mapped netlist; merged: copies sharing another copy's bits"
     met = routed["fmax_mhz"] is not None and routed["fmax_mhz"] >= clock_mhz
     notes = [f"nextpnr placed and routed the design on {part} out of context (no I/O); "
              f"achieved Fmax {routed['fmax_mhz']:.1f} MHz against a {clock_mhz:g} MHz target"

