@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["BuildError", "InputError", "NetworkError", "SnnhwError", "StreamError", "ToolError"]
+__all__ = ["BuildError", "ImportRefused", "InputError", "NetworkError", "SnnhwError", "StreamError", "ToolError"]
 
 
 def _show(value: Any) -> str:
@@ -85,6 +85,10 @@ class NetworkError(SnnhwError, ValueError):
 
 class InputError(SnnhwError, ValueError):
     """An input array (``INPUTS.npy``) or a command-line value is not acceptable."""
+
+
+class ImportRefused(SnnhwError, ValueError):
+    """A model from another framework (a NIR graph) cannot be represented as an snnhw network."""
 
 
 class StreamError(SnnhwError, ValueError):

@@ -208,7 +208,7 @@ def test_run_names_the_first_difference_and_exits_1(tmp_path: Path, monkeypatch:
     """A hardware trace that differs from the golden model: the command says where and exits 1."""
     from click.testing import CliRunner
 
-    import snnhw.cli as cli_module
+    import snnhw.cli.simulate as cli_module
 
     real = cli_module.run_engine
 

@@ -17,10 +17,15 @@ from amaranth.hdl import Cat, Module, Signal
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
-__all__ = ["SEGMENT_BITS", "Counter"]
+__all__ = ["SEGMENT_BITS", "Counter", "counter_latency"]
 
 #: Width of one segment of the counter.
 SEGMENT_BITS = 8
+
+
+def counter_latency(width: int) -> int:
+    """Cycles by which a :class:`Counter` of ``width`` bits trails the events it counts."""
+    return math.ceil(width / SEGMENT_BITS) - 1
 
 
 class Counter(wiring.Component):
@@ -40,7 +45,7 @@ class Counter(wiring.Component):
     @property
     def latency(self) -> int:
         """Cycles by which ``value`` trails the events (0 for a counter of one segment)."""
-        return self.segments - 1
+        return counter_latency(self.width)
 
     def elaborate(self, platform) -> Module:
         m = Module()

@@ -21,7 +21,7 @@ from amaranth.lib.wiring import In, Out
 
 from snnhw.ir import Network, Readout
 from snnhw.rtl.build import Build, core_slices
-from snnhw.rtl.counter import Counter
+from snnhw.rtl.counter import Counter, counter_latency
 from snnhw.rtl.dense import DenseCore
 from snnhw.rtl.encoder import EncoderCore
 from snnhw.rtl.fifo import StreamFIFO
@@ -35,7 +35,7 @@ __all__ = ["COUNTER_BITS", "COUNTER_LAG", "Accelerator", "beats_per_sample", "pa
 #: Width of the cycle counters (they wrap).
 COUNTER_BITS = 32
 #: Cycles by which the counter ports trail the events they count (their carry is pipelined).
-COUNTER_LAG = Counter(COUNTER_BITS).latency
+COUNTER_LAG = counter_latency(COUNTER_BITS)
 
 
 def _bytes(bits: int) -> int:

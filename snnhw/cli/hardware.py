@@ -1,0 +1,121 @@
+"""Hardware commands: ``generate``, ``synth``, ``report``."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from snnhw.cli.options import build_options, resolve_build_option
+from snnhw.errors import InputError
+from snnhw.model.trace import load_inputs
+from snnhw.netfile import resolve_network
+
+__all__ = ["generate", "report", "synth"]
+
+
+@click.command()
+@click.argument("net", metavar="NET")
+@click.option("--out", "out", required=True, type=click.Path(path_type=Path), help="Directory to write into.")
+@build_options
+def generate(net: str, out: Path, build_file: Path | None, lanes: int | None, cores: int | None) -> None:
+    """Generate the accelerator's Verilog for NET.
+
+    Writes OUT/snnhw_top.v (deterministic: same network and build, same
+    bytes) and OUT/metadata.json (network hash, resolved build, ports, tool
+    versions, cycle model).
+    """
+    from snnhw.rtl.generate import generate as gen
+
+    network = resolve_network(net)
+    build = resolve_build_option(network, build_file, lanes, cores)
+    if out.exists() and not out.is_dir():
+        raise InputError("exists and is not a directory", source=str(out))
+    files = gen(network, build, out)
+    for layer, lb in zip(network.layers, build.layers):
+        click.echo(f"{layer.name:>12}: {layer.size} neurons, {lb.cores} core(s) × {lb.lanes} lane(s), "
+                   f"FIFO {lb.fifo_depth}, memory {lb.memory}, weights {lb.weights}")
+    click.echo(f"wrote {files['verilog']} and {files['metadata']}")
+
+
+@click.command()
+@click.argument("net", metavar="NET")
+@click.option("--target", type=click.Choice(["xcup", "ecp5", "asap7"]), required=True,
+              help="xcup: Xilinx UltraScale+ (Yosys); ecp5: Lattice ECP5 (Yosys + nextpnr); asap7: ASAP7 7 nm (Yosys + OpenSTA).")
+@click.option("--out", "out", required=True, type=click.Path(path_type=Path), help="Run directory to write into.")
+@build_options
+@click.option("--clock-mhz", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Target clock [default: xcup 250 (assumed), ecp5 100, asap7 1000].")
+@click.option("--corner", type=click.Choice(["FF", "TT"]), default="FF", show_default=True, help="ASAP7 library corner.")
+@click.option("--pdk", type=click.Path(path_type=Path), default=None,
+              help="ASAP7 liberty directory [default: $SNNHW_ASAP7_LIB, else ../shared/pdk/asap7/liberty].")
+@click.option("--fakeram", type=click.Path(path_type=Path), default=None,
+              help="fakeram7 macro-model directory [default: $SNNHW_ASAP7_FAKERAM, else <pdk>/../fakeram].")
+@click.option("--part", default=None, help="FPGA part [default: ecp5 LFE5U-85F; xcup xczu7ev-ffvc1156-2-e, for the Vivado script].")
+@click.option("--inputs", "inputs_file", type=click.Path(path_type=Path), default=None,
+              help="INPUTS.npy whose golden-model events drive the cycle model [default: 64 random inputs].")
+@click.option("--cosim", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Also co-simulate N of the inputs on Verilator (bit-exact check) and report measured cycles.")
+@click.option("--orfs", is_flag=True, help="ASAP7: also write an OpenROAD-flow-scripts design; run it when FLOW_HOME is set.")
+def synth(net: str, target: str, out: Path, build_file: Path | None, lanes: int | None, cores: int | None,
+          clock_mhz: float | None, corner: str, pdk: Path | None, fakeram: Path | None, part: str | None,
+          inputs_file: Path | None, cosim: int, orfs: bool) -> None:
+    """Synthesize NET's accelerator for a target and report resources, area, clock and latency.
+
+    Writes OUT/report.json (schema in docs/flows.md: every figure with its unit
+    and source), OUT/report.md, the generated Verilog, the tool scripts and
+    their logs. UltraScale+ figures are post-synthesis with an assumed clock;
+    the ECP5 Fmax is nextpnr's after place and route; the ASAP7 Fmax is
+    OpenSTA's on the mapped netlist (pre-layout).
+    """
+    from snnhw.synth import synthesize
+
+    network = resolve_network(net)
+    build = resolve_build_option(network, build_file, lanes, cores)
+    if out.exists() and not out.is_dir():
+        raise InputError("exists and is not a directory", source=str(out))
+    x = load_inputs(inputs_file, network) if inputs_file is not None else None
+    report = synthesize(network, build, target, out, clock_mhz=clock_mhz, corner=corner,
+                        pdk=str(pdk) if pdk else None, fakeram=str(fakeram) if fakeram else None, part=part,
+                        inputs=x, cosim=cosim, orfs=orfs, progress=sys.stderr.isatty())
+    click.echo(_synth_summary(report))
+    click.echo(f"wrote {out / 'report.json'} and {out / 'report.md'}")
+
+
+def _synth_summary(report: dict[str, Any]) -> str:
+    from snnhw.synth.report import fmt
+
+    perf = report["performance"]
+    parts = []
+    if report["target"] != "asap7":
+        f = report["fpga"]
+        parts.append(f"LUT {fmt(f['lut'])}, FF {fmt(f['ff'])}, carry {fmt(f['carry'])}, DSP {fmt(f['dsp'])}, "
+                     + (f"EBR {fmt(f['ebr'])}" if report["target"] == "ecp5" else
+                        f"RAMB36 eq. {fmt(f['bram36_equiv'])}, URAM {fmt(f['uram'])}, logic depth {fmt(f['logic_depth'])}"))
+    else:
+        a = report["asic"]
+        parts.append(f"area {fmt(a['area_um2'])} µm² (macros {fmt(a['macro_area_um2'])}), {fmt(a['cells'])} cells, "
+                     f"WNS {fmt(a['wns_ps'])} ps at {fmt(a['clock_period_ps'])} ps ({a['corner']})")
+    parts.append(f"clock {fmt(perf['clock_mhz'])} MHz ({perf['clock_source']}); {fmt(perf['cycles_per_sample'])} "
+                 f"cycles/sample back to back (event bound {fmt(perf.get('event_bound_cycles'))}); latency {fmt(perf['latency_us'])} µs; {fmt(perf['samples_per_s'])} samples/s")
+    if perf.get("cycles_per_sample_measured") is not None:
+        parts.append(f"measured on Verilator: {fmt(perf['cycles_per_sample_measured'])} cycles/sample "
+                     f"({perf['cosim_samples']} samples, bit-exact)")
+    return "\n".join(parts)
+
+
+@click.command()
+@click.argument("dirs", metavar="DIR...", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--out", "out", required=True, type=click.Path(path_type=Path),
+              help="Directory for report.md (table) and report_lanes.png (plots).")
+def report(dirs: tuple[Path, ...], out: Path) -> None:
+    """Compare synthesis runs: a markdown table and PNG plots of resources and latency against lanes."""
+    from snnhw.synth.report import compare
+
+    if out.exists() and not out.is_dir():
+        raise InputError("exists and is not a directory", source=str(out))
+    text, files = compare(dirs, out)
+    click.echo(text)
+    click.echo(f"wrote {files['markdown']} and {files['plot']}")
