@@ -1,8 +1,9 @@
-"""Data sets read from standard files (never downloaded).
+"""Data sets read from standard files.
 
 MNIST is read from the four standard IDX files. The directory comes from the
 caller, else the ``SNNHW_MNIST_DIR`` environment variable, else
-``../shared/data/mnist`` next to the current checkout when it exists.
+``../shared/data/mnist`` next to the current checkout when it exists, else the
+cache, else a verified fetch into the cache (:mod:`snnhw.fetch`).
 
 ``digits`` is scikit-learn's bundled 8×8 handwritten-digit set (1,797 images,
 values 0 … 16, so 5 input bits). Its split is fixed: every fifth image
@@ -55,23 +56,19 @@ def read_idx(path: str | os.PathLike[str]) -> np.ndarray:
 
 
 def mnist_dir(data: str | os.PathLike[str] | None = None) -> Path:
-    """Resolve the MNIST directory.
+    """Resolve the MNIST directory (:func:`snnhw.fetch.locate`).
 
     The argument, else ``SNNHW_MNIST_DIR``, else ``../shared/data/mnist`` beside the
-    working directory or one of its parents, else beside the checkout of this package.
+    working directory (or a parent) or the checkout, else the cache, else a fetch
+    into the cache (from ``SNNHW_MNIST_URL`` or the public mirrors).
     """
-    if data is not None:
-        return Path(data)
-    env = os.environ.get("SNNHW_MNIST_DIR")
-    if env:
-        return Path(env)
-    here = Path.cwd().resolve()
-    checkout = Path(__file__).resolve().parents[1]  # the checkout holding this package (editable installs)
-    for base in (here, *here.parents, checkout):
-        candidate = base.parent / "shared" / "data" / "mnist"
-        if candidate.is_dir():
-            return candidate
-    raise InputError("MNIST not found: pass --data DIR or set SNNHW_MNIST_DIR to the folder of the four IDX files")
+    from snnhw.fetch import FetchError, locate
+
+    try:
+        return locate("mnist", data)
+    except FetchError as err:
+        raise InputError(f"MNIST not found and not fetched: {err.rule}; or pass --data DIR",
+                         source=err.source) from None
 
 
 def load_mnist(split: str = "test", data: str | os.PathLike[str] | None = None) -> tuple[np.ndarray, np.ndarray]:

@@ -24,4 +24,5 @@ def test_walkthrough_executes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     text = "\n".join(out.get("text", "") for cell in notebook.cells for out in cell.get("outputs", []))
     assert "bit-exact on 5 samples" in text
     assert "µs per sample" in text
+    assert "top-1 agreement" in text and "leak shift:3" in text  # the snnTorch → NIR section
     assert any("image/png" in out.get("data", {}) for cell in notebook.cells for out in cell.get("outputs", []))

@@ -18,6 +18,7 @@ import pytest
 
 from snnhw.cli import main
 from snnhw.errors import ToolError
+from snnhw.fetch import find_local
 from snnhw.netgen import random_network
 from snnhw.rtl.build import resolve_build
 from snnhw.rtl.generate import verilog_text
@@ -32,7 +33,8 @@ from snnhw.synth.xcup import parse_ltp, xcup_metrics
 
 DATA = Path(__file__).parent / "data" / "synth"
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
-LIBERTY = Path(os.environ.get("SNNHW_ASAP7_LIB", SHARED / "pdk" / "asap7" / "liberty"))
+# the lookup order of every command (option, variable, ../shared, cache), without fetching at import time
+LIBERTY = find_local("asap7", subdir="liberty") or SHARED / "pdk" / "asap7" / "liberty"
 FAKERAM = Path(os.environ.get("SNNHW_ASAP7_FAKERAM", LIBERTY.parent / "fakeram"))
 
 
@@ -98,7 +100,7 @@ def test_orfs_metrics_parser() -> None:
 
 # In CI the PDK is always present, so these tests run there and fail if it is missing; elsewhere they skip.
 needs_pdk = pytest.mark.skipif(not LIBERTY.is_dir() and not os.environ.get("CI"),
-                               reason="needs the ASAP7 liberty files (../shared or SNNHW_ASAP7_LIB); not found here")
+                               reason="needs the ASAP7 libraries: run `snnhw fetch asap7` (or set SNNHW_ASAP7_LIB)")
 
 
 def test_asap7_metrics_from_recorded_statistics() -> None:

@@ -1,7 +1,7 @@
 """The ``snnhw`` command line.
 
 One module per command group (:mod:`~snnhw.cli.network`, :mod:`~snnhw.cli.simulate`,
-:mod:`~snnhw.cli.hardware`, :mod:`~snnhw.cli.learn`, :mod:`~snnhw.cli.convert`, :mod:`~snnhw.cli.demo`), the shared option
+:mod:`~snnhw.cli.hardware`, :mod:`~snnhw.cli.learn`, :mod:`~snnhw.cli.convert`, :mod:`~snnhw.cli.data`, :mod:`~snnhw.cli.demo`), the shared option
 helpers in :mod:`snnhw.cli.options`. Every command prints ``--help``; user errors print one line
 ``snnhw: error: FILE: KEY: RULE, got VALUE`` on standard error and exit with status 2, never a
 traceback. Outputs are written atomically.
@@ -14,7 +14,8 @@ import logging
 import click
 
 from snnhw import __version__
-from snnhw.cli.convert import import_cmd
+from snnhw.cli.convert import export_cmd, import_cmd
+from snnhw.cli.data import fetch_cmd
 from snnhw.cli.demo import demo
 from snnhw.cli.hardware import generate, report, synth
 from snnhw.cli.learn import eval_cmd, train
@@ -38,7 +39,8 @@ def cli(verbose: int) -> None:
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
 
 
-for _command in (info, run, generate, synth, report, random_cmd, eval_cmd, train, networks, demo, import_cmd):
+for _command in (info, run, generate, synth, report, random_cmd, eval_cmd, train, networks, demo, import_cmd,
+                 export_cmd, fetch_cmd):
     cli.add_command(_command)
 
 

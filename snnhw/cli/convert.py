@@ -1,4 +1,4 @@
-"""Networks from other frameworks: ``import`` (NIR graphs)."""
+"""Networks to and from other frameworks: ``import`` and ``export`` (NIR graphs)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from snnhw._io import atomic_write_text
 from snnhw.cli.options import writable
 from snnhw.errors import InputError
 
-__all__ = ["import_cmd"]
+__all__ = ["export_cmd", "import_cmd"]
 
 
 @click.command("import")
@@ -23,7 +23,7 @@ __all__ = ["import_cmd"]
 @click.option("--dt", type=float, default=None,
               help="Time step in seconds (NIR stores none) [default: from the preset, or inferred where every LIF "
                    "has the same tau/r].")
-@click.option("--preset", type=click.Choice(["snntorch", "steps"]), default=None,
+@click.option("--preset", type=click.Choice(["snntorch", "norse", "sinabs", "steps"]), default=None,
               help="The exporting framework's conventions: dt, integrator and reset (see docs/importing.md).")
 @click.option("--integrator", type=click.Choice(["euler", "exp"]), default=None,
               help="How the continuous neuron is discretised [default: the preset's, else euler].")
@@ -94,3 +94,30 @@ def import_cmd(model: Path, out: Path, time_steps: int, dt: float | None, preset
         click.echo(f"snnhw: top-1 agreement {calibration['top1_agreement']:.4f} is below --check-agreement "
                    f"{check_agreement:g}", err=True)
         sys.exit(1)
+
+
+@click.command("export")
+@click.argument("net", metavar="NET")
+@click.option("--to", "fmt", type=click.Choice(["nir"]), required=True, help="Format to write.")
+@click.option("--out", "out", required=True, type=click.Path(path_type=Path), help="File to write (.nir).")
+@click.option("--dt", type=click.FloatRange(min=0, min_open=True), default=1e-4, show_default=True,
+              help="Time step in seconds that the exported time constants assume (snnTorch's by default).")
+def export_cmd(net: str, fmt: str, out: Path, dt: float) -> None:
+    """Write network NET as a NIR graph (1-D parameters), for snnTorch, Norse, Sinabs, Lava ….
+
+    Shift leaks become LIF neurons with tau = dt·2^k and r = 2^k, so that
+    snnTorch's importer reads back beta = 1 − 2^−k with unit input gain; the
+    network's own fields travel in the graph's metadata, so `snnhw import` gives
+    back the identical network.
+    """
+    from snnhw.importers.nir import export_graph, write_nir
+    from snnhw.netfile import resolve_network
+
+    writable(out)
+    network = resolve_network(net)
+    graph, warnings = export_graph(network, dt=dt)
+    write_nir(graph, out)
+    click.echo(f"{network.name} → {out}: {len(network.layers)} layers as NIR, dt = {dt:g} s")
+    for warning in warnings:
+        click.echo(f"  warning: {warning}")
+

@@ -103,11 +103,14 @@ def eval_cmd(net: str, dataset: str, data: Path | None, limit: int | None, json_
 @click.option("--checkpoint-dir", type=click.Path(path_type=Path), default=None,
               help="Where checkpoint.pt goes after every epoch [default: OUT without .npz, plus .ckpt].")
 @click.option("--resume", is_flag=True, help="Continue from the checkpoint (same options required).")
+@click.option("--init", "init", default=None,
+              help="Start from this network (file or bundled name), keeping its shape and options: layer sizes, "
+                   "leaks, resets, widths, T and readout come from it (fine-tuning an imported network).")
 def train(dataset: str, out: Path, data: Path | None, name: str | None, hidden: str, encoder_size: int, patch: int,
           stride: int, channels: int, time_steps: int, weight_bits: int, amplitude_bits: int, leak: str, reset: str,
           readout: str, surrogate: str, surrogate_scale: float, epochs: int, batch_size: int, lr: float, shift: int,
           limit: int, val: int, seed: int, threads: int, device: str, checkpoint_dir: Path | None,
-          resume: bool) -> None:
+          resume: bool, init: str | None) -> None:
     """Train a LIF network with quantisation-aware surrogate gradients and write it.
 
     The forward pass is the integer semantics of the network file, so the
@@ -129,7 +132,7 @@ def train(dataset: str, out: Path, data: Path | None, name: str | None, hidden: 
         encoder_size=encoder_size, patch=patch, stride=stride, channels=channels, time_steps=time_steps,
         weight_bits=weight_bits, amplitude_bits=amplitude_bits, leak=leak, reset=reset, readout=readout,
         surrogate=surrogate, surrogate_scale=surrogate_scale, epochs=epochs, batch_size=batch_size, lr=lr,
-        shift=shift, limit=limit, val=val, seed=seed, threads=threads, device=device,
+        shift=shift, limit=limit, val=val, seed=seed, threads=threads, device=device, init=init,
     )
     ckpt = checkpoint_dir if checkpoint_dir is not None else out.with_suffix(".ckpt")
 

@@ -61,6 +61,12 @@ PRESETS: dict[str, Preset] = {
     "snntorch": Preset(1e-4, "euler", "subtract",
                        "snnTorch 1.0 exports with dt = 1e-4 s, tau = dt/(1 - beta), r = tau/dt, and writes its "
                        "subtract-reset neurons as reset-to-zero"),
+    "norse": Preset(1e-3, "euler", "zero",
+                    "Norse exports tau = 1/tau_mem_inv and r = 1 for its Euler step of dt = 1e-3 s, and resets to "
+                    "v_reset; its LIFCell (current-based) exports as CubaLIF, which is refused: use LIFBoxCell"),
+    "sinabs": Preset(1.0, "exp", "subtract",
+                     "Sinabs exports tau_mem in time steps and r = 1; its LIF decays by exp(-1/tau) and scales the "
+                     "input by 1 - exp(-1/tau) (norm_input), and its IAF and LIF subtract the threshold at the spike"),
     "steps": Preset(1.0, "euler", "zero", "time constants counted in time steps (dt = 1)"),
 }
 
@@ -336,8 +342,8 @@ def import_graph(graph: Any, options: ImportOptions, *, source: str = "<graph>")
     readout = options.readout or ("potential" if last_kind in ("LI", "I") else "spike_count")
     report = ImportReport(source=source, dt=dt, dt_source=dt_source, integrator=integrator, reset=reset,
                           preset=preset, input_bits=B, input_scale=input_scale, readout=readout)
-    if preset == "snntorch":
-        report.notes.append(PRESETS["snntorch"].note)
+    if preset is not None:
+        report.notes.append(PRESETS[preset].note)
     wmax, pmax = (1 << (Wb - 1)) - 1, (1 << (P - 1)) - 1
     layers: list[Layer] = []
     n_in = None

@@ -2,7 +2,8 @@
 
 The standard-cell liberty files are read from a directory (``--pdk``, else
 ``SNNHW_ASAP7_LIB``, else ``../shared/pdk/asap7/liberty`` beside the checkout or
-the working directory); the fakeram7 macro models from ``--fakeram``, else
+the working directory, else the cache or a verified fetch: :mod:`snnhw.fetch`); the
+fakeram7 macro models from ``--fakeram``, else
 ``SNNHW_ASAP7_FAKERAM``, else the ``fakeram`` directory beside the liberty
 directory. Nothing of the PDK is copied into the results: the YoWASP Yosys
 sees the liberty directory through a mount, OpenSTA reads it in place.
@@ -41,24 +42,19 @@ _LIB = re.compile(r"asap7sc7p5t_(AO|INVBUF|OA|SEQ|SIMPLE)_RVT_(FF|TT|SS)_nldm_\d
 _PATH_SLACK = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s+slack \((VIOLATED|MET)\)", re.MULTILINE)
 
 
-def _shared_default(*parts: str) -> Path | None:
-    """``../shared/<parts>`` beside the checkout of this package, or beside the working directory."""
-    here = Path(__file__).resolve().parents[2]
-    for base in (here.parent / "shared", Path.cwd().parent / "shared", Path.cwd() / "shared"):
-        candidate = base.joinpath(*parts)
-        if candidate.is_dir():
-            return candidate
-    return None
-
-
 def find_liberty(pdk: str | os.PathLike[str] | None = None) -> Path:
-    """The ASAP7 liberty directory: ``pdk``, else ``SNNHW_ASAP7_LIB``, else ``../shared/pdk/asap7/liberty``."""
-    chosen = pdk or os.environ.get("SNNHW_ASAP7_LIB")
-    path = Path(chosen) if chosen else _shared_default("pdk", "asap7", "liberty")
-    if path is None or not path.is_dir():
+    """The ASAP7 liberty directory: ``pdk``, else ``SNNHW_ASAP7_LIB``, else ``../shared/pdk/asap7/liberty``,
+    else the cache, else a verified fetch into the cache (:func:`snnhw.fetch.locate`)."""
+    from snnhw.fetch import FetchError, locate
+
+    try:
+        path = locate("asap7", pdk, subdir="liberty")
+    except FetchError as err:
+        raise ToolError(f"no ASAP7 liberty directory and none fetched: {err.rule}; or pass --pdk DIR",
+                        source=err.source) from None
+    if not path.is_dir():
         raise ToolError("no ASAP7 liberty directory; pass --pdk DIR or set SNNHW_ASAP7_LIB to a directory holding "
-                        "the asap7sc7p5t_*_RVT_{FF,TT}_nldm_*.lib files (plain, not gzipped)",
-                        source=str(path) if path else None)
+                        "the asap7sc7p5t_*_RVT_{FF,TT}_nldm_*.lib files (plain, not gzipped)", source=str(path))
     return path
 
 

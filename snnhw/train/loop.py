@@ -80,6 +80,10 @@ class TrainConfig:
         CPU threads for PyTorch (results are bit-reproducible for a fixed count).
     device:
         ``auto`` (a CUDA GPU when PyTorch sees one, else the CPU), ``cpu`` or ``cuda``.
+    init:
+        A network file (or bundled name) to continue from: its layer sizes, leaks, resets, widths,
+        time steps and readout replace the shape options above, and its integer weights are the
+        starting point (fine-tuning an imported network, for example).
     """
 
     dataset: str = "digits"
@@ -107,6 +111,7 @@ class TrainConfig:
     seed: int = 0
     threads: int = 0
     device: str = "auto"
+    init: str | None = None
 
     def check(self) -> None:
         """Refuse inconsistent settings with one clear message."""
@@ -169,11 +174,49 @@ def _layer_specs(config: TrainConfig, data: Dataset) -> list[LayerSpec]:
     return specs
 
 
+def init_config(config: TrainConfig, network: Network) -> TrainConfig:
+    """``config`` with the shape options taken from ``network`` (for ``init``)."""
+    first = network.layers[0]
+    return dataclasses.replace(
+        config, hidden=[layer.size for layer in network.layers[1:-1]], encoder_size=first.size, patch=0,
+        time_steps=network.time_steps, weight_bits=max(layer.weight_bits for layer in network.layers),
+        amplitude_bits=first.amplitude_bits, readout=network.readout.value, reset=first.reset.value,
+        leak=first.leak.kind.value + (f":{first.leak.shift}" if first.leak.shift else ""))
+
+
+def _init_specs(network: Network, data: Dataset) -> list[LayerSpec]:
+    if network.input.size != data.size:
+        raise InputError(f"takes {network.input.size} inputs, the {data.name} images have {data.size}", key="init",
+                         value=network.name)
+    last = len(network.layers) - 1
+    return [LayerSpec(name=layer.name, size=layer.size, n_in=layer.weight.shape[1], weight_bits=layer.weight_bits,
+                      amplitude_bits=layer.amplitude_bits, leak=layer.leak, reset=layer.reset, bias=True,
+                      fires=not (i == last and network.readout is Readout.POTENTIAL),
+                      input_scale=float(data.max_value) if i == 0 else 1.0)
+            for i, layer in enumerate(network.layers)]
+
+
 def build_model(config: TrainConfig, data: Dataset) -> QuantNetwork:
-    """The untrained model of a configuration."""
+    """The untrained model of a configuration (with ``init``: the network's weights, threshold = 1 units)."""
     config.check()
-    return QuantNetwork(_layer_specs(config, data), config.time_steps, Readout(config.readout),
-                        surrogate=config.surrogate, surrogate_scale=config.surrogate_scale, seed=config.seed)
+    if config.init is None:
+        return QuantNetwork(_layer_specs(config, data), config.time_steps, Readout(config.readout),
+                            surrogate=config.surrogate, surrogate_scale=config.surrogate_scale, seed=config.seed)
+    from snnhw.netfile import resolve_network
+
+    network = resolve_network(config.init)
+    model = QuantNetwork(_init_specs(network, data), network.time_steps, network.readout,
+                         surrogate=config.surrogate, surrogate_scale=config.surrogate_scale, seed=config.seed)
+    with torch.no_grad():
+        for qlayer, layer in zip(model.lif, network.layers, strict=True):
+            theta = float(layer.threshold)
+            qlayer.weight.copy_(torch.from_numpy(layer.weight.astype(np.float64) / theta
+                                                 * qlayer.spec.input_scale).float())
+            if qlayer.bias is not None and layer.bias is not None:
+                qlayer.bias.copy_(torch.from_numpy(layer.bias.astype(np.float64) / theta).float())
+            elif qlayer.bias is not None:
+                qlayer.bias.zero_()
+    return model
 
 
 def export_network(model: QuantNetwork, config: TrainConfig, data: Dataset) -> Network:
@@ -295,6 +338,10 @@ def train(
     TrainResult
     """
     config.check()
+    if config.init is not None:
+        from snnhw.netfile import resolve_network
+
+        config = init_config(config, resolve_network(config.init))
     if config.threads:
         torch.set_num_threads(config.threads)
     train_set = load_dataset(config.dataset, "train", data)
