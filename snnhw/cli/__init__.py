@@ -1,7 +1,8 @@
 """The ``snnhw`` command line.
 
 One module per command group (:mod:`~snnhw.cli.network`, :mod:`~snnhw.cli.simulate`,
-:mod:`~snnhw.cli.hardware`, :mod:`~snnhw.cli.learn`, :mod:`~snnhw.cli.convert`, :mod:`~snnhw.cli.data`, :mod:`~snnhw.cli.demo`), the shared option
+:mod:`~snnhw.cli.hardware`, :mod:`~snnhw.cli.learn`, :mod:`~snnhw.cli.convert`, :mod:`~snnhw.cli.data`, :mod:`~snnhw.cli.sweep`,
+:mod:`~snnhw.cli.demo`), the shared option
 helpers in :mod:`snnhw.cli.options`. Every command prints ``--help``; user errors print one line
 ``snnhw: error: FILE: KEY: RULE, got VALUE`` on standard error and exit with status 2, never a
 traceback. Outputs are written atomically.
@@ -22,6 +23,7 @@ from snnhw.cli.learn import eval_cmd, train
 from snnhw.cli.network import info, networks, random_cmd
 from snnhw.cli.options import Group
 from snnhw.cli.simulate import run
+from snnhw.cli.sweep import sweep_cmd
 
 __all__ = ["cli", "main"]
 
@@ -40,7 +42,7 @@ def cli(verbose: int) -> None:
 
 
 for _command in (info, run, generate, synth, report, random_cmd, eval_cmd, train, networks, demo, import_cmd,
-                 export_cmd, fetch_cmd):
+                 export_cmd, fetch_cmd, sweep_cmd):
     cli.add_command(_command)
 
 

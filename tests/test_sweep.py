@@ -1,0 +1,139 @@
+"""Design-space sweeps on Dask: spec validation, a local cluster against point-by-point runs, resume."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("distributed", reason="the `sweep` extra is part of `make setup`")
+
+from snnhw.errors import InputError
+from snnhw.sweep import expand, load_spec, run_point, run_sweep
+
+SPEC = """networks = ["digits"]
+targets = ["xcup"]
+cosim = 0
+dataset = "digits"
+samples = 60
+[build]
+lanes = [1, 2, 4]
+cores = [1]
+"""
+
+
+@pytest.mark.parametrize(("text", "fragment"), [
+    ("networks = ['digits']\nfrobnicate = 1\n", "frobnicate: unknown key"),
+    ("networks = ['digits']\ntargets = ['vivado']\n", "targets: must be a non-empty list of xcup, ecp5, asap7"),
+    ("networks = ['digits']\n[build]\nlaness = [1]\n", "build.laness: unknown build key"),
+    ("targets = ['xcup']\n", "networks: the spec names no network"),
+    ("networks = ['no-such-net']\n", "networks: neither a bundled network nor a file"),
+    ("networks = ['digits'\n", "not valid TOML"),
+    ("[[train]]\ndataset = 'digits'\nepochz = 3\n", "train.0.epochz: unknown training option"),
+    ("networks = ['digits']\ncosim = -1\n", "cosim: must be an integer ≥ 0"),
+    ("networks = ['digits']\n[[points]]\nnetwork = 'other'\ntarget = 'xcup'\n", "points.0.network: must name"),
+])
+def test_malformed_specs_give_one_line(tmp_path: Path, text: str, fragment: str) -> None:
+    (tmp_path / "s.toml").write_text(text)
+    with pytest.raises(InputError) as info:
+        load_spec(tmp_path / "s.toml")
+    assert fragment in str(info.value) and str(tmp_path / "s.toml") in str(info.value)
+    assert "\n" not in str(info.value)
+
+
+def test_cross_product_and_explicit_points(tmp_path: Path) -> None:
+    (tmp_path / "s.toml").write_text(SPEC.replace('targets = ["xcup"]', 'targets = ["xcup", "ecp5"]'))
+    points = expand(load_spec(tmp_path / "s.toml"))
+    assert len(points) == 6 and points[0].axes() == {"network": "digits", "target": "xcup", "cores": 1, "lanes": 1}
+    (tmp_path / "p.toml").write_text('networks = ["digits"]\n[[points]]\nnetwork = "digits"\ntarget = "asap7"\n'
+                                     'lanes = 8\n')
+    assert [p.axes() for p in expand(load_spec(tmp_path / "p.toml"))] == [
+        {"network": "digits", "target": "asap7", "lanes": 8}]
+
+
+def _comparable(rec: dict) -> dict:
+    rep = rec["report"]
+    return {"point": rec["point"], "status": rec["status"], "accuracy": rec.get("accuracy"), "fpga": rep["fpga"],
+            "cycles": rep["performance"]["cycles_per_sample"], "latency": rep["performance"]["latency_us"]}
+
+
+def test_a_local_cluster_sweep_equals_the_points_run_one_by_one_and_resumes(tmp_path: Path) -> None:
+    (tmp_path / "s.toml").write_text(SPEC)
+    spec = load_spec(tmp_path / "s.toml")
+    results = run_sweep(spec, tmp_path / "out", workers=2, progress=False)
+    assert [r["status"] for r in results] == ["ok"] * 3, [r.get("error") for r in results]
+    lines = [json.loads(line) for line in (tmp_path / "out" / "results.jsonl").read_text().splitlines()]
+    assert len(lines) == 3 and {tuple(sorted(line["point"].items())) for line in lines} == {
+        tuple(sorted(r["point"].items())) for r in results}
+    assert all(line["worker"].startswith("tcp://127.0.0.1:") and line["wall_s"] > 0 for line in lines)
+    assert (tmp_path / "out" / "summary.md").is_file() and (tmp_path / "out" / "pareto.png").is_file()
+    options = {"cosim": 0, "dataset": "digits", "samples": 60, "clock_mhz": None, "corner": "FF"}
+    for rec in results:
+        alone = run_point(spec.networks["digits"], rec["point"], options, str(tmp_path / "alone"),
+                          str(tmp_path / "cache"))
+        assert _comparable(alone) == _comparable(rec)
+    # an interrupted run: only the first line was written; --resume redoes nothing that had finished
+    first = (tmp_path / "out" / "results.jsonl").read_text().splitlines()[0]
+    (tmp_path / "out" / "results.jsonl").write_text(first + "\n" + '{"key": "cut sh')
+    runs = sorted(p.name for p in (tmp_path / "out" / "runs").rglob("*") if p.is_dir())
+    again = run_sweep(spec, tmp_path / "out", workers=1, resume=True, progress=False)
+    assert [_comparable(r) for r in again] == [_comparable(r) for r in results]
+    assert sorted(p.name for p in (tmp_path / "out" / "runs").rglob("*") if p.is_dir()) == runs
+    assert sum(bool(r.get("cached")) for r in again) == 2
+
+
+def test_a_hand_started_scheduler_with_two_workers_survives_a_killed_worker(tmp_path: Path) -> None:
+    """`dask scheduler` and two `dask worker`s on 127.0.0.1, as a user starts them; the worker that finished the
+    first point is killed (with its nanny) mid-sweep: every point still completes, spread over both workers."""
+    import contextlib
+    import os
+    import shutil
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    dask = shutil.which("dask") or str(Path(sys.executable).parent / "dask")
+    procs: list[subprocess.Popen] = []
+
+    def start(*args: str) -> subprocess.Popen:
+        p = subprocess.Popen([dask, *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                             start_new_session=True, cwd=tmp_path)
+        procs.append(p)
+        return p
+
+    try:
+        start("scheduler", "--host", "127.0.0.1", "--port", "0", "--dashboard-address", ":0",
+              "--scheduler-file", str(tmp_path / "scheduler.json"))
+        deadline = time.monotonic() + 60
+        while not (tmp_path / "scheduler.json").is_file() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        address = json.loads((tmp_path / "scheduler.json").read_text())["address"]
+        workers = [start("worker", address, "--nthreads", "1", "--dashboard-address", ":0",
+                         "--name", f"w{i}") for i in range(2)]
+        from distributed import Client
+
+        with Client(address) as client:
+            client.wait_for_workers(2, timeout=60)
+            by_address = {w["name"]: a for a, w in client.scheduler_info()["workers"].items()}
+        (tmp_path / "s.toml").write_text('networks = ["digits"]\ntargets = ["xcup"]\n[build]\nlanes = [1, 2, 4, 8]\n')
+        killed: list[str] = []
+
+        def kill_first(rec: dict) -> None:
+            if killed:
+                return
+            killed.append(rec["worker"])
+            name = next(n for n, a in by_address.items() if a == rec["worker"])
+            os.killpg(workers[int(name[1:])].pid, signal.SIGKILL)
+
+        results = run_sweep(load_spec(tmp_path / "s.toml"), tmp_path / "out", scheduler=address, progress=False,
+                            on_result=kill_first)
+        assert [r["status"] for r in results] == ["ok"] * 4, [r.get("error") for r in results]
+        assert len({r["worker"] for r in results}) == 2 and killed[0] in {r["worker"] for r in results}
+        assert all(r["worker"] in by_address.values() for r in results)
+    finally:
+        for p in procs:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(p.pid, signal.SIGKILL)
+            p.wait(timeout=30)
