@@ -385,28 +385,33 @@ def _pareto(rows: list[tuple[float, float, dict[str, Any]]]) -> list[dict[str, A
 
 
 def _summary(results: list[dict[str, Any]], out: Path) -> None:
-    """``summary.md`` (a table and the Pareto front of latency against LUTs or area) and ``pareto.png``."""
+    """``summary.md`` (every point, and per target the Pareto front of latency against LUTs or area) and
+    ``pareto.png``."""
     lines = ["# Sweep results", "", "| point | status | clock (MHz, source) | latency (µs) | LUT | area (µm²) | "
              "accuracy | wall (s) |", "|---|---|---|---|---|---|---|---|"]
-    rows = []
+    rows: dict[str, list[tuple[float, float, dict[str, Any]]]] = {}
     for rec in results:
         axes = ", ".join(f"{k}={v}" for k, v in rec["point"].items())
         rep = rec.get("report") or {}
-        perf = rep.get("performance", {})
+        perf = rep.get("performance") or {}
         lut = (rep.get("fpga") or {}).get("lut")
         area = (rep.get("asic") or {}).get("area_um2")
         acc = rec.get("accuracy")
+        clock = perf.get("clock_mhz")
+        latency = perf.get("latency_us")
         lines.append(f"| {axes} | {rec['status']}{' (cached)' if rec.get('cached') else ''} | "
-                     f"{perf.get('clock_mhz', '–') if perf else '–'} {perf.get('clock_source', '')} | "
-                     f"{perf.get('latency_us', '–')} | {lut if lut is not None else '–'} | "
-                     f"{area if area is not None else '–'} | {'–' if acc is None else f'{100 * acc:.2f} %'} | "
+                     f"{'–' if clock is None else f'{clock:.1f}'} {perf.get('clock_source', '')} | "
+                     f"{'–' if latency is None else f'{latency:.3g}'} | {'–' if lut is None else lut} | "
+                     f"{'–' if area is None else f'{area:,.0f}'} | {'–' if acc is None else f'{100 * acc:.2f} %'} | "
                      f"{rec.get('wall_s')} |")
         size = lut if lut is not None else area
-        if rec["status"] == "ok" and perf.get("latency_us") is not None and size is not None:
-            rows.append((float(perf["latency_us"]), float(size), rec))
-    front = _pareto(rows)
-    lines += ["", "Pareto front (latency against LUTs or area):", ""]
-    lines += [f"- {', '.join(f'{k}={v}' for k, v in rec['point'].items())}" for rec in front]
+        if rec["status"] == "ok" and latency is not None and size is not None:
+            rows.setdefault(rec["point"].get("target", "?"), []).append((float(latency), float(size), rec))
+    fronts = {target: _pareto(points) for target, points in sorted(rows.items())}
+    lines += ["", "Pareto front per target (latency against LUTs, or area for ASAP7; both smaller is better):", ""]
+    for target, front in fronts.items():
+        lines.append(f"- {target}: " + "; ".join(", ".join(f"{k}={v}" for k, v in rec["point"].items()
+                                                             if k != "target") for rec in front))
     text = "\n".join(lines) + "\n"
     tmp = out / ".summary.md.part"
     tmp.write_text(text)
@@ -417,13 +422,16 @@ def _summary(results: list[dict[str, Any]], out: Path) -> None:
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
 
-        fig, ax = plt.subplots(figsize=(5, 3.5))
-        ax.scatter([r[0] for r in rows], [r[1] for r in rows], s=14, label="points")
-        on_front = [r for r in rows if r[2] in front]
-        ax.plot([r[0] for r in on_front], [r[1] for r in on_front], "r-", label="Pareto front")
-        ax.set_xlabel("latency per sample (µs)")
-        ax.set_ylabel("LUT or area (µm²)")
-        ax.legend()
+        fig, axes_list = plt.subplots(1, len(rows), figsize=(4.5 * len(rows), 3.5), squeeze=False)
+        for ax, (target, points) in zip(axes_list[0], sorted(rows.items()), strict=True):
+            front = fronts[target]
+            on_front = sorted((r for r in points if r[2] in front), key=lambda r: r[0])
+            ax.scatter([r[0] for r in points], [r[1] for r in points], s=14, label="points")
+            ax.plot([r[0] for r in on_front], [r[1] for r in on_front], "r-", label="Pareto front")
+            ax.set_title(target)
+            ax.set_xlabel("latency per sample (µs)")
+            ax.set_ylabel("area (µm²)" if target == "asap7" else "LUT")
+            ax.legend()
         fig.tight_layout()
         fig.savefig(out / "pareto.png", dpi=120)
         plt.close(fig)
