@@ -25,13 +25,13 @@ import http.client
 import logging
 import os
 import sys
-import tempfile
 import urllib.error
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from snnhw._io import atomic_write_bytes
 from snnhw.errors import SnnhwError
 
 __all__ = ["BUNDLES", "Bundle", "FetchError", "PinnedFile", "cache_dir", "fetch", "find_local", "locate", "shared_dir"]
@@ -240,18 +240,6 @@ def _download(url: str, expect: PinnedFile, progress: Callable[[int], None] | No
     return raw
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def fetch(key: str, directory: str | os.PathLike[str] | None = None, *, progress: bool = True) -> Path:
     """Make sure bundle ``key`` is complete in ``directory`` (default: the cache); return the folder.
 
@@ -286,7 +274,8 @@ def fetch(key: str, directory: str | os.PathLike[str] | None = None, *, progress
                 except FetchError as err:
                     errors.append(err)
                     continue
-                _write_atomic(folder / f.name, data)
+                (folder / f.name).parent.mkdir(parents=True, exist_ok=True)
+                atomic_write_bytes(folder / f.name, data)
                 break
             else:  # report the most telling failure: anything but a missing file, else the last one
                 last = next((e for e in errors if not e.rule.startswith("HTTP 404")), errors[-1])

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from snnhw import __version__
+from snnhw._io import atomic_write_text
 from snnhw.errors import InputError, SnnhwError
 
 __all__ = ["SPEC_KEYS", "Point", "Spec", "expand", "load_spec", "point_key", "run_point", "run_sweep"]
@@ -140,8 +141,14 @@ def load_spec(path: str | os.PathLike[str]) -> Spec:
     samples = raw.get("samples", 0)
     if not isinstance(samples, int) or isinstance(samples, bool) or samples < 0:
         raise _err("must be an integer ≥ 0 (0: the whole test split)", "samples", source, samples)
+    clock = raw.get("clock_mhz")
+    if clock is not None and (isinstance(clock, bool) or not isinstance(clock, (int, float)) or clock <= 0):
+        raise _err("must be a number of MHz > 0", "clock_mhz", source, clock)
+    corner = raw.get("corner", "FF")
+    if corner not in ("FF", "TT"):
+        raise _err("must be FF or TT", "corner", source, corner)
     spec = Spec(source=source, networks=networks, targets=list(targets), build=build, cosim=cosim, dataset=dataset,
-                samples=samples, clock_mhz=raw.get("clock_mhz"), corner=raw.get("corner", "FF"))
+                samples=samples, clock_mhz=clock, corner=corner)
     points = raw.get("points", [])
     if not isinstance(points, list) or not all(isinstance(p, dict) for p in points):
         raise _err("must be an array of tables ([[points]])", "points", source)
@@ -345,9 +352,7 @@ def run_sweep(spec: Spec, out: str | os.PathLike[str], *, scheduler: str | None 
                 rec["key"] = keys[i]
                 results[i] = rec
                 if rec["status"] == "ok":
-                    tmp = cache_root / "points" / f".{keys[i]}.{uuid.uuid4().hex}.json"
-                    tmp.write_text(json.dumps(rec))
-                    os.replace(tmp, cache_root / "points" / f"{keys[i]}.json")
+                    atomic_write_text(cache_root / "points" / f"{keys[i]}.json", json.dumps(rec))
                 else:
                     failed += 1
                 _append(results_path, rec)
@@ -413,9 +418,7 @@ def _summary(results: list[dict[str, Any]], out: Path) -> None:
         lines.append(f"- {target}: " + "; ".join(", ".join(f"{k}={v}" for k, v in rec["point"].items()
                                                              if k != "target") for rec in front))
     text = "\n".join(lines) + "\n"
-    tmp = out / ".summary.md.part"
-    tmp.write_text(text)
-    os.replace(tmp, out / "summary.md")
+    atomic_write_text(out / "summary.md", text)
     if rows:
         import matplotlib
 

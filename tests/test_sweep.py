@@ -32,6 +32,8 @@ cores = [1]
     ("networks = ['digits'\n", "not valid TOML"),
     ("[[train]]\ndataset = 'digits'\nepochz = 3\n", "train.0.epochz: unknown training option"),
     ("networks = ['digits']\ncosim = -1\n", "cosim: must be an integer ≥ 0"),
+    ("networks = ['digits']\nclock_mhz = 'fast'\n", "clock_mhz: must be a number of MHz > 0"),
+    ("networks = ['digits']\ncorner = 'SS'\n", "corner: must be FF or TT"),
     ("networks = ['digits']\n[[points]]\nnetwork = 'other'\ntarget = 'xcup'\n", "points.0.network: must name"),
 ])
 def test_malformed_specs_give_one_line(tmp_path: Path, text: str, fragment: str) -> None:

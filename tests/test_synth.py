@@ -24,7 +24,7 @@ from snnhw.rtl.build import resolve_build
 from snnhw.rtl.generate import verilog_text
 from snnhw.synth import synthesize
 from snnhw.synth.asap7 import asap7_metrics, find_liberty, liberty_files, parse_sta
-from snnhw.synth.common import memories, replicas_in_json, replicas_in_verilog
+from snnhw.synth.common import macro_fanout, memories, replicas_in_json, replicas_in_verilog
 from snnhw.synth.ecp5 import check_fit, ecp5_metrics, parse_nextpnr
 from snnhw.synth.macros import TWO_PORT_AREA_FACTOR, parse_fakeram, read_fakerams, write_macro_files
 from snnhw.synth.orfs import REQUIRED_VARIABLES, parse_config_mk, parse_orfs_metrics, write_orfs
@@ -236,6 +236,30 @@ def test_replica_checks_see_a_merged_copy() -> None:
     assert replicas_in_json(nets, "top") == {"registers": 3, "merged": 1}
 
 
+def test_macro_fanout_counts_macros_per_net_and_leaves_out_tie_cells() -> None:
+    netlist = """
+  TIELOx1_ASAP7_75t_R _9_ (
+    .L(_9_net)
+  );
+  snnhw_tp_64x21 \\m0  (
+    .clk(clk),
+    .rd_addr(\\a.addr_copy [5:0]),
+    .rd_out(\\q0 ),
+    .we_in(_9_net),
+    .wd_in({ 13'hxxxx, \\d [7:0] })
+  );
+  snnhw_tp_64x21 \\m1  (
+    .clk(clk),
+    .rd_addr(\\a.addr_copy [5:0]),
+    .rd_out(\\q1 ),
+    .we_in(_9_net),
+    .wd_in({ 13'hxxxx, \\e [7:0] })
+  );
+"""
+    assert macro_fanout(netlist) == {"max_loads": 2, "net": "\\a.addr_copy [5:0]"}
+    assert macro_fanout("") == {"max_loads": 0, "net": None}
+
+
 def test_xcup_writes_the_vivado_flow_and_a_table(xcup_runs: dict[int, tuple[Path, dict]]) -> None:
     run, report = xcup_runs[2]
     tcl = (run / "vivado.tcl").read_text()
@@ -292,6 +316,7 @@ def test_asap7_real_run_through_symlinks(tmp_path: Path) -> None:
     assert (tmp_path / "real" / "snnhw_top_asap7.v").stat().st_size > 0
     assert "macros" in r["details"] and sum(r["details"]["macros"].values()) >= 1
     assert r["details"]["replicas"] == {"registers": _copies(run), "merged": 0} and _copies(run) > 4
+    assert r["details"]["macro_fanout"]["max_loads"] >= 1  # the netlist's macros were found
 
 
 def test_synth_cli_and_report(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -30,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from snnhw._io import atomic_write_bytes
 from snnhw.errors import ImportRefused, InputError
 from snnhw.ir import InputSpec, Layer, LayerKind, Leak, LeakKind, Network, Readout, Reset
 
@@ -655,19 +656,11 @@ def export_graph(network: Network, dt: float = DEFAULT_EXPORT_DT) -> tuple[Any, 
 
 
 def write_nir(graph: Any, path: str | os.PathLike[str]) -> None:
-    """Write a NIR graph to ``path`` atomically (a temporary file beside it, then a rename)."""
-    import tempfile
+    """Write a NIR graph to ``path`` atomically (the HDF5 image is built in memory, then renamed into place)."""
+    import io
 
     import nir
 
-    target = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent if str(target.parent)
-                               else ".")
-    os.close(fd)
-    try:
-        nir.write(tmp, graph)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
+    buffer = io.BytesIO()
+    nir.write(buffer, graph)
+    atomic_write_bytes(path, buffer.getvalue())

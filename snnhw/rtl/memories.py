@@ -171,9 +171,9 @@ class LaneMemory:
     or block RAM of a wide row.
 
     The copies are loaded from values one cycle ahead, which the caller drives: ``raddr_next``
-    (the read address of the next cycle), ``waddr_next`` and ``wen_next``. ``raddr``, ``waddr``
-    and ``wen`` are copies as the memories see them this cycle; ``wdata`` (driven by the caller)
-    is written this cycle; ``rdata`` is the word read at the previous cycle's ``raddr``.
+    (the read address of the next cycle), ``waddr_next`` and ``wen_next``. ``waddr`` and ``wen``
+    are copies as the memories see them this cycle (for forwarding); ``wdata`` (driven by the caller)
+    is written this cycle; ``rdata`` is the word that ``raddr_next`` addressed two cycles earlier.
     """
 
     def __init__(self, m: Module, name: str, *, lanes: int, field: int, depth: int, init: Sequence[int] = (),
@@ -182,14 +182,13 @@ class LaneMemory:
         abits = max(1, (depth - 1).bit_length())
         keep = {"keep": 1}
         self.raddr_next = Signal(abits, name=f"{name}_raddr_next")
-        self.raddr = Signal(abits, name=f"{name}_raddr")
         self.rdata = Signal(lanes * field, name=f"{name}_rdata")
         self.waddr_next = Signal(abits, name=f"{name}_waddr_next")
         self.wen_next = Signal(name=f"{name}_wen_next")
         self.waddr = Signal(abits, name=f"{name}_waddr")
         self.wen = Signal(name=f"{name}_wen")
         self.wdata = Signal(lanes * field, name=f"{name}_wdata")
-        m.d.sync += [self.raddr.eq(self.raddr_next), self.waddr.eq(self.waddr_next), self.wen.eq(self.wen_next)]
+        m.d.sync += [self.waddr.eq(self.waddr_next), self.wen.eq(self.wen_next)]
         outs = []
         for k, lo in enumerate(range(0, lanes, LANE_GROUP)):
             hi = min(lanes, lo + LANE_GROUP)

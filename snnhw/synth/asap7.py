@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from snnhw.errors import ToolError
-from snnhw.synth.common import cell_counts, read_stat, render, replicas_in_verilog, synthesis_copy
+from snnhw.synth.common import cell_counts, macro_fanout, read_stat, render, replicas_in_verilog, synthesis_copy
 from snnhw.synth.macros import LOGIC_BIT_COST, TWO_PORT_AREA_FACTOR, read_fakerams, write_macro_files
 from snnhw.synth.tools import PDK_MOUNT, find_tool, run_tool, tool_version, yowasp_env
 
@@ -146,7 +146,9 @@ def run_asap7(run_dir: Path, top: str, *, clock_mhz: float, corner: str = "FF", 
              env=yowasp_env(run_dir, lib_dir), label=f"yosys ASAP7 mapping ({corner})", progress=progress)
     asic = asap7_metrics(read_stat(run_dir / "stat.json"))
     asic["macro_area_um2"] = _macro_area(asic["macros"], models)
-    asic["replicas"] = replicas_in_verilog((run_dir / f"{top}_asap7.v").read_text(errors="replace"))
+    mapped = (run_dir / f"{top}_asap7.v").read_text(errors="replace")
+    asic["replicas"] = replicas_in_verilog(mapped)
+    asic["macro_fanout"] = macro_fanout(mapped)
     render("asap7/sta.tcl", run_dir / "sta.tcl", top=top, corner=corner, period_ps=f"{period_ps:.1f}",
            read_libs="\n".join(f"read_liberty {p.resolve()}" for p in libs.values()))
     run_tool("sta", ["-no_splash", "-exit", "sta.tcl"], run_dir, "sta.log", label=f"OpenSTA setup timing ({corner})",
@@ -169,6 +171,7 @@ def run_asap7(run_dir: Path, top: str, *, clock_mhz: float, corner: str = "FF", 
                for k in ("area_um2", "sequential_area_um2", "cells", "macros", "cell_types")}
     sources["asic.macro_area_um2"] = "fakeram7 liberty area (two-port macros: x2, an assumption)"
     sources["details.replicas"] = "kept *_copy nets in the mapped netlist; merged: copies tied to another copy"
+    sources["details.macro_fanout"] = "the mapped netlist: SRAM macros whose input pins one net drives (tie cells left out)"
     for key in ("wns_ps", "tns_ps", "fmax_mhz", "critical_path"):
         sources[f"asic.{key}"] = f"OpenSTA on the Yosys netlist, {corner}, ideal clock, no wire load (pre-layout)"
     notes = [f"ASAP7 timing is pre-layout (gate delays at {corner}, no wires): optimistic against a placed design.",

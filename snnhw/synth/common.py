@@ -13,8 +13,8 @@ from typing import Any
 from snnhw._io import atomic_write_text
 from snnhw.errors import ToolError
 
-__all__ = ["Memory", "cell_counts", "count", "memories", "read_stat", "render", "replicas_in_json", "replicas_in_verilog",
-           "synthesis_copy", "template_text"]
+__all__ = ["Memory", "cell_counts", "count", "macro_fanout", "memories", "read_stat", "render", "replicas_in_json",
+           "replicas_in_verilog", "synthesis_copy", "template_text"]
 
 _MEMORY = re.compile(r"^\s*reg \[(\d+):0\] (\w+) \[(\d+):0\];", re.MULTILINE)
 _MODULE = re.compile(r"^module \\?(\S+)", re.MULTILINE)
@@ -153,4 +153,31 @@ def replicas_in_json(netlist: dict[str, Any], top: str) -> dict[str, int]:
             merged += 1
         seen.add(bits)
     return {"registers": registers, "merged": merged}
+
+
+_TIE = re.compile(r"TIE(?:HI|LO)\w*\s+\S+\s*\(\s*\.[HL]\(([^)]+)\)")
+_MACRO = re.compile(r"\n\s*(snnhw_[st]p_\w+)\s+\S+\s*\((.*?)\);", re.S)
+_PIN = re.compile(r"\.(\w+)\(([^()]*)\)")
+
+
+def macro_fanout(netlist: str) -> dict[str, Any]:
+    """The net that drives the input pins of the most SRAM macros in a mapped ASAP7 netlist.
+
+    Each macro counts once per net (a bus slice such as ``addr [5:0]`` loads every bit once);
+    constants and the nets of tie cells (``hilomap``) are left out. Returns ``max_loads`` and ``net``.
+    """
+    ties = set(_TIE.findall(netlist))
+    loads: dict[str, int] = {}
+    for match in _MACRO.finditer(netlist):
+        for pin, net in _PIN.findall(match.group(2)):
+            if pin == "clk" or pin.endswith("out"):
+                continue
+            for part in re.split(r",\s*", net.strip("{} \n")):
+                part = part.strip()
+                if part and "'" not in part and part not in ties:
+                    loads[part] = loads.get(part, 0) + 1
+    if not loads:
+        return {"max_loads": 0, "net": None}
+    net = max(sorted(loads), key=lambda k: loads[k])
+    return {"max_loads": loads[net], "net": net}
 
