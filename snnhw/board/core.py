@@ -1,0 +1,83 @@
+"""The board core: UART, host interface and accelerator, ready for a board's clock and pins.
+
+:class:`BoardCore` is everything a board runs except the clock generator and
+the I/O buffers, which the board definitions in ``boards/`` add; it is also
+what ``snnhw board run --port sim`` simulates.
+"""
+
+from __future__ import annotations
+
+from amaranth.hdl import Module
+from amaranth.lib import wiring
+from amaranth.lib.wiring import In, Out
+
+from snnhw.board.hostif import HostInterface
+from snnhw.board.protocol import PROTOCOL_VERSION, BoardInfo, value_bytes
+from snnhw.board.uart import UARTReceiver, UARTTransmitter
+from snnhw.errors import BuildError
+from snnhw.ir import Network
+from snnhw.rtl.build import Build
+from snnhw.rtl.generate import build_hash
+from snnhw.rtl.top import Accelerator, result_bits
+
+__all__ = ["FRAME_TIMEOUT_S", "BoardCore", "board_info", "uart_divisor"]
+
+#: A frame whose line stays idle this long (seconds) before it is complete is dropped as truncated.
+FRAME_TIMEOUT_S = 0.02
+
+
+def uart_divisor(clock_hz: int, baud: int) -> int:
+    """Clock cycles per UART bit; the clock must divide into the baud rate exactly."""
+    if baud <= 0 or clock_hz % baud:
+        raise BuildError(f"the {clock_hz / 1e6:g} MHz clock does not divide exactly into this baud rate; choose a "
+                         "baud rate (or clock) whose ratio is an integer", key="--baud", value=baud)
+    divisor = clock_hz // baud
+    if divisor < 4:
+        raise BuildError(f"needs at least 4 clock cycles per bit at {clock_hz / 1e6:g} MHz", key="--baud", value=baud)
+    return divisor
+
+
+def board_info(network: Network, build: Build, clock_hz: int, baud: int) -> BoardInfo:
+    """The ``INFO`` a board built from ``network`` and ``build`` answers with."""
+    return BoardInfo(PROTOCOL_VERSION, network.content_hash(), build_hash(build), network.input.size,
+                     network.input.bits, value_bytes(network.input.bits), network.output_size,
+                     result_bits(network) // 8, int(clock_hz), int(baud))
+
+
+class BoardCore(wiring.Component):
+    """UART (8N1 at ``baud``) ↔ :class:`HostInterface` ↔ :class:`~snnhw.rtl.top.Accelerator`.
+
+    Ports: ``uart_rx`` (from the host), ``uart_tx`` (to the host), ``busy`` (a sample is in flight)
+    and ``naks`` (frames refused, wraps): the last two for LEDs.
+    """
+
+    def __init__(self, network: Network, build: Build, *, clock_hz: int, baud: int,
+                 timeout_s: float = FRAME_TIMEOUT_S) -> None:
+        self.network, self.build = network, build
+        self.clock_hz, self.baud = int(clock_hz), int(baud)
+        self.divisor = uart_divisor(self.clock_hz, self.baud)
+        self.timeout_cycles = max(20 * self.divisor, int(timeout_s * self.clock_hz))
+        self.info = board_info(network, build, self.clock_hz, self.baud)
+        super().__init__({"uart_rx": In(1, init=1), "uart_tx": Out(1, init=1), "busy": Out(1), "naks": Out(8)})
+
+    def elaborate(self, platform) -> Module:
+        m = Module()
+        net, build = self.network, self.build
+        m.submodules.uart_rx = rx = UARTReceiver(self.divisor)
+        m.submodules.uart_tx = tx = UARTTransmitter(self.divisor)
+        m.submodules.host = host = HostInterface(
+            input_size=net.input.size, input_bits=net.input.bits, pixels_per_beat=build.pixels_per_beat,
+            output_size=net.output_size, result_bits=result_bits(net), info=self.info.pack(),
+            timeout_cycles=self.timeout_cycles)
+        m.submodules.accel = acc = Accelerator(net, build)
+        m.d.comb += [rx.rx.eq(self.uart_rx), self.uart_tx.eq(tx.tx), self.busy.eq(host.busy), self.naks.eq(host.naks)]
+        wiring.connect(m, rx.o, host.rx)
+        wiring.connect(m, host.tx, tx.i)
+        m.d.comb += [
+            acc.s_axis_pixel_tdata.eq(host.pixel_tdata), acc.s_axis_pixel_tvalid.eq(host.pixel_tvalid),
+            acc.s_axis_pixel_tlast.eq(host.pixel_tlast), host.pixel_tready.eq(acc.s_axis_pixel_tready),
+            host.result_tdata.eq(acc.m_axis_result_tdata), host.result_tvalid.eq(acc.m_axis_result_tvalid),
+            host.result_tlast.eq(acc.m_axis_result_tlast), acc.m_axis_result_tready.eq(host.result_tready),
+            host.cycle_count.eq(acc.cycle_count),
+        ]
+        return m

@@ -1,0 +1,112 @@
+"""A UART (8 data bits, no parity, 1 stop bit) with stream interfaces, in Amaranth.
+
+``divisor`` is the number of clock cycles per bit (``clock / baud``, an
+integer). The receiver synchronises its line through two flip-flops, finds a
+start bit on a falling edge, samples each bit in its middle and checks the stop
+bit: a byte whose stop bit is low (a framing error, for example a break or a
+baud-rate mismatch) is dropped and counted. The receiver cannot hold the line
+back, so its output stream must be ready within one byte time; a byte not
+taken by then is lost and counted as an overrun.
+"""
+
+from __future__ import annotations
+
+from amaranth.hdl import Module, Signal, unsigned
+from amaranth.lib import stream, wiring
+from amaranth.lib.wiring import In, Out
+
+__all__ = ["UARTReceiver", "UARTTransmitter"]
+
+
+class UARTTransmitter(wiring.Component):
+    """Serialises the bytes of stream ``i`` onto ``tx`` (idle high)."""
+
+    def __init__(self, divisor: int) -> None:
+        if divisor < 4:
+            raise ValueError(f"a UART needs at least 4 clock cycles per bit, got {divisor}")
+        self.divisor = divisor
+        super().__init__({"i": In(stream.Signature(unsigned(8))), "tx": Out(1, init=1)})
+
+    def elaborate(self, platform) -> Module:
+        m = Module()
+        timer = Signal(range(self.divisor))
+        shift = Signal(10, init=0x3FF)  # stop bit, 8 data bits (LSB first), start bit
+        bits = Signal(range(11))
+        m.d.comb += [self.tx.eq(shift[0]), self.i.ready.eq(bits == 0)]
+        with m.If(self.i.valid & self.i.ready):
+            m.d.sync += [shift.eq(self.i.payload << 1 | (1 << 9)), bits.eq(10), timer.eq(self.divisor - 1)]
+        with m.Elif(bits != 0):
+            with m.If(timer == 0):
+                m.d.sync += [shift.eq(shift >> 1 | (1 << 9)), bits.eq(bits - 1), timer.eq(self.divisor - 1)]
+            with m.Else():
+                m.d.sync += timer.eq(timer - 1)
+        return m
+
+
+class UARTReceiver(wiring.Component):
+    """Deserialises ``rx`` into the bytes of stream ``o``.
+
+    ``framing_errors`` and ``overruns`` count dropped bytes (they wrap).
+    """
+
+    def __init__(self, divisor: int) -> None:
+        if divisor < 4:
+            raise ValueError(f"a UART needs at least 4 clock cycles per bit, got {divisor}")
+        self.divisor = divisor
+        super().__init__({"rx": In(1, init=1), "o": Out(stream.Signature(unsigned(8))),
+                          "framing_errors": Out(8), "overruns": Out(8)})
+
+    def elaborate(self, platform) -> Module:
+        m = Module()
+        sync_ff = Signal(2, init=0b11)
+        m.d.sync += sync_ff.eq(sync_ff << 1 | self.rx)
+        line = sync_ff[1]
+        timer = Signal(range(self.divisor + self.divisor // 2))
+        bit = Signal(range(9))
+        shift = Signal(8)
+        full = Signal()
+        data = Signal(8)
+        m.d.comb += [self.o.valid.eq(full), self.o.payload.eq(data)]
+        with m.If(self.o.ready & full):
+            m.d.sync += full.eq(0)
+
+        with m.FSM():
+            with m.State("IDLE"):
+                with m.If(~line):
+                    # the middle of the start bit, then a whole bit to the middle of bit 0
+                    m.d.sync += [timer.eq(self.divisor // 2 - 1), bit.eq(0)]
+                    m.next = "START"
+            with m.State("START"):
+                with m.If(timer == 0):
+                    with m.If(line):  # a glitch, not a start bit
+                        m.next = "IDLE"
+                    with m.Else():
+                        m.d.sync += timer.eq(self.divisor - 1)
+                        m.next = "DATA"
+                with m.Else():
+                    m.d.sync += timer.eq(timer - 1)
+            with m.State("DATA"):
+                with m.If(timer == 0):
+                    m.d.sync += [shift.eq(line << 7 | shift >> 1), bit.eq(bit + 1), timer.eq(self.divisor - 1)]
+                    with m.If(bit == 7):
+                        m.next = "STOP"
+                with m.Else():
+                    m.d.sync += timer.eq(timer - 1)
+            with m.State("STOP"):
+                with m.If(timer == 0):
+                    with m.If(line):
+                        with m.If(full & ~self.o.ready):
+                            m.d.sync += self.overruns.eq(self.overruns + 1)
+                        with m.Else():
+                            m.d.sync += [data.eq(shift), full.eq(1)]
+                        m.next = "IDLE"
+                    with m.Else():
+                        m.d.sync += self.framing_errors.eq(self.framing_errors + 1)
+                        m.next = "BREAK"
+                with m.Else():
+                    m.d.sync += timer.eq(timer - 1)
+            with m.State("BREAK"):
+                # wait for the line to return high before looking for the next start bit
+                with m.If(line):
+                    m.next = "IDLE"
+        return m

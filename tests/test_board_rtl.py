@@ -1,0 +1,273 @@
+"""The board's UART and host interface in the Amaranth simulator.
+
+The host interface is driven with byte streams (random gaps, random back-pressure
+on the transmit side) and an accelerator model that takes pixel beats with random
+``tready`` and answers with result beats; corrupt, truncated and malformed frames
+must be refused with the right ``NAK`` and must never reach the accelerator.
+"""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+from amaranth.hdl import Module, Mux, Signal
+from amaranth.sim import Simulator
+
+from snnhw.board.hostif import HostInterface
+from snnhw.board.protocol import (
+    INFO_BYTES, NAK_BUSY, NAK_CRC, NAK_LENGTH, NAK_TRUNCATED, NAK_TYPE, SYNC, T_INFO, T_NAK, T_RESULT, T_SAMPLE,
+    T_STATUS, BoardInfo, FrameDecoder, crc16, decode_result, encode_frame, encode_sample,
+)
+from snnhw.board.uart import UARTReceiver, UARTTransmitter
+
+pytestmark = pytest.mark.unit
+
+INFO = BoardInfo(1, "ab" * 32, "cd" * 32, 7, 12, 2, 3, 4, 48_000_000, 3_000_000)
+
+
+def test_crc_and_decoder():
+    assert crc16(b"123456789") == 0x29B1
+    good = encode_frame(T_STATUS)
+    bad = bytearray(encode_frame(T_SAMPLE, b"\x01\x02\x03"))
+    bad[5] ^= 0x10
+    dec = FrameDecoder()
+    frames = dec.feed(b"\x00\xff" + bytes(bad) + good[:3])
+    frames += dec.feed(good[3:])
+    assert [f.kind for f in frames] == [T_STATUS]
+    assert dec.bad_crc == 1
+    assert BoardInfo.unpack(INFO.pack()) == INFO and len(INFO.pack()) == INFO_BYTES
+
+
+def test_uart_loopback_and_framing_error():
+    divisor = 5
+    m = Module()
+    m.submodules.tx = tx = UARTTransmitter(divisor)
+    m.submodules.rx = rx = UARTReceiver(divisor)
+    force, level = Signal(), Signal(init=1)
+    m.d.comb += rx.rx.eq(Mux(force, level, tx.tx))
+    rng = random.Random(1)
+    data = [rng.randrange(256) for _ in range(40)]
+    got: list[int] = []
+
+    async def send(ctx):
+        for k, byte in enumerate(data):
+            if k == 20:
+                # a byte whose stop bit is low: dropped and counted as a framing error
+                await ctx.tick().until(tx.i.ready)
+                await ctx.tick().repeat(2 * divisor)
+                ctx.set(force, 1)
+                for bit in [0] + [(0x55 >> i) & 1 for i in range(8)] + [0, 0]:
+                    ctx.set(level, bit)
+                    await ctx.tick().repeat(divisor)
+                ctx.set(level, 1)
+                await ctx.tick().repeat(3 * divisor)
+                ctx.set(force, 0)
+            ctx.set(tx.i.payload, byte)
+            ctx.set(tx.i.valid, 1)
+            await ctx.tick().until(tx.i.ready)
+            ctx.set(tx.i.valid, 0)
+            await ctx.tick().repeat(rng.randrange(3) + 1)
+        await ctx.tick().repeat(20 * divisor)
+
+    async def recv(ctx):
+        ctx.set(rx.o.ready, 1)
+        async for _, _, valid, payload in ctx.tick().sample(rx.o.valid, rx.o.payload):
+            if valid:
+                got.append(payload)
+
+    sim = Simulator(m)
+    sim.add_clock(1e-8)
+    sim.add_testbench(send)
+    sim.add_testbench(recv, background=True)
+    sim.add_testbench(errors := _reader(rx.framing_errors), background=True)
+    sim.run()
+    assert got == data
+    assert errors.value == 1
+
+
+def _reader(signal):
+    async def bench(ctx):
+        async for _, _, value in ctx.tick().sample(signal):
+            bench.value = value
+    bench.value = None
+    return bench
+
+
+class Harness:
+    """A host interface with an accelerator model: pixel beats in, scripted result beats out."""
+
+    def __init__(self, *, input_size=7, input_bits=12, ppb=2, output_size=3, result_bits=32, timeout=300, seed=0):
+        self.dut = HostInterface(input_size=input_size, input_bits=input_bits, pixels_per_beat=ppb,
+                                 output_size=output_size, result_bits=result_bits, info=INFO.pack(),
+                                 timeout_cycles=timeout)
+        self.rng = random.Random(seed)
+        self.beats: list[tuple[int, int]] = []  # (tdata, tlast) the accelerator accepted
+        self.tx = bytearray()
+        self.input_size, self.bits, self.ppb, self.out, self.rb = input_size, input_bits, ppb, output_size, result_bits // 8
+
+    def model_result(self, beats):
+        """The result an accelerator model returns for a sample: scores and prediction from the values."""
+        values = []
+        for data, _ in beats:
+            values += [(data >> (self.bits * k)) & ((1 << self.bits) - 1) for k in range(self.ppb)]
+        values = values[:self.input_size]
+        scores = [sum(values[k::self.out]) - 1000 for k in range(self.out)]
+        return scores, int(np.argmax(scores))
+
+    def run(self, stream: bytes, *, gaps=0.3, tx_stall=0.3, accel_stall=0.3, results_delay=5, tail=3000,
+            chunks=None):
+        dut, rng = self.dut, self.rng
+        sim = Simulator(dut)
+        sim.add_clock(1e-8)
+        chunks = chunks or [stream]
+        done = [False]
+
+        async def host(ctx):
+            for chunk in chunks:
+                for byte in chunk:
+                    while rng.random() < gaps:
+                        await ctx.tick()
+                    ctx.set(dut.rx.payload, byte)
+                    ctx.set(dut.rx.valid, 1)
+                    await ctx.tick()
+                    ctx.set(dut.rx.valid, 0)
+                if len(chunks) > 1:
+                    await ctx.tick().repeat(2 * dut.timeout_cycles)
+            await ctx.tick().repeat(tail)
+            done[0] = True
+
+        async def accel(ctx):
+            sample: list[tuple[int, int]] = []
+            cycle = 0
+            while not done[0]:
+                ctx.set(dut.cycle_count, cycle)
+                ready = rng.random() >= accel_stall
+                ctx.set(dut.pixel_tready, ready)
+                await ctx.delay(1e-9)
+                if ready and ctx.get(dut.pixel_tvalid):
+                    beat = (ctx.get(dut.pixel_tdata), ctx.get(dut.pixel_tlast))
+                    sample.append(beat)
+                    self.beats.append(beat)
+                    if beat[1]:
+                        await ctx.tick()
+                        cycle += 1
+                        for _ in range(results_delay):
+                            ctx.set(dut.cycle_count, cycle)
+                            await ctx.tick()
+                            cycle += 1
+                        scores, pred = self.model_result(sample)
+                        words = [s & ((1 << (8 * self.rb)) - 1) for s in scores] + [pred]
+                        k = 0
+                        while k < len(words):
+                            ctx.set(dut.cycle_count, cycle)
+                            ctx.set(dut.result_tdata, words[k])
+                            ctx.set(dut.result_tlast, k == len(words) - 1)
+                            ctx.set(dut.result_tvalid, 1)
+                            await ctx.delay(1e-9)
+                            took = ctx.get(dut.result_tready)
+                            await ctx.tick()
+                            cycle += 1
+                            k += took
+                        ctx.set(dut.result_tvalid, 0)
+                        sample = []
+                        continue
+                await ctx.tick()
+                cycle += 1
+
+        async def uart(ctx):
+            while not done[0]:
+                ready = rng.random() >= tx_stall
+                ctx.set(dut.tx.ready, ready)
+                await ctx.delay(1e-9)
+                if ready and ctx.get(dut.tx.valid):
+                    self.tx.append(ctx.get(dut.tx.payload))
+                await ctx.tick()
+
+        sim.add_testbench(host)
+        sim.add_testbench(accel, background=True)
+        sim.add_testbench(uart, background=True)
+        sim.run()
+        dec = FrameDecoder()
+        return dec.feed(bytes(self.tx)), dec
+
+
+def _sample(rng, size=7, bits=12):
+    return np.array([rng.randrange(1 << bits) for _ in range(size)])
+
+
+def test_sample_round_trip_with_backpressure():
+    rng = random.Random(3)
+    h = Harness(seed=3)
+    samples = [_sample(rng) for _ in range(3)]
+    frames, dec = h.run(b"".join(encode_sample(10 + k, s, 12) for k, s in enumerate(samples)), gaps=0.0,
+                        chunks=[encode_sample(10 + k, s, 12) for k, s in enumerate(samples)])
+    assert dec.bad_crc == 0
+    assert [f.kind for f in frames] == [T_RESULT] * 3
+    for k, (frame, sample) in enumerate(zip(frames, samples)):
+        res = decode_result(frame.payload, 3, 4)
+        beats = h.beats[4 * k:4 * (k + 1)]
+        assert [b[1] for b in beats] == [0, 0, 0, 1]
+        scores, pred = h.model_result(beats)
+        values = []
+        for data, _ in beats:
+            values += [(data >> (12 * j)) & 0xFFF for j in range(2)]
+        assert values == [*sample.tolist(), 0]  # the last beat padded with zeros
+        assert res.seq == 10 + k and res.scores.tolist() == scores and res.prediction == pred
+        assert res.cycles >= 4 + 5  # beats, the model's delay, the result beats
+
+
+def test_status_request():
+    h = Harness()
+    frames, _ = h.run(encode_frame(T_STATUS), gaps=0.5)
+    assert [f.kind for f in frames] == [T_INFO]
+    assert BoardInfo.unpack(frames[0].payload) == INFO
+
+
+@pytest.mark.parametrize("damage, code", [("crc", NAK_CRC), ("payload", NAK_CRC), ("length", NAK_LENGTH),
+                                          ("type", NAK_TYPE), ("truncate", NAK_TRUNCATED)])
+def test_bad_frames_are_refused_and_never_fed(damage, code):
+    rng = random.Random(5)
+    frame = bytearray(encode_sample(7, _sample(rng), 12))
+    if damage == "crc":
+        frame[-1] ^= 0x01
+    elif damage == "payload":
+        frame[9] ^= 0x80
+    elif damage == "length":
+        frame = bytearray(encode_frame(T_SAMPLE, bytes(frame[4:-3])))
+    elif damage == "type":
+        frame = bytearray(encode_frame(0x42, bytes(frame[4:-2])))
+    else:
+        frame = frame[:-4]
+    good = encode_sample(8, _sample(rng), 12)
+    h = Harness(seed=5)
+    frames, _ = h.run(b"", chunks=[bytes(frame), good])
+    assert [f.kind for f in frames] == [T_NAK, T_RESULT]
+    assert frames[0].payload[1] == code
+    assert len(h.beats) == 4  # only the good frame reached the accelerator
+    assert decode_result(frames[1].payload, 3, 4).seq == 8
+
+
+def test_sample_while_busy_is_refused():
+    rng = random.Random(6)
+    a, b = encode_sample(1, _sample(rng), 12), encode_sample(2, _sample(rng), 12)
+    h = Harness(seed=6)
+    # the second frame arrives while the first one's result is still being sent
+    frames, _ = h.run(a + b, gaps=0.0, tx_stall=0.95, accel_stall=0.0)
+    kinds = [f.kind for f in frames]
+    assert kinds.count(T_RESULT) == 1 and T_NAK in kinds
+    nak = frames[kinds.index(T_NAK)]
+    assert nak.payload[1] == NAK_BUSY and len(h.beats) == 4
+
+
+def test_eight_bit_values_one_per_beat():
+    rng = random.Random(7)
+    h = Harness(input_size=5, input_bits=8, ppb=1, output_size=2, result_bits=8, seed=7)
+    s = np.array([rng.randrange(256) for _ in range(5)])
+    frames, _ = h.run(encode_sample(3, s, 8))
+    assert [b[0] for b in h.beats] == s.tolist()
+    res = decode_result(frames[0].payload, 2, 1)
+    scores, pred = h.model_result(h.beats)
+    assert res.scores.tolist() == [((v + 128) % 256) - 128 for v in scores] and res.prediction == pred
+    assert frames[0].payload[0] == 3 and SYNC == 0x5A
