@@ -85,7 +85,7 @@ def _build_args(simulator: str) -> list[str]:
     return ["-g2005"]
 
 
-def _build(simulator: str, text: str) -> tuple[object, Path]:
+def _build(simulator: str, text: str, toplevel: str = TOP_NAME) -> tuple[object, Path]:
     from cocotb_tools.runner import get_runner
 
     args = _build_args(simulator)
@@ -99,7 +99,7 @@ def _build(simulator: str, text: str) -> tuple[object, Path]:
     runner.log.setLevel(max(logging.ERROR if log.getEffectiveLevel() >= logging.WARNING else logging.INFO,  # type: ignore[attr-defined]
                             log.getEffectiveLevel()))
     stamp = build_dir / "snnhw-built"
-    sources = [build_dir / f"{TOP_NAME}.v"]
+    sources = [build_dir / f"{toplevel}.v"]
     fresh = not stamp.exists()
     if fresh:
         build_dir.mkdir(parents=True, exist_ok=True)
@@ -110,12 +110,12 @@ def _build(simulator: str, text: str) -> tuple[object, Path]:
         # cocotb's own dump module is SystemVerilog; this one is plain Verilog-2005
         dump = build_dir / "snnhw_dump.v"
         dump.write_text(f'module snnhw_dump();\ninitial begin\n  $dumpfile("{build_dir / "dump.vcd"}");\n'
-                        f"  $dumpvars(0, {TOP_NAME});\nend\nendmodule\n")
+                        f"  $dumpvars(0, {toplevel});\nend\nendmodule\n")
         sources.append(dump)
         args = [*args, "-s", "snnhw_dump"]
         runner_waves = False
     # With always=False an up-to-date build is reused (make decides for Verilator).
-    runner.build(sources=sources, hdl_toplevel=TOP_NAME, build_dir=build_dir, build_args=args,  # type: ignore[attr-defined]
+    runner.build(sources=sources, hdl_toplevel=toplevel, build_dir=build_dir, build_args=args,  # type: ignore[attr-defined]
                  timescale=("1ns", "1ps"), waves=runner_waves, always=fresh, log_file=build_dir / "build.log")
     stamp.touch()
     return runner, build_dir

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["BuildError", "ImportRefused", "InputError", "NetworkError", "SnnhwError", "StreamError", "ToolError"]
+__all__ = ["BoardError", "BuildError", "ImportRefused", "InputError", "NetworkError", "SnnhwError", "StreamError", "ToolError"]
 
 
 def _show(value: Any) -> str:
@@ -101,3 +101,7 @@ class BuildError(SnnhwError, ValueError):
 
 class ToolError(SnnhwError, RuntimeError):
     """An external tool (Yosys, nextpnr, OpenSTA, OpenROAD) is missing, failed, or refused the design."""
+
+
+class BoardError(SnnhwError, RuntimeError):
+    """A board did not answer, answered for another network, or could not be built or programmed."""

@@ -1,0 +1,170 @@
+"""The host runtime: stream samples through a board over a serial port and collect its results.
+
+:class:`BoardLink` speaks the protocol of :mod:`snnhw.board.protocol` over any
+pyserial port (a USB serial adapter, a pseudo-terminal, the simulated board of
+:mod:`snnhw.board.simlink`). It sends one sample at a time and waits for its
+result: a sample refused by the board (``NAK``) or not answered in time is sent
+again, up to ``retries`` times, and every resend is counted.
+
+The result file of :func:`write_results` holds ``predictions`` (``int64 (N,)``),
+``scores`` (``int64 (N, size_last)``), exactly as in a trace file, and ``cycles``
+(``int64 (N,)``), the accelerator's own cycle count of each sample; no events,
+which stay on the chip.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from snnhw._io import write_npz
+from snnhw.board.protocol import (
+    NAK_REASONS, T_INFO, T_NAK, T_RESULT, T_STATUS, BoardInfo, Frame, FrameDecoder, Result, decode_result,
+    encode_frame, encode_sample, result_payload_bytes, sample_payload_bytes,
+)
+from snnhw.errors import BoardError
+from snnhw.ir import Network
+from snnhw.rtl.top import result_bits
+
+__all__ = ["BoardLink", "BoardRun", "check_info", "open_port", "run_samples", "write_results"]
+
+log = logging.getLogger(__name__)
+
+
+def open_port(port: str, baud: int, timeout: float = 0.05) -> Any:
+    """Open ``port`` with pyserial (8N1, no flow control)."""
+    try:
+        import serial
+    except ImportError:
+        raise BoardError("pyserial is not installed: pip install 'snnhw[board]'", key="--port", value=port) from None
+    try:
+        return serial.Serial(port, baudrate=baud, timeout=timeout, write_timeout=5.0)
+    except (serial.SerialException, ValueError, OSError) as err:
+        raise BoardError(f"cannot open the serial port ({err})", key="--port", value=port) from None
+
+
+class BoardLink:
+    """Frames over a serial port ``link`` (anything with ``read(n)``, ``write(b)`` and ``in_waiting``)."""
+
+    def __init__(self, link: Any, *, timeout: float, retries: int = 3, port: str = "") -> None:
+        self.link, self.timeout, self.retries, self.port = link, timeout, retries, port
+        self.decoder = FrameDecoder()
+        self.resends = 0
+        self.naks: dict[str, int] = {}
+        self.pending: list[Frame] = []
+
+    def _receive(self, kinds: set[int], deadline: float) -> Frame | None:
+        while True:
+            while self.pending:
+                frame = self.pending.pop(0)
+                if frame.kind in kinds:
+                    return frame
+                log.debug("ignoring a frame of type 0x%02x", frame.kind)
+            if time.monotonic() > deadline:
+                return None
+            data = self.link.read(max(1, getattr(self.link, "in_waiting", 0) or 1))
+            if data:
+                self.pending.extend(self.decoder.feed(data))
+
+    def _exchange(self, frame: bytes, kinds: set[int], what: str, accept: Callable[[Frame], bool]) -> Frame:
+        for attempt in range(self.retries + 1):
+            if attempt:
+                self.resends += 1
+            self.link.write(frame)
+            deadline = time.monotonic() + self.timeout
+            while True:
+                got = self._receive(kinds | {T_NAK}, deadline)
+                if got is None:
+                    log.info("no answer to %s within %.3g s (attempt %d)", what, self.timeout, attempt + 1)
+                    break
+                if got.kind == T_NAK:
+                    reason = NAK_REASONS.get(got.payload[1] if len(got.payload) > 1 else 0, "unknown reason")
+                    self.naks[reason] = self.naks.get(reason, 0) + 1
+                    log.info("the board refused %s: %s", what, reason)
+                    break
+                if accept(got):
+                    return got
+        raise BoardError(f"the board did not answer {what} after {self.retries + 1} attempts of {self.timeout:g} s "
+                         "each (is it programmed with this build, and is the baud rate right?)",
+                         key="--port", value=self.port)
+
+    def info(self) -> BoardInfo:
+        """Ask the board what it holds."""
+        frame = self._exchange(encode_frame(T_STATUS), {T_INFO}, "a status request", lambda f: True)
+        try:
+            return BoardInfo.unpack(frame.payload)
+        except ValueError as err:
+            raise BoardError(f"the board's status frame is malformed ({err})", key="--port", value=self.port) from None
+
+    def infer(self, seq: int, sample: np.ndarray, info: BoardInfo) -> Result:
+        """Send one sample and return its result."""
+        frame = encode_sample(seq, sample, info.input_bits)
+        size = result_payload_bytes(info.output_size, info.result_bytes)
+        got = self._exchange(frame, {T_RESULT}, f"sample {seq}",
+                             lambda f: len(f.payload) == size and f.payload[0] == seq & 0xFF)
+        return decode_result(got.payload, info.output_size, info.result_bytes)
+
+
+def check_info(info: BoardInfo, network: Network, port: str) -> None:
+    """Refuse a board that holds another network (or speaks another layout)."""
+    if info.network_sha256 != network.content_hash():
+        raise BoardError(f"the board holds network {info.network_sha256[:12]}…, not {network.name!r} "
+                         f"({network.content_hash()[:12]}…); build and program the board for this network",
+                         key="--port", value=port)
+    expect = (network.input.size, network.input.bits, network.output_size, result_bits(network) // 8)
+    have = (info.input_size, info.input_bits, info.output_size, info.result_bytes)
+    if expect != have:
+        raise BoardError(f"the board's layout {have} differs from the network's {expect}", key="--port", value=port)
+
+
+@dataclass
+class BoardRun:
+    """What :func:`run_samples` measured."""
+
+    predictions: np.ndarray
+    scores: np.ndarray
+    cycles: np.ndarray
+    info: BoardInfo
+    seconds: float
+    resends: int
+    naks: dict[str, int]
+
+    @property
+    def images_per_s(self) -> float:
+        return len(self.predictions) / self.seconds if self.seconds > 0 else float("nan")
+
+
+def link_seconds(network: Network, baud: int) -> float:
+    """Seconds a sample and its result take on an 8N1 link at ``baud`` (10 bits per byte, frames included)."""
+    up = 6 + sample_payload_bytes(network.input.size, network.input.bits)
+    down = 6 + result_payload_bytes(network.output_size, result_bits(network) // 8)
+    return 10 * (up + down) / baud
+
+
+def run_samples(network: Network, inputs: np.ndarray, link: BoardLink, *,
+                progress: Callable[[int], None] | None = None) -> BoardRun:
+    """Check the board's network, then stream every sample of ``inputs`` through it."""
+    info = link.info()
+    check_info(info, network, link.port)
+    n = len(inputs)
+    preds = np.zeros(n, dtype=np.int64)
+    scores = np.zeros((n, network.output_size), dtype=np.int64)
+    cycles = np.zeros(n, dtype=np.int64)
+    start = time.perf_counter()
+    for k, sample in enumerate(np.asarray(inputs)):
+        res = link.infer(k & 0xFF, sample, info)
+        preds[k], scores[k], cycles[k] = res.prediction, res.scores, res.cycles
+        if progress is not None:
+            progress(1)
+    return BoardRun(preds, scores, cycles, info, time.perf_counter() - start, link.resends, dict(link.naks))
+
+
+def write_results(path: str | Path, run: BoardRun) -> None:
+    """Write the result file (atomically)."""
+    write_npz(path, {"predictions": run.predictions, "scores": run.scores, "cycles": run.cycles})

@@ -1,0 +1,93 @@
+"""The board core in Verilator through cocotb, behind a pseudo-terminal (``--port sim``).
+
+:class:`SimulatedBoard` builds the :class:`~snnhw.board.core.BoardCore` of a
+network (UART and protocol included; only a board's PLL and I/O buffers are
+left out, which have no simulation models) as Verilog, runs it in Verilator
+through cocotb (``snnhw.sim.board_bench``) and hands back the name of a
+pseudo-terminal that behaves like the board's USB serial port.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import tempfile
+import threading
+import time
+from pathlib import Path
+from types import TracebackType
+
+from amaranth.back import verilog
+
+from snnhw.board.core import BoardCore
+from snnhw.errors import BoardError
+from snnhw.ir import Network
+from snnhw.rtl.build import Build
+
+__all__ = ["SIM_TOP", "SimulatedBoard", "board_verilog"]
+
+log = logging.getLogger(__name__)
+
+#: Name of the simulated board module.
+SIM_TOP = "snnhw_board"
+
+
+def board_verilog(network: Network, build: Build, *, clock_hz: int, baud: int) -> str:
+    """Verilog of the board core (module :data:`SIM_TOP`)."""
+    core = BoardCore(network, build, clock_hz=clock_hz, baud=baud)
+    return verilog.convert(core, name=SIM_TOP, emit_src=False, strip_internal_attrs=True)
+
+
+class SimulatedBoard:
+    """A context manager: ``with SimulatedBoard(net, build, ...) as port:`` gives a serial port name."""
+
+    def __init__(self, network: Network, build: Build, *, clock_hz: int, baud: int, start_timeout: float = 900.0) -> None:
+        self.network, self.build = network, build
+        self.clock_hz, self.baud = clock_hz, baud
+        self.start_timeout = start_timeout
+        self.work: Path | None = None
+        self.thread: threading.Thread | None = None
+        self.failure: BaseException | None = None
+
+    def __enter__(self) -> str:
+        from snnhw.sim.runner import _build, simulator_available
+
+        missing = simulator_available("verilator")
+        if missing:
+            raise BoardError(missing, key="--port", value="sim")
+        core = BoardCore(self.network, self.build, clock_hz=self.clock_hz, baud=self.baud)
+        text = verilog.convert(core, name=SIM_TOP, emit_src=False, strip_internal_attrs=True)
+        log.info("building the simulated board (Verilator)")
+        runner, build_dir = _build("verilator", text, toplevel=SIM_TOP)
+        self.work = work = Path(tempfile.mkdtemp(prefix="snnhw-board-"))
+
+        def simulate() -> None:
+            try:
+                runner.test(test_module="snnhw.sim.board_bench", hdl_toplevel=SIM_TOP, build_dir=build_dir,  # type: ignore[attr-defined]
+                            test_dir=work, log_file=work / "sim.log",
+                            extra_env={"SNNHW_BOARD_DIR": str(work), "SNNHW_BOARD_DIVISOR": str(core.divisor)})
+            except BaseException as err:  # noqa: BLE001 - reported by __exit__
+                self.failure = err
+
+        self.thread = threading.Thread(target=simulate, daemon=True)
+        self.thread.start()
+        deadline = time.monotonic() + self.start_timeout
+        port = work / "port"
+        while not port.exists():
+            if not self.thread.is_alive() or time.monotonic() > deadline:
+                self._stop()
+                raise BoardError("the simulated board did not start (see the simulator log)", key="--port",
+                                 value="sim")
+            time.sleep(0.05)
+        return port.read_text().strip()
+
+    def _stop(self) -> None:
+        if self.work is not None:
+            (self.work / "stop").write_text("")
+        if self.thread is not None:
+            self.thread.join(120)
+        if self.work is not None:
+            shutil.rmtree(self.work, ignore_errors=True)
+
+    def __exit__(self, kind: type[BaseException] | None, err: BaseException | None, tb: TracebackType | None) -> None:
+        self._stop()
