@@ -9,8 +9,8 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.snnhw-setup
 # Debian packages the project needs (installed only when running as root): Icarus Verilog for
-# co-simulation, OpenSTA for ASAP7 timing.
-APT_PACKAGES ?= iverilog opensta
+# co-simulation, OpenSTA for ASAP7 timing, openFPGALoader for `snnhw board program`.
+APT_PACKAGES ?= iverilog opensta openfpgaloader
 # PyTorch for `snnhw train`, installed before the project so that pip takes the CPU build.
 TORCH_VERSION ?= 2.13.0
 
@@ -44,8 +44,8 @@ demo: setup
 	$(BIN)/snnhw demo
 
 lint: setup
-	$(BIN)/ruff check snnhw sim tests bench
-	$(BIN)/mypy snnhw sim
+	$(BIN)/ruff check snnhw sim boards tests bench
+	$(BIN)/mypy snnhw sim boards
 
 ## make bench: golden-model throughput on the reference MNIST-sized network
 bench: setup

@@ -53,7 +53,7 @@ async def board(dut) -> None:
     tmp.write_text(os.ttyname(slave))
     tmp.replace(work / "port")
 
-    cocotb.start_soon(Clock(dut.clk, 10, unit="ns").start())
+    Clock(dut.clk, 10, unit="ns").start()
     dut.uart_rx.value = 1
     dut.rst.value = 1
     await ClockCycles(dut.clk, 4)

@@ -17,8 +17,24 @@ from amaranth.sim import Simulator
 
 from snnhw.board.hostif import HostInterface
 from snnhw.board.protocol import (
-    INFO_BYTES, NAK_BUSY, NAK_CRC, NAK_LENGTH, NAK_TRUNCATED, NAK_TYPE, SYNC, T_INFO, T_NAK, T_RESULT, T_SAMPLE,
-    T_STATUS, BoardInfo, FrameDecoder, crc16, decode_result, encode_frame, encode_sample,
+    INFO_BYTES,
+    NAK_BUSY,
+    NAK_CRC,
+    NAK_LENGTH,
+    NAK_TRUNCATED,
+    NAK_TYPE,
+    SYNC,
+    T_INFO,
+    T_NAK,
+    T_RESULT,
+    T_SAMPLE,
+    T_STATUS,
+    BoardInfo,
+    FrameDecoder,
+    crc16,
+    decode_result,
+    encode_frame,
+    encode_sample,
 )
 from snnhw.board.uart import UARTReceiver, UARTTransmitter
 

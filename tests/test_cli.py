@@ -19,8 +19,9 @@ from .activity import assert_active
 from .conftest import base_arrays, base_config, write_network_file
 
 
-def snnhw(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "snnhw", *args], capture_output=True, text=True, cwd=cwd, timeout=120)
+def snnhw(*args: str, cwd: Path | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "snnhw", *args], capture_output=True, text=True, cwd=cwd,
+                          timeout=timeout)
 
 
 def assert_clean_error(result: subprocess.CompletedProcess[str], *fragments: str) -> None:

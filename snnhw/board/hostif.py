@@ -27,8 +27,20 @@ from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
 from snnhw.board.protocol import (
-    NAK_BUSY, NAK_CRC, NAK_LENGTH, NAK_TRUNCATED, NAK_TYPE, SYNC, T_INFO, T_NAK, T_RESULT, T_SAMPLE, T_STATUS,
-    result_payload_bytes, sample_payload_bytes, value_bytes,
+    NAK_BUSY,
+    NAK_CRC,
+    NAK_LENGTH,
+    NAK_TRUNCATED,
+    NAK_TYPE,
+    SYNC,
+    T_INFO,
+    T_NAK,
+    T_RESULT,
+    T_SAMPLE,
+    T_STATUS,
+    result_payload_bytes,
+    sample_payload_bytes,
+    value_bytes,
 )
 
 __all__ = ["HostInterface", "crc16_step"]
@@ -40,7 +52,7 @@ def _crc16_matrix() -> list[tuple[list[int], list[int]]]:
     state = [1 << k for k in range(16)]
     for k in range(8):
         top = state[15] ^ (1 << (16 + 7 - k))
-        shifted = [0] + state[:15]
+        shifted = [0, *state[:15]]
         state = [shifted[b] ^ (top if (0x1021 >> b) & 1 else 0) for b in range(16)]
     return [([k for k in range(16) if mask >> k & 1], [k - 16 for k in range(16, 24) if mask >> k & 1])
             for mask in state]
@@ -96,7 +108,7 @@ class HostInterface(wiring.Component):
             "naks": Out(8),
         })
 
-    def elaborate(self, platform) -> Module:  # noqa: C901 - one FSM per direction
+    def elaborate(self, platform) -> Module:
         m = Module()
         B, ppb, vb = self.input_bits, self.ppb, value_bytes(self.input_bits)
         rb = self.result_bits // 8
@@ -153,10 +165,9 @@ class HostInterface(wiring.Component):
             m.next = "HUNT"
 
         with m.FSM(name="rx_fsm") as rx_fsm:
-            with m.State("HUNT"):
-                with m.If(got & (byte == SYNC)):
-                    m.d.sync += [crc.eq(0xFFFF), seq.eq(0xFF)]
-                    m.next = "TYPE"
+            with m.State("HUNT"), m.If(got & (byte == SYNC)):
+                m.d.sync += [crc.eq(0xFFFF), seq.eq(0xFF)]
+                m.next = "TYPE"
             with m.State("TYPE"):
                 with m.If(got):
                     m.d.sync += [kind.eq(byte), crc.eq(crc_next)]
@@ -236,9 +247,8 @@ class HostInterface(wiring.Component):
                     m.next = "HUNT"
                 with m.Elif(idle == self.timeout_cycles):
                     truncated()
-            with m.State("DISCARD"):
+            with m.State("DISCARD"), m.If(idle == self.timeout_cycles):
                 # a frame refused on its header: drop bytes until the line goes idle
-                with m.If(idle == self.timeout_cycles):
                     m.next = "HUNT"
         with m.If(got | rx_fsm.ongoing("HUNT")):
             m.d.sync += idle.eq(0)

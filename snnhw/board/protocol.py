@@ -105,7 +105,7 @@ class FrameDecoder:
 
     def feed(self, data: bytes) -> list[Frame]:
         self.buffer += data
-        frames = []
+        frames: list[Frame] = []
         while True:
             start = self.buffer.find(SYNC)
             if start < 0:

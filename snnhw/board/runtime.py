@@ -25,8 +25,20 @@ import numpy as np
 
 from snnhw._io import write_npz
 from snnhw.board.protocol import (
-    NAK_REASONS, T_INFO, T_NAK, T_RESULT, T_STATUS, BoardInfo, Frame, FrameDecoder, Result, decode_result,
-    encode_frame, encode_sample, result_payload_bytes, sample_payload_bytes,
+    NAK_REASONS,
+    T_INFO,
+    T_NAK,
+    T_RESULT,
+    T_STATUS,
+    BoardInfo,
+    Frame,
+    FrameDecoder,
+    Result,
+    decode_result,
+    encode_frame,
+    encode_sample,
+    result_payload_bytes,
+    sample_payload_bytes,
 )
 from snnhw.errors import BoardError
 from snnhw.ir import Network

@@ -66,7 +66,7 @@ class SimulatedBoard:
                 runner.test(test_module="snnhw.sim.board_bench", hdl_toplevel=SIM_TOP, build_dir=build_dir,  # type: ignore[attr-defined]
                             test_dir=work, log_file=work / "sim.log",
                             extra_env={"SNNHW_BOARD_DIR": str(work), "SNNHW_BOARD_DIVISOR": str(core.divisor)})
-            except BaseException as err:  # noqa: BLE001 - reported by __exit__
+            except BaseException as err:
                 self.failure = err
 
         self.thread = threading.Thread(target=simulate, daemon=True)

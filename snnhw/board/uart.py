@@ -71,11 +71,10 @@ class UARTReceiver(wiring.Component):
             m.d.sync += full.eq(0)
 
         with m.FSM():
-            with m.State("IDLE"):
-                with m.If(~line):
-                    # the middle of the start bit, then a whole bit to the middle of bit 0
-                    m.d.sync += [timer.eq(self.divisor // 2 - 1), bit.eq(0)]
-                    m.next = "START"
+            with m.State("IDLE"), m.If(~line):
+                # the middle of the start bit, then a whole bit to the middle of bit 0
+                m.d.sync += [timer.eq(self.divisor // 2 - 1), bit.eq(0)]
+                m.next = "START"
             with m.State("START"):
                 with m.If(timer == 0):
                     with m.If(line):  # a glitch, not a start bit
@@ -105,8 +104,7 @@ class UARTReceiver(wiring.Component):
                         m.next = "BREAK"
                 with m.Else():
                     m.d.sync += timer.eq(timer - 1)
-            with m.State("BREAK"):
+            with m.State("BREAK"), m.If(line):
                 # wait for the line to return high before looking for the next start bit
-                with m.If(line):
                     m.next = "IDLE"
         return m

@@ -1,7 +1,7 @@
 """The ``snnhw`` command line.
 
 One module per command group (:mod:`~snnhw.cli.network`, :mod:`~snnhw.cli.simulate`,
-:mod:`~snnhw.cli.hardware`, :mod:`~snnhw.cli.learn`, :mod:`~snnhw.cli.convert`, :mod:`~snnhw.cli.data`, :mod:`~snnhw.cli.sweep`,
+:mod:`~snnhw.cli.hardware`, :mod:`~snnhw.cli.board`, :mod:`~snnhw.cli.learn`, :mod:`~snnhw.cli.convert`, :mod:`~snnhw.cli.data`, :mod:`~snnhw.cli.sweep`,
 :mod:`~snnhw.cli.demo`), the shared option
 helpers in :mod:`snnhw.cli.options`. Every command prints ``--help``; user errors print one line
 ``snnhw: error: FILE: KEY: RULE, got VALUE`` on standard error and exit with status 2, never a
@@ -15,6 +15,7 @@ import logging
 import click
 
 from snnhw import __version__
+from snnhw.cli.board import board
 from snnhw.cli.convert import export_cmd, import_cmd
 from snnhw.cli.data import fetch_cmd
 from snnhw.cli.demo import demo
@@ -42,7 +43,7 @@ def cli(verbose: int) -> None:
 
 
 for _command in (info, run, generate, synth, report, random_cmd, eval_cmd, train, networks, demo, import_cmd,
-                 export_cmd, fetch_cmd, sweep_cmd):
+                 export_cmd, fetch_cmd, sweep_cmd, board):
     cli.add_command(_command)
 
 

@@ -1,0 +1,131 @@
+"""What every board definition provides, and the clock-generator solvers they share."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+from amaranth.hdl import Elaboratable
+
+from snnhw.errors import BuildError
+
+__all__ = ["BoardDef", "PLLPlan", "ecp5_pll", "mmcme4"]
+
+
+@dataclass(frozen=True)
+class PLLPlan:
+    """Divider settings of a clock generator that makes ``out_hz`` from ``in_hz`` exactly."""
+
+    in_hz: int
+    out_hz: int
+    vco_hz: int
+    params: dict[str, Any]
+
+
+class BoardDef:
+    """A board: its platform, its default clock and baud rate, and the top that puts a
+    :class:`~snnhw.board.core.BoardCore` on it.
+
+    Subclasses set the class attributes and implement :meth:`platform`, :meth:`clock_plan`
+    and :meth:`top`.
+    """
+
+    #: Name used on the command line (``--board``).
+    name: str = ""
+    #: FPGA part, as the vendor writes it.
+    part: str = ""
+    #: One line for ``snnhw board build --help`` and the docs.
+    description: str = ""
+    #: ``"trellis"`` (Yosys, nextpnr-ecp5, ecppack: run here) or ``"vivado"`` (project written, not run).
+    toolchain: str = ""
+    #: Default accelerator clock (Hz) and UART baud rate; the clock divides into the baud rate exactly.
+    default_clock_hz: int = 0
+    default_baud: int = 0
+    #: Where the board facts (pins, clocks) come from.
+    reference: str = ""
+
+    def platform(self) -> Any:
+        raise NotImplementedError
+
+    def clock_plan(self, clock_hz: int) -> PLLPlan:
+        raise NotImplementedError
+
+    def top(self, core: Elaboratable, clock_hz: int) -> Elaboratable:
+        raise NotImplementedError
+
+    def program_args(self, bitstream: str) -> list[str]:
+        """``openFPGALoader`` arguments that load ``bitstream`` into the board's SRAM."""
+        raise NotImplementedError
+
+
+def _unreachable(clock_hz: int, in_hz: int, what: str, hint: str) -> BuildError:
+    return BuildError(f"{what} cannot make this clock exactly from {in_hz / 1e6:g} MHz ({hint})",
+                      key="--clock-mhz", value=clock_hz / 1e6)
+
+
+def ecp5_pll(in_hz: int, out_hz: int) -> PLLPlan:
+    """EHXPLLL settings (feedback from CLKOP) for ``out_hz`` from ``in_hz``, exactly.
+
+    Limits from Lattice TN1263 (ECP5 sysCLOCK PLL): input 8–400 MHz, phase-detector input
+    (``in / CLKI_DIV``) 3.125–400 MHz, VCO (``out · CLKOP_DIV``) 400–800 MHz, output 3.125–400 MHz.
+    Among exact solutions the one with the highest phase-detector frequency and the VCO nearest
+    600 MHz is taken.
+    """
+    best: tuple[tuple[float, float], PLLPlan] | None = None
+    if not 3_125_000 <= out_hz <= 400_000_000:
+        raise _unreachable(out_hz, in_hz, "the ECP5 PLL", "its output range is 3.125–400 MHz")
+    for refdiv in range(1, 129):
+        pfd = Fraction(in_hz, refdiv)
+        if pfd < 3_125_000:
+            break
+        if pfd > 400_000_000:
+            continue
+        fb = Fraction(out_hz) / pfd
+        if fb.denominator != 1 or not 1 <= fb <= 80:
+            continue
+        for opdiv in range(1, 129):
+            vco = out_hz * opdiv
+            if 400_000_000 <= vco <= 800_000_000:
+                score = (-float(pfd), abs(vco - 600_000_000))
+                plan = PLLPlan(in_hz, out_hz, vco, {
+                    "CLKI_DIV": refdiv, "CLKFB_DIV": int(fb), "CLKOP_DIV": opdiv, "CLKOP_CPHASE": opdiv // 2,
+                    "CLKOP_FPHASE": 0})
+                if best is None or score < best[0]:
+                    best = (score, plan)
+    if best is None:
+        raise _unreachable(out_hz, in_hz, "the ECP5 PLL",
+                           "it needs out = in · CLKFB_DIV / CLKI_DIV with in / CLKI_DIV ≥ 3.125 MHz")
+    return best[1]
+
+
+def mmcme4(in_hz: int, out_hz: int, *, vco_min: int = 800_000_000, vco_max: int = 1_600_000_000) -> PLLPlan:
+    """MMCME4_BASE settings (integer ``CLKFBOUT_MULT_F``, ``DIVCLK_DIVIDE``, ``CLKOUT0_DIVIDE_F``) for
+    ``out_hz`` from ``in_hz``, exactly.
+
+    Limits from Xilinx DS925 (Zynq UltraScale+ MPSoC data sheet, MMCM switching characteristics,
+    speed grade -2): VCO 800–1600 MHz, phase-detector input 10–500 MHz; multiplier 2–128, input
+    divider 1–106, output divider 1–128.
+    """
+    best: tuple[tuple[float, float], PLLPlan] | None = None
+    for d in range(1, 107):
+        pfd = Fraction(in_hz, d)
+        if pfd < 10_000_000:
+            break
+        if pfd > 500_000_000:
+            continue
+        for mult in range(2, 129):
+            vco = pfd * mult
+            if not vco_min <= vco <= vco_max:
+                continue
+            o = vco / out_hz
+            if o.denominator != 1 or not 1 <= o <= 128:
+                continue
+            score = (-float(pfd), abs(float(vco) - 1_200_000_000))
+            plan = PLLPlan(in_hz, out_hz, int(vco), {"DIVCLK_DIVIDE": d, "CLKFBOUT_MULT_F": float(mult),
+                                                     "CLKOUT0_DIVIDE_F": float(o)})
+            if best is None or score < best[0]:
+                best = (score, plan)
+    if best is None:
+        raise _unreachable(out_hz, in_hz, "the MMCM", "with integer multiplier and dividers in range")
+    return best[1]

@@ -1,0 +1,110 @@
+"""Radiona ULX3S with an LFE5U-85F: amaranth-boards' ``ULX3S_85F_Platform``.
+
+Clocking: the board's 25 MHz oscillator (pin G2) drives an EHXPLLL whose CLKOP is
+the accelerator clock; the core is held in reset until the PLL locks. The host
+link is the FT231X USB serial port of the board (``uart`` 0: FPGA receive M1,
+transmit L4, 3.3 V).
+
+Default: 75 MHz (25 MHz · 3 / 1; VCO 600 MHz) and 3 Mbaud, 25 clocks per bit.
+48 MHz cannot be made exactly from 25 MHz (the phase detector needs at least
+3.125 MHz, so 48/25 is out of reach); 75 MHz is the nearest exact clock below
+the routed Fmax of the accelerator on this part that divides into 3 Mbaud,
+the FT231X's highest rate.
+
+LEDs: 0 heartbeat (1 Hz), 1 PLL locked, 2 a sample in flight, 3 a frame was refused.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from amaranth.hdl import ClockDomain, ClockSignal, Elaboratable, Instance, Module, Signal
+from amaranth.lib import io
+from amaranth.lib.cdc import ResetSynchronizer
+from snnhw.boards.common import BoardDef, PLLPlan, ecp5_pll
+
+__all__ = ["ULX3S85F"]
+
+#: The board oscillator.
+OSC_HZ = 25_000_000
+
+
+class _Top(Elaboratable):
+    def __init__(self, core: Elaboratable, plan: PLLPlan) -> None:
+        self.core, self.plan = core, plan
+
+    def elaborate(self, platform) -> Module:
+        m = Module()
+        clk25 = platform.request("clk25", 0, dir="-")
+        m.submodules.clk25_buf = clk_in = io.Buffer("i", clk25)
+        locked, clk = Signal(), Signal()
+        m.domains.sync = ClockDomain("sync")
+        m.d.comb += ClockSignal("sync").eq(clk)
+        p = self.plan.params
+        m.submodules.pll = Instance(
+            "EHXPLLL",
+            a_FREQUENCY_PIN_CLKI=f"{self.plan.in_hz / 1e6:g}",
+            a_FREQUENCY_PIN_CLKOP=f"{self.plan.out_hz / 1e6:g}",
+            a_ICP_CURRENT="12", a_LPF_RESISTOR="8", a_MFG_ENABLE_FILTEROPAMP="1", a_MFG_GMCREF_SEL="2",
+            p_PLLRST_ENA="DISABLED", p_INTFB_WAKE="DISABLED", p_STDBY_ENABLE="DISABLED",
+            p_DPHASE_SOURCE="DISABLED", p_OUTDIVIDER_MUXA="DIVA", p_CLKOP_ENABLE="ENABLED",
+            p_CLKI_DIV=p["CLKI_DIV"], p_CLKFB_DIV=p["CLKFB_DIV"], p_CLKOP_DIV=p["CLKOP_DIV"],
+            p_CLKOP_CPHASE=p["CLKOP_CPHASE"], p_CLKOP_FPHASE=p["CLKOP_FPHASE"], p_FEEDBK_PATH="CLKOP",
+            i_RST=0, i_STDBY=0, i_CLKI=clk_in.i, o_CLKOP=clk, i_CLKFB=clk,
+            i_PHASESEL0=0, i_PHASESEL1=0, i_PHASEDIR=1, i_PHASESTEP=1, i_PHASELOADREG=1, i_PLLWAKESYNC=0,
+            i_ENCLKOP=0, o_LOCK=locked)
+        platform.add_clock_constraint(clk, self.plan.out_hz)
+        m.submodules.reset_sync = ResetSynchronizer(~locked, domain="sync")
+
+        uart = platform.request("uart", 0, dir="-")
+        m.submodules.rx_buf = rx = io.Buffer("i", uart.rx)
+        m.submodules.tx_buf = tx = io.Buffer("o", uart.tx)
+        m.submodules.core = core = self.core
+        m.d.comb += [core.uart_rx.eq(rx.i), tx.o.eq(core.uart_tx)]  # type: ignore[attr-defined]
+
+        leds = [platform.request("led", k, dir="-") for k in range(4)]
+        bufs = []
+        for k, led in enumerate(leds):
+            m.submodules[f"led{k}_buf"] = buf = io.Buffer("o", led)
+            bufs.append(buf)
+        beat = Signal(range(self.plan.out_hz // 2))
+        blink = Signal()
+        with m.If(beat == self.plan.out_hz // 2 - 1):
+            m.d.sync += [beat.eq(0), blink.eq(~blink)]
+        with m.Else():
+            m.d.sync += beat.eq(beat + 1)
+        refused = Signal()
+        with m.If(core.naks != 0):  # type: ignore[attr-defined]
+            m.d.sync += refused.eq(1)
+        m.d.comb += [bufs[0].o.eq(blink), bufs[1].o.eq(locked), bufs[2].o.eq(core.busy),  # type: ignore[attr-defined]
+                     bufs[3].o.eq(refused)]
+        return m
+
+
+class ULX3S85F(BoardDef):
+    name = "ulx3s-85f"
+    part = "LFE5U-85F-6BG381C"
+    description = "Radiona ULX3S, Lattice ECP5 LFE5U-85F: bitstream with Yosys, nextpnr-ecp5 and ecppack"
+    toolchain = "trellis"
+    default_clock_hz = 75_000_000
+    default_baud = 3_000_000
+    reference = ("amaranth-boards 0.0.21 ULX3S_85F_Platform (ULX3S schematic v3.0.x: 25 MHz oscillator on G2, "
+                 "FT231X on M1/L4)")
+
+    def platform(self) -> Any:
+        try:
+            from amaranth_boards.ulx3s import ULX3S_85F_Platform
+        except ImportError:
+            from snnhw.errors import BuildError
+            raise BuildError("amaranth-boards is not installed: pip install 'snnhw[board]'", key="--board",
+                             value=self.name) from None
+        return ULX3S_85F_Platform()
+
+    def clock_plan(self, clock_hz: int) -> PLLPlan:
+        return ecp5_pll(OSC_HZ, clock_hz)
+
+    def top(self, core: Elaboratable, clock_hz: int) -> Elaboratable:
+        return _Top(core, self.clock_plan(clock_hz))
+
+    def program_args(self, bitstream: str) -> list[str]:
+        return ["--board", "ulx3s", bitstream]

@@ -1,0 +1,292 @@
+"""Boards: the host runtime, the simulated board, the generated board files and one real ULX3S bitstream.
+
+* The host runtime against a pseudo-terminal with a board model in Python: normal runs,
+  resends after a refused or a damaged frame, a silent board, a board with another network.
+* ``snnhw board run digits … --port sim --check``: the board core (UART and protocol
+  included) in Verilator, bit-exact against the golden model, with the accelerator's own
+  cycle counts equal to the co-simulation's per-sample latency.
+* The ZCU104 Vivado project and the ULX3S bitstream build (once: it is slow).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+import tty
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from snnhw.board.core import board_info
+from snnhw.board.protocol import (
+    NAK_CRC, T_INFO, T_NAK, T_RESULT, T_SAMPLE, T_STATUS, FrameDecoder, encode_frame,
+)
+from snnhw.boards.common import ecp5_pll, mmcme4
+from snnhw.datasets import load_dataset
+from snnhw.errors import BuildError
+from snnhw.model.golden import simulate
+from snnhw.netfile import resolve_network
+from snnhw.rtl.build import resolve_build
+from snnhw.rtl.top import result_bits
+
+from .test_cli import assert_clean_error, snnhw
+
+
+def _digits(n: int) -> np.ndarray:
+    return load_dataset("digits", "test").x[:n]
+
+
+class ModelBoard(threading.Thread):
+    """A board in Python behind a pseudo-terminal: answers with the golden model.
+
+    ``mode``: ``ok``; ``nak-first`` refuses the first sample frame (CRC); ``garble-first`` damages its
+    first result frame; ``silent`` never answers; ``other`` holds another network.
+    """
+
+    def __init__(self, network, mode: str = "ok") -> None:
+        super().__init__(daemon=True)
+        self.network, self.mode = network, mode
+        self.master, slave = os.openpty()
+        tty.setraw(slave)
+        self.port = os.ttyname(slave)
+        self._slave = slave
+        self.samples = 0
+        self.stop = threading.Event()
+        build = resolve_build(network, None)
+        info = board_info(network, build, 75_000_000, 3_000_000)
+        if mode == "other":
+            info = type(info)(**{**info.__dict__, "network_sha256": "00" * 32})
+        self.info = info
+
+    def run(self) -> None:
+        dec = FrameDecoder()
+        rb = result_bits(self.network) // 8
+        os.set_blocking(self.master, False)
+        first_sample, first_result = True, True
+        while not self.stop.is_set():
+            try:
+                data = os.read(self.master, 4096)
+            except (BlockingIOError, OSError):
+                self.stop.wait(0.002)
+                continue
+            for frame in dec.feed(data):
+                if self.mode == "silent":
+                    continue
+                if frame.kind == T_STATUS:
+                    os.write(self.master, encode_frame(T_INFO, self.info.pack()))
+                elif frame.kind == T_SAMPLE:
+                    seq = frame.payload[0]
+                    if self.mode == "nak-first" and first_sample:
+                        first_sample = False
+                        os.write(self.master, encode_frame(T_NAK, bytes([seq, NAK_CRC])))
+                        continue
+                    x = np.frombuffer(frame.payload[1:], dtype=np.uint8 if self.network.input.bits <= 8 else "<u2")
+                    trace = simulate(self.network, x.astype(np.int64)[None, :])
+                    self.samples += 1
+                    words = [int(s) & ((1 << (8 * rb)) - 1) for s in trace.scores[0]] + [int(trace.predictions[0])]
+                    payload = bytes([seq]) + b"".join(w.to_bytes(rb, "little") for w in words) + (1234).to_bytes(4, "little")
+                    out = bytearray(encode_frame(T_RESULT, payload))
+                    if self.mode == "garble-first" and first_result:
+                        first_result = False
+                        out[7] ^= 0xFF
+                    os.write(self.master, bytes(out))
+
+    def close(self) -> None:
+        self.stop.set()
+        self.join(5)
+        os.close(self.master)
+        os.close(self._slave)
+
+
+@pytest.fixture
+def digits_inputs(tmp_path: Path) -> Path:
+    path = tmp_path / "x.npy"
+    np.save(path, _digits(6))
+    return path
+
+
+@pytest.mark.parametrize("mode, resends", [("ok", 0), ("nak-first", 1), ("garble-first", 1)])
+def test_host_runtime_over_a_pseudo_terminal(tmp_path: Path, digits_inputs: Path, mode: str, resends: int) -> None:
+    network = resolve_network("digits")
+    board = ModelBoard(network, mode)
+    board.start()
+    try:
+        out = tmp_path / "r.npz"
+        result = snnhw("board", "run", "digits", str(digits_inputs), "--port", board.port, "--out", str(out),
+                       "--check", "--timeout", "0.5")
+    finally:
+        board.close()
+    assert result.returncode == 0, result.stderr
+    assert f"{resends} resends" in result.stdout
+    assert "equal the golden model's" in result.stdout
+    with np.load(out) as r:
+        assert sorted(r.files) == ["cycles", "predictions", "scores"]
+        golden = simulate(network, _digits(6))
+        assert r["predictions"].dtype == np.int64 and r["scores"].dtype == np.int64 and r["cycles"].dtype == np.int64
+        assert np.array_equal(r["predictions"], golden.predictions) and np.array_equal(r["scores"], golden.scores)
+        assert r["cycles"].tolist() == [1234] * 6
+
+
+@pytest.mark.parametrize("mode, fragment", [("silent", "did not answer a status request"),
+                                            ("other", "the board holds network 000000000000")])
+def test_host_runtime_refuses(tmp_path: Path, digits_inputs: Path, mode: str, fragment: str) -> None:
+    board = ModelBoard(resolve_network("digits"), mode)
+    board.start()
+    try:
+        out = tmp_path / "r.npz"
+        result = snnhw("board", "run", "digits", str(digits_inputs), "--port", board.port, "--out", str(out),
+                       "--timeout", "0.2", "--retries", "1")
+    finally:
+        board.close()
+    assert_clean_error(result, fragment)
+    assert not out.exists()
+
+
+def test_host_runtime_bad_port(tmp_path: Path, digits_inputs: Path) -> None:
+    result = snnhw("board", "run", "digits", str(digits_inputs), "--port", str(tmp_path / "nope"),
+                   "--out", str(tmp_path / "r.npz"))
+    assert_clean_error(result, "--port: cannot open the serial port")
+
+
+def test_check_names_the_first_difference(tmp_path: Path, digits_inputs: Path) -> None:
+    """A board model that computes another network: --check exits 1 naming sample and score."""
+    network = resolve_network("digits")
+    board = ModelBoard(_halved(network), "ok")
+    board.info = board_info(network, resolve_build(network, None), 75_000_000, 3_000_000)
+    board.start()
+    try:
+        result = snnhw("board", "run", "digits", str(digits_inputs), "--port", board.port,
+                       "--out", str(tmp_path / "r.npz"), "--check", "--timeout", "0.5")
+    finally:
+        board.close()
+    assert result.returncode == 1, result.stderr
+    assert "check: sample " in result.stderr and "golden model" in result.stderr
+
+
+def _halved(network):
+    from dataclasses import replace
+
+    layers = list(network.layers)
+    layers[-1] = replace(layers[-1], weight=layers[-1].weight // 2)
+    return replace(network, layers=tuple(layers))
+
+
+def test_board_run_in_simulation_is_bit_exact(tmp_path: Path) -> None:
+    """The board core in Verilator (UART and protocol included) against the golden model."""
+    from snnhw.sim.runner import cosim
+
+    x = _digits(8)
+    np.save(tmp_path / "x.npy", x)
+    out = tmp_path / "r.npz"
+    result = snnhw("board", "run", "digits", str(tmp_path / "x.npy"), "--port", "sim", "--check", "--out", str(out),
+                   timeout=900)
+    assert result.returncode == 0, result.stderr
+    assert "equal the golden model's" in result.stdout and "0 resends" in result.stdout
+    network = resolve_network("digits")
+    golden = simulate(network, x)
+    with np.load(out) as r:
+        assert np.array_equal(r["predictions"], golden.predictions) and np.array_equal(r["scores"], golden.scores)
+        cycles = r["cycles"]
+    # the accelerator's own count equals the co-simulation's latency of the sample run alone
+    build = resolve_build(network, None)
+    for k in (0, 3):
+        trace, _ = cosim(network, build, x[k:k + 1])
+        assert int(trace.extras["cycles"][0]) == int(cycles[k])
+
+
+def test_clock_generators() -> None:
+    pll = ecp5_pll(25_000_000, 75_000_000)
+    assert (pll.params["CLKI_DIV"], pll.params["CLKFB_DIV"], pll.params["CLKOP_DIV"]) == (1, 3, 8)
+    assert pll.vco_hz == 600_000_000
+    with pytest.raises(BuildError, match="cannot make this clock exactly"):
+        ecp5_pll(25_000_000, 48_000_000)
+    mm = mmcme4(125_000_000, 100_000_000)
+    assert mm.vco_hz == 1_000_000_000 and mm.params["CLKOUT0_DIVIDE_F"] == 10.0
+    out = mm.in_hz * mm.params["CLKFBOUT_MULT_F"] / mm.params["DIVCLK_DIVIDE"] / mm.params["CLKOUT0_DIVIDE_F"]
+    assert out == 100_000_000
+
+
+def test_board_build_refuses_bad_clocks(tmp_path: Path) -> None:
+    assert_clean_error(snnhw("board", "build", "digits", "--board", "ulx3s-85f", "--out", str(tmp_path / "b"),
+                             "--clock-mhz", "48"), "--clock-mhz", "cannot make this clock exactly")
+    assert_clean_error(snnhw("board", "build", "digits", "--board", "zcu104", "--out", str(tmp_path / "b"),
+                             "--baud", "3000000"), "--baud", "does not divide exactly")
+
+
+def test_zcu104_vivado_project(tmp_path: Path) -> None:
+    out = tmp_path / "z"
+    result = snnhw("board", "build", "mnist", "--board", "zcu104", "--out", str(out), timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert "not run" in result.stdout
+    info = json.loads((out / "board.json").read_text())
+    for key in ("board", "part", "clock_mhz", "baud", "fmax_mhz", "timing_met", "resources", "tools", "network_hash"):
+        assert key in info
+    assert info["part"] == "xczu7ev-ffvc1156-2-e" and info["fmax_mhz"] is None and info["timing_met"] is None
+    assert info["network_hash"] == resolve_network("mnist").content_hash()
+    tcl = (out / "snnhw_board.tcl").read_text()
+    assert "create_project -force -name snnhw_board -part xczu7ev-ffvc1156-2-e" in tcl
+    assert "write_bitstream" in tcl
+    xdc = (out / "snnhw_board.xdc").read_text()
+    for pin, port in (("F23", "clk125_0__p"), ("E23", "clk125_0__n"), ("A20", "uart_0__rx"), ("C19", "uart_0__tx")):
+        assert f'set_property LOC {pin} [get_ports "{port}' in xdc
+    assert "create_clock -name clk125_0__p -period 8.0" in xdc
+    verilog = (out / "snnhw_board.v").read_text()
+    assert "MMCME4_BASE" in verilog and "CLKFBOUT_MULT_F(8.0)" in verilog and "CLKOUT0_DIVIDE_F(10.0)" in verilog
+    assert (out / "build_snnhw_board.sh").exists()
+    # vivado boards are programmed by Vivado
+    assert_clean_error(snnhw("board", "program", str(out)), "programmed by Vivado")
+
+
+@pytest.fixture(scope="module")
+def ulx3s_build(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.CompletedProcess[str]]:
+    out = tmp_path_factory.mktemp("ulx3s") / "b"
+    return out, snnhw("board", "build", "digits", "--board", "ulx3s-85f", "--out", str(out), timeout=1800)
+
+
+@pytest.mark.slow
+def test_ulx3s_bitstream(ulx3s_build: tuple[Path, subprocess.CompletedProcess[str]]) -> None:
+    """One real bitstream: nextpnr's timing passes at the default 75 MHz and the .bit is whole."""
+    out, result = ulx3s_build
+    assert result.returncode == 0, result.stderr
+    info = json.loads((out / "board.json").read_text())
+    assert info["timing_met"] is True and info["fmax_mhz"] >= 75.0 and info["clock_mhz"] == 75.0
+    assert info["clocks_per_bit"] == 25 and info["baud"] == 3_000_000
+    assert info["resources"]["EHXPLLL"]["used"] == 1 and info["resources"]["TRELLIS_COMB"]["used"] > 1000
+    bit = out / "snnhw_board.bit"
+    data = bit.read_bytes()
+    assert info["bitstream"]["bytes"] == len(data)
+    # ecppack --compress: a compressed LFE5U-85F image; the preamble and the 85F IDCODE (0x41113043) are there
+    assert 50_000 < len(data) < 2_400_000
+    assert data.startswith(b"\xff\x00Part: LFE5U-85F-6CABGA381\x00") and b"\xff\xff\xbd\xb3" in data[:256]
+    assert bytes.fromhex("41113043") in data[:512]
+    lpf = (out / "snnhw_board.lpf").read_text()
+    for pin in ("G2", "M1", "L4", "B2"):
+        assert f'SITE "{pin}"' in lpf
+    assert "FREQUENCY NET" in lpf and "75000000" in lpf
+
+
+@pytest.mark.slow
+def test_board_program_passes_the_right_arguments(ulx3s_build: tuple[Path, subprocess.CompletedProcess[str]],
+                                                  tmp_path: Path) -> None:
+    out, result = ulx3s_build
+    assert result.returncode == 0, result.stderr
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    record = tmp_path / "args"
+    (fake / "openFPGALoader").write_text(f'#!/bin/sh\necho "$@" > {record}\n')
+    (fake / "openFPGALoader").chmod(0o755)
+    env = dict(os.environ, PATH=f"{fake}{os.pathsep}{os.environ['PATH']}")
+    done = subprocess.run([sys.executable, "-m", "snnhw", "board", "program", str(out), "--flash"],
+                          capture_output=True, text=True, env=env, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert record.read_text().split() == ["-f", "--board", "ulx3s", str(out / "snnhw_board.bit")]
+
+
+@pytest.mark.parametrize("command", [["board"], ["board", "build"], ["board", "run"], ["board", "program"]])
+def test_board_help(command: list[str]) -> None:
+    result = snnhw(*command, "--help")
+    assert result.returncode == 0 and "Usage:" in result.stdout
