@@ -20,12 +20,19 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from snnhw.boards.common import ecp5_pll, mmcme4
 
 from snnhw.board.core import board_info
 from snnhw.board.protocol import (
-    NAK_CRC, T_INFO, T_NAK, T_RESULT, T_SAMPLE, T_STATUS, FrameDecoder, encode_frame,
+    NAK_CRC,
+    T_INFO,
+    T_NAK,
+    T_RESULT,
+    T_SAMPLE,
+    T_STATUS,
+    FrameDecoder,
+    encode_frame,
 )
-from snnhw.boards.common import ecp5_pll, mmcme4
 from snnhw.datasets import load_dataset
 from snnhw.errors import BuildError
 from snnhw.model.golden import simulate

@@ -21,7 +21,7 @@ def test_wheel_installs_and_runs(tmp_path: Path) -> None:
     src.mkdir()
     for name in ("pyproject.toml", "README.md", "LICENSE"):
         shutil.copy(ROOT / name, src / name)
-    for folder in ("snnhw", "sim", "flows"):
+    for folder in ("snnhw", "sim", "flows", "boards"):
         shutil.copytree(ROOT / folder, src / folder, ignore=shutil.ignore_patterns("__pycache__"))
     dist = tmp_path / "dist"
     subprocess.run(
@@ -36,6 +36,9 @@ def test_wheel_installs_and_runs(tmp_path: Path) -> None:
     assert "snnhw/py.typed" in names
     assert "snnhw/sim/bench.py" in names and "snnhw/sim/runner.py" in names  # what `snnhw run` needs from sim/
     assert "snnhw/rtl/lint.vlt" in names
+    for module in ("boards/__init__.py", "boards/ulx3s.py", "boards/zcu104.py", "boards/common.py", "board/core.py",
+                   "sim/board_bench.py"):
+        assert f"snnhw/{module}" in names  # what `snnhw board` needs
     for template in ("xcup/synth.ys", "xcup/vivado.tcl", "xcup/snnhw_top.xdc", "ecp5/synth.ys", "asap7/synth.ys",
                      "asap7/sta.tcl", "asap7/abc.constr", "orfs/config.mk", "orfs/constraint.sdc"):
         assert f"snnhw/flows/{template}" in names  # what `snnhw synth` renders
@@ -60,6 +63,7 @@ def test_wheel_installs_and_runs(tmp_path: Path) -> None:
     for args in (["--help"], ["networks"], ["eval", "digits", "--dataset", "digits", "--limit", "20"], ["random", "n.npz", "--seed", "1", "--inputs", "x.npy"],
                  ["run", "n.npz", "x.npy", "--out", "t.npz", "--stats"], ["run", "example", "x.npy", "--out", "t.npz"],
                  ["generate", "n.npz", "--out", "rtl", "--lanes", "2"],
+                 ["board", "build", "digits", "--board", "zcu104", "--out", "z"],
                  ["run", "n.npz", "x.npy", "--engine", "icarus", "--limit", "2", "--out", "hw.npz"]):
         result = subprocess.run([str(script), *args], cwd=work, capture_output=True, text=True)
         if args[:2] == ["run", "example"]:
@@ -68,3 +72,4 @@ def test_wheel_installs_and_runs(tmp_path: Path) -> None:
         assert result.returncode == 0, (args, result.stderr)
     assert (work / "t.npz").exists()
     assert (work / "rtl" / "snnhw_top.v").exists() and (work / "hw.npz").exists()
+    assert (work / "z" / "snnhw_board.xdc").exists() and (work / "z" / "board.json").exists()
