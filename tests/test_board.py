@@ -297,3 +297,15 @@ def test_board_program_passes_the_right_arguments(ulx3s_build: tuple[Path, subpr
 def test_board_help(command: list[str]) -> None:
     result = snnhw(*command, "--help")
     assert result.returncode == 0 and "Usage:" in result.stdout
+
+
+def test_timing_verdict_from_the_nextpnr_report() -> None:
+    from snnhw.board.build import parse_timing
+
+    report = {"fmax": {"$glbnet$clk": {"achieved": 99.69, "constraint": 75.0},
+                       "$glbnet$clk25": {"achieved": 400.0, "constraint": 25.0}}}
+    fmax, met, clocks = parse_timing(report, 75_000_000)
+    assert fmax == 99.69 and met is True and len(clocks) == 2
+    report["fmax"]["$glbnet$clk"]["achieved"] = 70.1
+    assert parse_timing(report, 75_000_000)[:2] == (70.1, False)
+    assert parse_timing({}, 75_000_000) == (None, None, {})
