@@ -28,7 +28,7 @@ def _net():
 def setup(tmp_path_factory: pytest.TempPathFactory):
     try:
         find_liberty(None)
-    except Exception as err:  # noqa: BLE001 - reported below
+    except Exception as err:
         if os.environ.get("CI"):
             pytest.fail(f"the ASAP7 libraries are missing in CI: {err}")
         pytest.skip(f"ASAP7 libraries not found: {err}")
@@ -41,22 +41,39 @@ def _inputs(seed: int, n: int, scale: float = 1.0) -> np.ndarray:
     return np.clip(np.round(rng.integers(0, 16, size=(n, 12)) * scale), 0, 15).astype(np.int64)
 
 
+@pytest.fixture(scope="module")
+def runs(setup):
+    """Each input set simulated once on the power netlist (every run is checked against the golden model)."""
+    cache: dict[str, dict] = {}
+
+    def get(name: str) -> dict:
+        if name not in cache:
+            x = {"real": _inputs(3, 2), "zero": np.zeros((2, 12), dtype=np.int64), "dim": _inputs(3, 2, scale=0.25),
+                 "b1": _inputs(5, 1), "b2": np.repeat(_inputs(5, 1), 2, axis=0),
+                 "b4": np.repeat(_inputs(5, 1), 4, axis=0)}[name]
+            cache[name] = measure(setup, x, inputs_label=name, saif_name=f"{name}.saif")
+        return cache[name]
+    return get
+
+
 def _dynamic(split: dict[str, float]) -> float:
     return split["sequential"] + split["combinational"] + split["clock"] + split["sram"]
 
 
-def test_real_inputs_bit_exact_and_every_term(setup) -> None:
-    p = measure(setup, _inputs(1, 3), inputs_label="random")  # raises unless bit-exact against the golden model
+def test_real_inputs_bit_exact_and_every_term(runs) -> None:
+    p = runs("real")  # measure raises unless the netlist matched the golden model bit for bit
     s = p["energy_split_nj"]
     assert all(s[k] > 0 for k in ("sequential", "combinational", "clock", "leakage"))
     assert p["sops_per_sample"] > 0 and p["pj_per_sop"] > 0 and p["power_mw"] > 0
     assert p["energy_per_sample_nj"] == pytest.approx(sum(s.values()))
-    assert min(p["sensitivity"].values()) < p["energy_per_sample_nj"] * 1.5
+    # the assumed slew moves the result, but not by much (the tables are flat in slew near 20 ps)
+    for value in p["sensitivity"].values():
+        assert value != p["energy_per_sample_nj"] and value == pytest.approx(p["energy_per_sample_nj"], rel=0.2)
 
 
-def test_half_the_clock_period(setup) -> None:
-    measure(setup, _inputs(2, 2), inputs_label="random", saif_name="half.saif")
-    saif = read_saif(setup.run_dir / "half.saif")
+def test_half_the_clock_period(setup, runs) -> None:
+    runs("real")
+    saif = read_saif(setup.run_dir / "real.saif")
     slow = energy_of(setup, saif, period_ps=1000.0)["energy_fj"]
     fast = energy_of(setup, saif, period_ps=500.0)["energy_fj"]
     assert _dynamic(fast) - fast["sram"] == pytest.approx(_dynamic(slow) - slow["sram"])
@@ -64,9 +81,8 @@ def test_half_the_clock_period(setup) -> None:
     assert fast["sram"] < slow["sram"]  # the SRAM's leakage part halves too
 
 
-def test_zero_inputs_leave_clock_control_and_leakage(setup) -> None:
-    zero = measure(setup, np.zeros((2, 12), dtype=np.int64), inputs_label="zeros", saif_name="zero.saif")
-    real = measure(setup, _inputs(3, 2), inputs_label="random", saif_name="real.saif")
+def test_zero_inputs_leave_clock_control_and_leakage(runs) -> None:
+    zero, real = runs("zero"), runs("real")
     assert zero["sops_per_sample"] == 0 and zero["pj_per_sop"] is None
     z, r = zero["energy_split_nj"], real["energy_split_nj"]
     assert z["combinational"] < r["combinational"] and z["sequential"] < r["sequential"]
@@ -74,19 +90,18 @@ def test_zero_inputs_leave_clock_control_and_leakage(setup) -> None:
     assert zero["energy_per_sample_nj"] < real["energy_per_sample_nj"]
 
 
-def test_more_input_spikes_more_synaptic_energy(setup) -> None:
-    low = measure(setup, _inputs(4, 2, scale=0.25), inputs_label="dim", saif_name="low.saif")
-    high = measure(setup, _inputs(4, 2, scale=1.0), inputs_label="bright", saif_name="high.saif")
+def test_more_input_spikes_more_synaptic_energy(runs) -> None:
+    low, high = runs("dim"), runs("real")
     assert high["sops_per_sample"] > low["sops_per_sample"]
     assert high["energy_split_nj"]["combinational"] > low["energy_split_nj"]["combinational"]
 
 
-def test_per_sample_energy_does_not_depend_on_the_batch(setup) -> None:
-    one = _inputs(5, 1)
-    two = measure(setup, np.repeat(one, 2, axis=0), inputs_label="x2", saif_name="b2.saif")
-    four = measure(setup, np.repeat(one, 4, axis=0), inputs_label="x4", saif_name="b4.saif")
-    assert four["energy_per_sample_nj"] == pytest.approx(two["energy_per_sample_nj"], rel=0.1)
-    assert four["sops_per_sample"] == two["sops_per_sample"]
+def test_per_sample_energy_does_not_depend_on_the_batch(runs) -> None:
+    """The same sample 1, 2 and 4 times back to back: each further copy costs the same energy, and the
+    run's energy is one fixed part (reset, fill, drain) plus that per copy."""
+    e1, e2, e4 = (runs(k)["energy_per_sample_nj"] * n for k, n in (("b1", 1), ("b2", 2), ("b4", 4)))
+    assert (e4 - e2) / 2 == pytest.approx(e2 - e1, rel=0.05)
+    assert runs("b4")["sops_per_sample"] == runs("b1")["sops_per_sample"]
 
 
 def test_sop_count_by_hand() -> None:

@@ -32,6 +32,8 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from snnhw.synth.activity import Netlist, Saif
 from snnhw.synth.liberty import Library
 
@@ -134,6 +136,9 @@ def net_energy(netlist: Netlist, saif: Saif, library: Library, *, scope: str, si
     reads = writes = 0
     sram_access_fj = sram_leak_pw = 0.0
     cycles = saif.duration * saif.timescale_ps / sim_period_ps
+    # output pins grouped by (cell, pin): toggles, loads and the layer each belongs to, evaluated vectorised
+    outs: dict[tuple[str, str], tuple[list[int], list[float], list[str]]] = defaultdict(lambda: ([], [], []))
+    ins: dict[tuple[str, str], tuple[list[int], list[str]]] = defaultdict(lambda: ([], []))
     for inst in netlist.instances:
         cell = library.cells.get(inst.cell)
         if cell is None:
@@ -153,38 +158,50 @@ def net_energy(netlist: Netlist, saif: Saif, library: Library, *, scope: str, si
             else:
                 missing_cells.add(inst.cell)
             continue
-        kind = "sequential" if cell.sequential else "combinational"
         leakage_pw += cell.leakage_pw
         out_nets = [canon(b) for p in cell.outputs for b in inst.pins.get(p, [])]
         layer = next((_layer_of(n) for n in out_nets if _layer_of(n) is not None), None)
-        where = layers[str(layer) if layer is not None else "other"]
+        where = str(layer) if layer is not None else "other"
         for pin, bits in inst.pins.items():
             if not bits:
                 continue
             net = bits[0]
-            t = toggles(net)
             if pin in cell.outputs:
-                c = load.get(canon(net), 0.0)
-                driven.add(canon(net))
-                e = 0.0
-                if pin in cell.power:
-                    rise, fall = cell.power[pin].energy(slew_ps, c)
-                    e += t / 2 * (rise + fall)
-                e += t * 0.5 * c * v2
-                split[kind] += e
-                where[kind] += e
+                c = canon(net)
+                driven.add(c)
+                group = outs[(inst.cell, pin)]
+                group[0].append(toggles(net))
+                group[1].append(load.get(c, 0.0))
+                group[2].append(where)
             elif pin in cell.power:
-                rise, fall = cell.power[pin].energy(slew_ps)
-                e = t / 2 * (rise + fall)
-                bucket = "clock" if pin in cell.clocks else kind
-                split[bucket] += e
-                where[bucket] += e
+                group_in = ins[(inst.cell, pin)]
+                group_in[0].append(toggles(net))
+                group_in[1].append(where)
+    for (name, pin), (tcs, caps, wheres) in outs.items():
+        cell = library.cells[name]
+        kind = "sequential" if cell.sequential else "combinational"
+        tarr = np.asarray(tcs, dtype=float)
+        carr = np.asarray(caps, dtype=float)
+        earr = tarr * 0.5 * carr * v2
+        if pin in cell.power:
+            rise_arr, fall_arr = cell.power[pin].energy_many(slew_ps, carr)
+            earr = earr + tarr / 2 * (rise_arr + fall_arr)
+        split[kind] += float(earr.sum())
+        for k, wname in enumerate(wheres):
+            layers[wname][kind] += float(earr[k])
+    for (name, pin), (tcs, wheres) in ins.items():
+        cell = library.cells[name]
+        kind = "clock" if pin in cell.clocks else ("sequential" if cell.sequential else "combinational")
+        e_rise, e_fall = cell.power[pin].energy(slew_ps)
+        earr = np.asarray(tcs, dtype=float) / 2 * (e_rise + e_fall)
+        split[kind] += float(earr.sum())
+        for k, wname in enumerate(wheres):
+            layers[wname][kind] += float(earr[k])
     # nets no cell drives: the top's inputs (the clock among them)
-    for net, c in load.items():
+    for net, cap in load.items():
         if net in driven:
             continue
-        e = toggles(net) * 0.5 * c * v2
-        split["clock" if net == "clk" else "combinational"] += e
+        split["clock" if net == "clk" else "combinational"] += toggles(net) * 0.5 * cap * v2
     run_ps = cycles * clock_period_ps
     # pW × ps = 1e-12 W × 1e-12 s = 1e-24 J = 1e-9 fJ
     split["leakage"] = leakage_pw * run_ps * 1e-9

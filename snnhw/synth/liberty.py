@@ -61,6 +61,15 @@ class Table:
         rows = [np.interp(load, self.index_2, v[k]) for k in range(len(self.index_1))]
         return float(np.interp(slew, self.index_1, rows))
 
+    def at_many(self, slew: float, loads: np.ndarray) -> np.ndarray:
+        """:meth:`at` for many loads at one slew (bilinear interpolation is separable: slew first, then load)."""
+        loads = np.asarray(loads, dtype=float)
+        v = np.asarray(self.values, dtype=float)
+        if len(self.index_1) == 0 or len(self.index_2) == 0 or v.ndim == 1 or v.shape[1] == 1:
+            return np.full(loads.shape, self.at(slew))
+        cols = np.array([np.interp(slew, self.index_1, v[:, k]) for k in range(v.shape[1])])
+        return np.interp(loads, self.index_2, cols)
+
     def to_json(self) -> dict[str, Any]:
         return {"i1": list(self.index_1), "i2": list(self.index_2), "v": [list(r) for r in self.values]}
 
@@ -83,6 +92,17 @@ class PinPower:
             if not cases:
                 return 0.0
             return float(np.mean([sum(t.at(slew, load) for t in case) for case in cases]))
+        return mean(self.rise), mean(self.fall)
+
+    def energy_many(self, slew: float, loads: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`energy` for many loads at one slew."""
+        loads = np.asarray(loads, dtype=float)
+
+        def mean(cases: tuple[tuple[Table, ...], ...]) -> np.ndarray:
+            if not cases:
+                return np.zeros(loads.shape)
+            per_case = [np.sum([t.at_many(slew, loads) for t in case], axis=0) for case in cases]
+            return np.asarray(np.mean(per_case, axis=0))
         return mean(self.rise), mean(self.fall)
 
     def to_json(self) -> dict[str, Any]:

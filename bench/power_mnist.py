@@ -1,0 +1,65 @@
+"""Energy per MNIST inference in ASAP7 (TT) at several lane counts, from gate-level activity.
+
+Runs ``snnhw power mnist --lanes N --samples S`` for each N and prints energy per
+image, its split, pJ per SOP, mW at the TT Fmax and the flow's wall time, beside
+published accelerators (whose figures are silicon measurements or vendor-tool
+estimates at other nodes; see docs/results.md for what each includes).
+
+    .venv/bin/python bench/power_mnist.py [--lanes 16,64] [--samples 100] [--out bench-power] [--json OUT]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import platform
+import time
+from pathlib import Path
+
+from snnhw.datasets import load_dataset
+from snnhw.netfile import resolve_network
+from snnhw.rtl.build import resolve_build
+from snnhw.synth.power import run_power
+
+#: Published anchors: (name, node, kind, figure).
+ANCHORS = [
+    ("TrueNorth", "28 nm", "silicon", "26 pJ per synaptic event"),
+    ("Loihi", "14 nm", "silicon", "23.6 pJ per SOP"),
+    ("ODIN", "28 nm FDSOI", "silicon", "12.7 pJ per SOP; 15 nJ per MNIST inference"),
+    ("Spiker+", "FPGA", "Vivado estimate", "180 mW"),
+]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--lanes", default="16,64")
+    parser.add_argument("--samples", type=int, default=100)
+    parser.add_argument("--out", type=Path, default=Path("bench-power"))
+    parser.add_argument("--json", type=Path, default=None)
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+    net = resolve_network("mnist")
+    x = load_dataset("mnist", "test").x[:args.samples]
+    rows = []
+    for lanes in [int(v) for v in args.lanes.split(",")]:
+        start = time.monotonic()
+        p = run_power(net, resolve_build(net, lanes=lanes), args.out / f"lanes{lanes}", x,
+                      inputs_label=f"the first {len(x)} MNIST test images", progress=False)
+        p["lanes"], p["wall_s"] = lanes, round(time.monotonic() - start, 1)
+        rows.append(p)
+        s = p["energy_split_nj"]
+        print(f"lanes {lanes}: {p['energy_per_sample_nj']:.3f} nJ per image (seq {s['sequential']:.3f}, comb "
+              f"{s['combinational']:.3f}, clock {s['clock']:.3f}, leak {s['leakage']:.4f}, SRAM {s['sram']:.3f} "
+              f"assumed), {p['pj_per_sop']:.3f} pJ/SOP, {p['power_mw']:.2f} mW at {p['clock_mhz']:.0f} MHz; "
+              f"{p['cycles_per_sample']:.0f} cycles per image; flow {p['wall_s']:.0f} s "
+              f"(gate-level simulation {p['gate_sim_s']:.0f} s)")
+    print(f"machine: {platform.platform()}, Python {platform.python_version()}")
+    for name, node, kind, figure in ANCHORS:
+        print(f"  {name}: {figure} ({node}, {kind})")
+    if args.json:
+        args.json.write_text(json.dumps(rows, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
