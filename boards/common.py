@@ -6,11 +6,12 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
-from amaranth.hdl import Elaboratable
+from amaranth.hdl import Elaboratable, Module, Signal
+from amaranth.lib import io
 
 from snnhw.errors import BuildError
 
-__all__ = ["BoardDef", "PLLPlan", "ecp5_pll", "mmcme4"]
+__all__ = ["BoardDef", "PLLPlan", "connect_core", "ecp5_pll", "mmcme4"]
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,31 @@ class BoardDef:
     def program_args(self, bitstream: str) -> list[str]:
         """``openFPGALoader`` arguments that load ``bitstream`` into the board's SRAM."""
         raise NotImplementedError
+
+
+def connect_core(m: Module, platform: Any, core: Any, locked: Signal, clock_hz: int) -> None:
+    """Add ``core`` to ``m`` and wire it to the board's ``uart`` 0 and ``led`` 0–3 through I/O buffers.
+
+    LEDs: 0 heartbeat (1 Hz), 1 clock generator locked, 2 a sample in flight, 3 a frame was refused.
+    """
+    uart = platform.request("uart", 0, dir="-")
+    m.submodules.rx_buf = rx = io.Buffer("i", uart.rx)
+    m.submodules.tx_buf = tx = io.Buffer("o", uart.tx)
+    m.submodules.core = core
+    m.d.comb += [core.uart_rx.eq(rx.i), tx.o.eq(core.uart_tx)]
+    leds = []
+    for k in range(4):
+        m.submodules[f"led{k}_buf"] = buf = io.Buffer("o", platform.request("led", k, dir="-"))
+        leds.append(buf)
+    beat = Signal(range(clock_hz // 2))
+    blink, refused = Signal(), Signal()
+    with m.If(beat == clock_hz // 2 - 1):
+        m.d.sync += [beat.eq(0), blink.eq(~blink)]
+    with m.Else():
+        m.d.sync += beat.eq(beat + 1)
+    with m.If(core.naks != 0):
+        m.d.sync += refused.eq(1)
+    m.d.comb += [leds[0].o.eq(blink), leds[1].o.eq(locked), leds[2].o.eq(core.busy), leds[3].o.eq(refused)]
 
 
 def _unreachable(clock_hz: int, in_hz: int, what: str, hint: str) -> BuildError:

@@ -21,7 +21,7 @@ from typing import Any
 from amaranth.hdl import ClockDomain, ClockSignal, Elaboratable, Instance, Module, Signal
 from amaranth.lib import io
 from amaranth.lib.cdc import ResetSynchronizer
-from snnhw.boards.common import BoardDef, PLLPlan, ecp5_pll
+from snnhw.boards.common import BoardDef, PLLPlan, connect_core, ecp5_pll
 
 __all__ = ["ULX3S85F"]
 
@@ -56,28 +56,7 @@ class _Top(Elaboratable):
         platform.add_clock_constraint(clk, self.plan.out_hz)
         m.submodules.reset_sync = ResetSynchronizer(~locked, domain="sync")
 
-        uart = platform.request("uart", 0, dir="-")
-        m.submodules.rx_buf = rx = io.Buffer("i", uart.rx)
-        m.submodules.tx_buf = tx = io.Buffer("o", uart.tx)
-        m.submodules.core = core = self.core
-        m.d.comb += [core.uart_rx.eq(rx.i), tx.o.eq(core.uart_tx)]  # type: ignore[attr-defined]
-
-        leds = [platform.request("led", k, dir="-") for k in range(4)]
-        bufs = []
-        for k, led in enumerate(leds):
-            m.submodules[f"led{k}_buf"] = buf = io.Buffer("o", led)
-            bufs.append(buf)
-        beat = Signal(range(self.plan.out_hz // 2))
-        blink = Signal()
-        with m.If(beat == self.plan.out_hz // 2 - 1):
-            m.d.sync += [beat.eq(0), blink.eq(~blink)]
-        with m.Else():
-            m.d.sync += beat.eq(beat + 1)
-        refused = Signal()
-        with m.If(core.naks != 0):  # type: ignore[attr-defined]
-            m.d.sync += refused.eq(1)
-        m.d.comb += [bufs[0].o.eq(blink), bufs[1].o.eq(locked), bufs[2].o.eq(core.busy),  # type: ignore[attr-defined]
-                     bufs[3].o.eq(refused)]
+        connect_core(m, platform, self.core, locked, self.plan.out_hz)
         return m
 
 

@@ -28,7 +28,7 @@ from amaranth.hdl import ClockDomain, ClockSignal, Elaboratable, Instance, Modul
 from amaranth.lib import io
 from amaranth.lib.cdc import ResetSynchronizer
 from amaranth.vendor import XilinxPlatform
-from snnhw.boards.common import BoardDef, PLLPlan, mmcme4
+from snnhw.boards.common import BoardDef, PLLPlan, connect_core, mmcme4
 
 __all__ = ["ZCU104", "ZCU104Platform"]
 
@@ -72,26 +72,7 @@ class _Top(Elaboratable):
         m.submodules.bufg = Instance("BUFG", i_I=clkout, o_O=ClockSignal("sync"))
         m.submodules.reset_sync = ResetSynchronizer(~locked, domain="sync")
 
-        uart = platform.request("uart", 0, dir="-")
-        m.submodules.rx_buf = rx = io.Buffer("i", uart.rx)
-        m.submodules.tx_buf = tx = io.Buffer("o", uart.tx)
-        m.submodules.core = core = self.core
-        m.d.comb += [core.uart_rx.eq(rx.i), tx.o.eq(core.uart_tx)]  # type: ignore[attr-defined]
-        bufs = []
-        for k in range(4):
-            m.submodules[f"led{k}_buf"] = buf = io.Buffer("o", platform.request("led", k, dir="-"))
-            bufs.append(buf)
-        beat = Signal(range(self.plan.out_hz // 2))
-        blink = Signal()
-        with m.If(beat == self.plan.out_hz // 2 - 1):
-            m.d.sync += [beat.eq(0), blink.eq(~blink)]
-        with m.Else():
-            m.d.sync += beat.eq(beat + 1)
-        refused = Signal()
-        with m.If(core.naks != 0):  # type: ignore[attr-defined]
-            m.d.sync += refused.eq(1)
-        m.d.comb += [bufs[0].o.eq(blink), bufs[1].o.eq(locked), bufs[2].o.eq(core.busy),  # type: ignore[attr-defined]
-                     bufs[3].o.eq(refused)]
+        connect_core(m, platform, self.core, locked, self.plan.out_hz)
         return m
 
 

@@ -23,7 +23,6 @@ from snnhw.board.protocol import (
     NAK_LENGTH,
     NAK_TRUNCATED,
     NAK_TYPE,
-    SYNC,
     T_INFO,
     T_NAK,
     T_RESULT,
@@ -286,4 +285,4 @@ def test_eight_bit_values_one_per_beat():
     res = decode_result(frames[0].payload, 2, 1)
     scores, pred = h.model_result(h.beats)
     assert res.scores.tolist() == [((v + 128) % 256) - 128 for v in scores] and res.prediction == pred
-    assert frames[0].payload[0] == 3 and SYNC == 0x5A
+    assert frames[0].payload[0] == 3

@@ -33,7 +33,7 @@ from snnhw.rtl.build import Build
 from snnhw.rtl.generate import build_hash
 from snnhw.synth.tools import find_tool, run_tool, tool_version
 
-__all__ = ["BOARD_TOP", "build_board"]
+__all__ = ["BOARD_TOP", "build_board", "clock_hz_of", "parse_timing"]
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +56,8 @@ def _versions(names: list[str]) -> dict[str, str]:
     return out
 
 
-def _clock_hz(clock_mhz: float | None, default: int) -> int:
+def clock_hz_of(clock_mhz: float | None, default: int) -> int:
+    """``--clock-mhz`` in Hz (``default`` when not given); a clock that is not a whole number of Hz is refused."""
     if clock_mhz is None:
         return default
     hz = round(clock_mhz * 1e6)
@@ -82,7 +83,7 @@ def build_board(network: Network, build: Build, board_name: str, out: str | os.P
                 progress: bool = True) -> dict[str, Any]:
     """Build ``network`` under ``build`` for ``board_name`` into directory ``out``; return ``board.json``."""
     board = get_board(board_name)
-    clock_hz = _clock_hz(clock_mhz, board.default_clock_hz)
+    clock_hz = clock_hz_of(clock_mhz, board.default_clock_hz)
     baud = board.default_baud if baud is None else int(baud)
     plan = board.clock_plan(clock_hz)
     core = BoardCore(network, build, clock_hz=clock_hz, baud=baud)

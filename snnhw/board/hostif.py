@@ -286,11 +286,10 @@ class HostInterface(wiring.Component):
             m.d.sync += widx.eq(widx + 1)
             with m.If(self.result_tlast):
                 m.d.sync += [capturing.eq(0), t_end.eq(self.cycle_count), result_ready.eq(1)]
-        with m.If(start):
-            m.d.sync += [busy.eq(1), feeding.eq(1), raddr.eq(0), first.eq(1), capturing.eq(1), widx.eq(0)]
         result_seq = Signal(8)
         with m.If(start):
-            m.d.sync += result_seq.eq(seq)
+            m.d.sync += [busy.eq(1), feeding.eq(1), raddr.eq(0), first.eq(1), capturing.eq(1), widx.eq(0),
+                         result_seq.eq(seq)]
 
         # ---- transmit: one frame at a time, NAK before INFO before RESULT
         nak_pending = Signal()

@@ -35,7 +35,7 @@ import numpy as np
 
 __all__ = [
     "INFO_BYTES", "NAK_REASONS", "PROTOCOL_VERSION", "SYNC", "BoardInfo", "Frame", "FrameDecoder", "Result",
-    "crc16", "decode_result", "encode_frame", "encode_sample", "result_payload_bytes", "sample_payload_bytes",
+    "crc16", "decode_result", "encode_frame", "encode_sample", "result_payload_bytes", "sample_payload_bytes", "value_bytes",
 ]
 
 #: First byte of every frame.

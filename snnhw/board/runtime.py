@@ -44,7 +44,7 @@ from snnhw.errors import BoardError
 from snnhw.ir import Network
 from snnhw.rtl.top import result_bits
 
-__all__ = ["BoardLink", "BoardRun", "check_info", "open_port", "run_samples", "write_results"]
+__all__ = ["BoardLink", "BoardRun", "check_info", "link_seconds", "open_port", "run_samples", "write_results"]
 
 log = logging.getLogger(__name__)
 

@@ -19,7 +19,7 @@ from types import TracebackType
 
 from amaranth.back import verilog
 
-from snnhw.board.core import BoardCore
+from snnhw.board.core import BoardCore, uart_divisor
 from snnhw.errors import BoardError
 from snnhw.ir import Network
 from snnhw.rtl.build import Build
@@ -55,8 +55,8 @@ class SimulatedBoard:
         missing = simulator_available("verilator")
         if missing:
             raise BoardError(missing, key="--port", value="sim")
-        core = BoardCore(self.network, self.build, clock_hz=self.clock_hz, baud=self.baud)
-        text = verilog.convert(core, name=SIM_TOP, emit_src=False, strip_internal_attrs=True)
+        text = board_verilog(self.network, self.build, clock_hz=self.clock_hz, baud=self.baud)
+        divisor = uart_divisor(self.clock_hz, self.baud)
         log.info("building the simulated board (Verilator)")
         runner, build_dir = _build("verilator", text, toplevel=SIM_TOP)
         self.work = work = Path(tempfile.mkdtemp(prefix="snnhw-board-"))
@@ -65,7 +65,7 @@ class SimulatedBoard:
             try:
                 runner.test(test_module="snnhw.sim.board_bench", hdl_toplevel=SIM_TOP, build_dir=build_dir,  # type: ignore[attr-defined]
                             test_dir=work, log_file=work / "sim.log",
-                            extra_env={"SNNHW_BOARD_DIR": str(work), "SNNHW_BOARD_DIVISOR": str(core.divisor)})
+                            extra_env={"SNNHW_BOARD_DIR": str(work), "SNNHW_BOARD_DIVISOR": str(divisor)})
             except BaseException as err:
                 self.failure = err
 
@@ -76,8 +76,8 @@ class SimulatedBoard:
         while not port.exists():
             if not self.thread.is_alive() or time.monotonic() > deadline:
                 self._stop()
-                raise BoardError("the simulated board did not start (see the simulator log)", key="--port",
-                                 value="sim")
+                why = f" ({self.failure})" if self.failure is not None else ""
+                raise BoardError(f"the simulated board did not start{why}", key="--port", value="sim")
             time.sleep(0.05)
         return port.read_text().strip()
 

@@ -113,7 +113,7 @@ def run_cmd(net: str, inputs: Path, port: str, out: Path, check: bool, board_nam
     result file holds `predictions` (int64 N), `scores` (int64 N × outputs) and
     `cycles` (int64 N). --build, --lanes and --cores matter with --port sim only.
     """
-    from snnhw.board.runtime import BoardLink, BoardRun, open_port, run_samples, write_results
+    from snnhw.board.runtime import BoardLink, BoardRun, link_seconds, open_port, run_samples, write_results
     from snnhw.boards import get_board
 
     network = resolve_network(net)
@@ -132,11 +132,11 @@ def run_cmd(net: str, inputs: Path, port: str, out: Path, check: bool, board_nam
             link.link.close()
 
     if port == "sim":
-        from snnhw.board.build import _clock_hz
+        from snnhw.board.build import clock_hz_of
         from snnhw.board.simlink import SimulatedBoard
 
         build = resolve_build_option(network, build_file, lanes, cores)
-        clock_hz = _clock_hz(clock_mhz, spec.default_clock_hz)
+        clock_hz = clock_hz_of(clock_mhz, spec.default_clock_hz)
         with SimulatedBoard(network, build, clock_hz=clock_hz, baud=baud) as pty:
             run = stream(pty, timeout or 120.0)
     else:
@@ -147,7 +147,8 @@ def run_cmd(net: str, inputs: Path, port: str, out: Path, check: bool, board_nam
     mean = float(np.mean(run.cycles)) if n else 0.0
     where = "the simulated board" if port == "sim" else port
     click.echo(f"{n} samples through {network.name} on {where} → {out}")
-    click.echo(f"link: {run.images_per_s:.1f} images/s at {baud} baud ({run.seconds:.2f} s); "
+    click.echo(f"link: {run.images_per_s:.1f} images/s at {baud} baud ({run.seconds:.2f} s; the frames allow at most "
+               f"{1 / link_seconds(network, baud):.0f} images/s); "
                f"{run.resends} resends" + (f" ({', '.join(f'{k}: {v}' for k, v in run.naks.items())})"
                                            if run.naks else ""))
     if n:

@@ -63,7 +63,8 @@ def power_cmd(net: str, target: str, out: Path, build_file: Path | None, lanes: 
         x = load_dataset(KNOWN_DATASETS[net], "test").x
         label = f"the first {min(samples, len(x))} {KNOWN_DATASETS[net]} test images"
     else:
-        raise InputError("give --inputs: the data set of this network is not known", key="--inputs", value=None)
+        raise InputError(f"required for {network.name!r}: only the bundled mnist and digits networks have a known "
+                         "test set", key="--inputs")
     x = x[:samples]
     out.mkdir(parents=True, exist_ok=True)
     p = run_power(network, build, out, x, inputs_label=label, corner=corner, clock_mhz=clock_mhz,

@@ -284,8 +284,6 @@ def run_power(network: Network, build: Build, out: str | Path, inputs: np.ndarra
     from snnhw.synth.report import render_markdown
 
     start = time.monotonic()
-    if len(inputs) == 0:
-        raise BuildError("needs at least one sample", key="--samples", value=0)
     setup = prepare_power(network, build, out, corner=corner, pdk=pdk, fakeram=fakeram, inputs=inputs,
                           progress=progress)
     power = measure(setup, inputs, inputs_label=inputs_label, clock_mhz=clock_mhz, slew_ps=slew_ps)
