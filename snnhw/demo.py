@@ -7,7 +7,9 @@
 3. co-simulates the first samples on Verilator through cocotb and checks every
    layer's events, the scores and the predictions against the golden model;
 4. synthesizes it for UltraScale+ and ECP5 (Yosys, nextpnr) and for ASAP7
-   (Yosys + OpenSTA) when the PDK is found;
+   (Yosys + OpenSTA) when the PDK is found, and measures energy per sample
+   from the ASAP7 netlist's own switching activity on the first test samples
+   (TT corner, ``snnhw power``);
 5. writes a report directory: ``report.md``, ``report.json``, ``raster.png``
    (one sample through every layer) and each flow's own run directory.
 """
@@ -55,6 +57,7 @@ def run_demo(
     lanes: int = 8,
     targets: tuple[str, ...] = DEMO_TARGETS,
     data: str | os.PathLike[str] | None = None,
+    power_samples: int = 10,
     say: Callable[[str], None] = log.info,
     progress: bool = True,
 ) -> dict[str, Any]:
@@ -75,6 +78,10 @@ def run_demo(
     targets:
         Flows to run (a subset of :data:`DEMO_TARGETS`); ASAP7 is skipped, with
         the reason in the report, when its PDK is not found.
+    power_samples:
+        Test samples simulated on the ASAP7 gate-level netlist for energy per
+        sample (TT corner, run directory ``power_asap7/``); 0 skips it. Runs
+        when ASAP7 is among the targets and found.
     say:
         Receives one line per step.
 
@@ -155,6 +162,22 @@ def run_demo(
             f"({perf['clock_mhz']:.1f} MHz, {perf['clock_source']})" if perf["latency_us"] is not None else
             f"      {_flow_line(target, report)}")
 
+    power: dict[str, Any] | None = None
+    if "asap7" in flows and power_samples > 0:
+        from snnhw.synth.power import run_power
+
+        m = min(power_samples, len(split.x))
+        say(f"[4/5] energy: {m} test samples through the ASAP7 TT netlist (gate-level Verilator, checked against "
+            "the golden model)")
+        power = run_power(network, build, out_dir / "power_asap7", split.x[:m],
+                          inputs_label=f"the first {m} {dataset} test samples", progress=progress)
+        split_nj = power["energy_split_nj"]
+        say(f"      {power['energy_per_sample_nj']:.3g} nJ per sample ({split_nj['sram']:.3g} of it SRAM, assumed), "
+            f"{power['pj_per_sop']:.3g} pJ per SOP, {power['power_mw']:.3g} mW at {power['clock_mhz']:.0f} MHz "
+            f"(TT Fmax, OpenSTA)")
+    elif "asap7" in flows:
+        skipped["power"] = "--power-samples 0"
+
     summary: dict[str, Any] = {
         "schema": "snnhw.demo-report/1",
         "snnhw": __version__,
@@ -171,6 +194,7 @@ def run_demo(
                   "latency_cycles_max": int(cycles.max()) if n else 0, "seconds": round(cosim_s, 1)},
         "flows": {t: {"fpga": r["fpga"], "asic": r["asic"], "performance": r["performance"], "runtime_s": r["runtime_s"]}
                   for t, r in flows.items()},
+        "power": power,
         "skipped": skipped,
         "runtime_s": None,
     }
@@ -232,16 +256,48 @@ def _markdown(s: dict[str, Any]) -> str:
         lines.append(f"| {target} | {_flow_line(target, r)} | {_fmt(perf['clock_mhz'])} MHz ({perf['clock_source']}) | "
                      f"{_fmt(perf['latency_us'], 2)} µs | {_fmt(perf['samples_per_s'], 0)} | {_fmt(r['runtime_s'])} s |")
     for target, why in s["skipped"].items():
-        lines.append(f"| {target} | skipped: {why} | | | | |")
+        if target in DEMO_TARGETS:
+            lines.append(f"| {target} | skipped: {why} | | | | |")
     lines += [
         "",
         "Latency uses the cycle model on the co-simulated samples at the clock shown: `assumed` is the target "
         "clock (UltraScale+, no place and route here), `measured:nextpnr` the routed ECP5 Fmax, `measured:opensta` "
         "the pre-layout ASAP7 Fmax. Each flow's own `report.md` is in its `synth_<target>/` folder.",
         "",
+    ]
+    lines += _power_lines(s.get("power"))
+    lines += [
         "![spike raster](raster.png)",
         "",
         f"Run time {s['runtime_s']:.0f} s.",
         "",
     ]
     return "\n".join(lines)
+
+
+def _power_lines(p: dict[str, Any] | None) -> list[str]:
+    """The demo report's energy section (``snnhw power``'s figures, with what is measured and assumed)."""
+    if not p:
+        return []
+    split = p["energy_split_nj"]
+    lines = [
+        "## Energy per sample (ASAP7, gate-level activity)",
+        "",
+        f"The mapped ASAP7 netlist simulated in Verilator on {p['inputs']}, bit-exact against the golden model; "
+        f"energy from the liberty tables ({p['corner']}), at {_fmt(p['clock_mhz'])} MHz ({p['clock_source']}).",
+        "",
+        "| figure | value |",
+        "|---|---|",
+        f"| energy per sample | **{p['energy_per_sample_nj']:.3g} nJ** |",
+        f"| clock pins / sequential / combinational / leakage | {split['clock']:.3g} / {split['sequential']:.3g} / "
+        f"{split['combinational']:.3g} / {split['leakage']:.2g} nJ |",
+        f"| SRAM (assumed model) | {split['sram']:.3g} nJ (range {p['sram_range_nj'][0]:.3g}–"
+        f"{p['sram_range_nj'][1]:.3g}) |",
+        f"| SOPs per sample · energy per SOP | {p['sops_per_sample']:,.0f} · {_fmt(p['pj_per_sop'], 2)} pJ |",
+        f"| average power | {_fmt(p['power_mw'], 2)} mW |",
+        "",
+        f"Missing before layout: {p['provenance']['missing']}. The run directory is `power_asap7/` "
+        "(`power.json`, `report.md`); see docs/power.md.",
+        "",
+    ]
+    return lines

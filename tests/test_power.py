@@ -16,7 +16,7 @@ from snnhw.netgen import random_network
 from snnhw.rtl.build import resolve_build
 from snnhw.synth.activity import read_saif
 from snnhw.synth.asap7 import find_liberty
-from snnhw.synth.power import count_sops, energy_of, measure, prepare_power
+from snnhw.synth.power import count_sops, energy_of, measure, prepare_power, write_power
 
 
 def _net():
@@ -120,3 +120,25 @@ def test_sop_count_by_hand() -> None:
                 if s == k:
                     expect += int((w[:, j] != 0).sum())
         assert sops[k] == expect
+
+
+def test_report_and_comparison_carry_the_power_section(setup, runs, tmp_path) -> None:
+    """The power section lands in the run's report.json and report.md, and `snnhw report` tabulates it."""
+    from snnhw.synth.report import compare, load_report
+
+    p = runs("real")
+    write_power(setup, p)
+    report = load_report(setup.run_dir)
+    assert report["power"]["energy_per_sample_nj"] == p["energy_per_sample_nj"]
+    assert "## power (gate-level activity)" in (setup.run_dir / "report.md").read_text()
+    assert (setup.run_dir / "power.json").is_file()
+    text, _ = compare([setup.run_dir], tmp_path / "cmp")
+    head, _, row = text.splitlines()[:3]
+    cells = dict(zip([c.strip() for c in head.split("|")], [c.strip() for c in row.split("|")]))
+    assert float(cells["nJ/sample"]) == pytest.approx(p["energy_per_sample_nj"], rel=0.01)
+    assert float(cells["pJ/SOP"]) == pytest.approx(p["pj_per_sop"], rel=0.01)
+    # the demo's report renders the same figures
+    from snnhw.demo import _power_lines
+
+    demo_md = "\n".join(_power_lines(p))
+    assert f"**{p['energy_per_sample_nj']:.3g} nJ**" in demo_md and "SRAM (assumed model)" in demo_md

@@ -23,16 +23,21 @@ __all__ = ["demo"]
 @click.option("--lanes", type=click.IntRange(min=1), default=8, show_default=True, help="Lanes of the build.")
 @click.option("--targets", default="xcup,ecp5,asap7", show_default=True,
               help="Synthesis flows to run, comma-separated (none: no synthesis).")
+@click.option("--power-samples", type=click.IntRange(min=0), default=10, show_default=True,
+              help="Test samples simulated on the ASAP7 gate-level netlist for energy per sample (0: skip).")
 @click.option("--out", "out", type=click.Path(path_type=Path), default=Path("demo-report"), show_default=True,
               help="Report directory.")
-def demo(net: str, dataset: str, data: Path | None, samples: int, lanes: int, targets: str, out: Path) -> None:
+def demo(net: str, dataset: str, data: Path | None, samples: int, lanes: int, targets: str, power_samples: int,
+         out: Path) -> None:
     """The whole flow on a trained network, end to end (`make demo`).
 
     Evaluates NET on its test set through the golden model, generates the
     accelerator's Verilog, co-simulates test samples on Verilator and checks
     them bit-exact against the golden model, synthesizes for UltraScale+,
-    ECP5 and ASAP7 (ASAP7 when its PDK is found), and writes OUT/report.md,
-    report.json and a spike raster of one sample through every layer.
+    ECP5 and ASAP7 (ASAP7 when its PDK is found), measures energy per sample
+    from the ASAP7 netlist's switching activity (as `snnhw power`), and writes
+    OUT/report.md, report.json and a spike raster of one sample through every
+    layer.
     """
     from snnhw.demo import DEMO_TARGETS, run_demo
 
@@ -50,4 +55,4 @@ def demo(net: str, dataset: str, data: Path | None, samples: int, lanes: int, ta
         raise InputError("exists and is not a directory", source=str(out))
     click.echo(f"snnhw {__version__} demo: {network.name} on {dataset}, report in {out}/")
     run_demo(network, dataset, out, samples=samples, lanes=lanes, targets=chosen, data=data,
-             say=lambda line: click.echo(line), progress=True)
+             power_samples=power_samples, say=lambda line: click.echo(line), progress=True)

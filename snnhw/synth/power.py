@@ -42,7 +42,7 @@ from snnhw.synth.macros import MacroModel, read_fakerams
 from snnhw.synth.tools import run_tool, yowasp_env
 
 __all__ = ["SIM_PERIOD_PS", "PowerSetup", "count_sops", "energy_of", "macro_models_verilog", "measure", "prepare_power",
-           "run_power", "simulate_activity"]
+           "run_power", "simulate_activity", "write_power"]
 
 log = logging.getLogger(__name__)
 
@@ -281,17 +281,22 @@ def run_power(network: Network, build: Build, out: str | Path, inputs: np.ndarra
               fakeram: str | None = None, slew_ps: float = DEFAULT_SLEW_PS, progress: bool = True) -> dict[str, Any]:
     """Energy per inference of ``network`` under ``build`` in ASAP7 on ``inputs``; writes ``power.json``
     and adds a ``power`` section to ``report.json`` and ``report.md`` in ``out``."""
-    from snnhw.synth.report import render_markdown
-
     start = time.monotonic()
     setup = prepare_power(network, build, out, corner=corner, pdk=pdk, fakeram=fakeram, inputs=inputs,
                           progress=progress)
     power = measure(setup, inputs, inputs_label=inputs_label, clock_mhz=clock_mhz, slew_ps=slew_ps)
     power["flow_s"] = round(time.monotonic() - start, 1)
+    write_power(setup, power)
+    log.info("power: %.3g nJ per sample over %d samples", power["energy_per_sample_nj"], len(inputs))
+    return power
+
+
+def write_power(setup: PowerSetup, power: dict[str, Any]) -> None:
+    """Write ``power.json`` and add ``power`` as a section of the run's ``report.json`` and ``report.md``."""
+    from snnhw.synth.report import render_markdown
+
     report = setup.report
     report["power"] = power
     atomic_write_text(setup.run_dir / "power.json", json.dumps(power, indent=2) + "\n")
     atomic_write_text(setup.run_dir / "report.json", json.dumps(report, indent=2) + "\n")
     atomic_write_text(setup.run_dir / "report.md", render_markdown(report))
-    log.info("power: %.3g nJ per sample over %d samples", power["energy_per_sample_nj"], len(inputs))
-    return power

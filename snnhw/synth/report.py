@@ -22,6 +22,7 @@ COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("cycles/sample", "performance", "cycles_per_sample"), ("event bound", "performance", "event_bound_cycles"),
     ("clock MHz", "performance", "clock_mhz"),
     ("latency µs", "performance", "latency_us"), ("samples/s", "performance", "samples_per_s"),
+    ("nJ/sample", "power", "energy_per_sample_nj"), ("pJ/SOP", "power", "pj_per_sop"), ("mW", "power", "power_mw"),
 )
 
 
@@ -106,11 +107,11 @@ def load_report(path: str | os.PathLike[str]) -> dict[str, Any]:
 
 def table(reports: Sequence[tuple[str, dict[str, Any]]]) -> str:
     """A markdown table comparing runs (columns where at least one run has a value)."""
-    cols = [c for c in COLUMNS if any(r[c[1]].get(c[2]) is not None for _, r in reports)]
+    cols = [c for c in COLUMNS if any((r.get(c[1]) or {}).get(c[2]) is not None for _, r in reports)]
     head = ["run", "target", "network", "lanes", *[c[0] for c in cols]]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for name, r in reports:
-        cells = [name, r["target"], r["network"]["name"], _lanes(r), *[fmt(r[c[1]].get(c[2])) for c in cols]]
+        cells = [name, r["target"], r["network"]["name"], _lanes(r), *[fmt((r.get(c[1]) or {}).get(c[2])) for c in cols]]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
