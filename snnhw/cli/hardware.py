@@ -111,7 +111,11 @@ def _synth_summary(report: dict[str, Any]) -> str:
 @click.option("--out", "out", required=True, type=click.Path(path_type=Path),
               help="Directory for report.md (table) and report_lanes.png (plots).")
 def report(dirs: tuple[Path, ...], out: Path) -> None:
-    """Compare synthesis runs: a markdown table and PNG plots of resources and latency against lanes."""
+    """Compare synthesis runs: a markdown table and PNG plots of resources and latency against lanes.
+
+    Runs with a power section (`snnhw power`) add energy per sample, pJ per SOP
+    and mW to the table.
+    """
     from snnhw.synth.report import compare
 
     if out.exists() and not out.is_dir():
