@@ -171,12 +171,15 @@ def run_demo(
             "the golden model)")
         power = run_power(network, build, out_dir / "power_asap7", split.x[:m],
                           inputs_label=f"the first {m} {dataset} test samples", progress=progress)
-        split_nj = power["energy_split_nj"]
-        say(f"      {power['energy_per_sample_nj']:.3g} nJ per sample ({split_nj['sram']:.3g} of it SRAM, assumed), "
-            f"{power['pj_per_sop']:.3g} pJ per SOP, {power['power_mw']:.3g} mW at {power['clock_mhz']:.0f} MHz "
-            f"(TT Fmax, OpenSTA)")
-    elif "asap7" in flows:
+        from snnhw.synth.report import fmt
+
+        say(f"      {fmt(power['energy_per_sample_nj'])} nJ per sample ({fmt(power['energy_split_nj']['sram'])} of it "
+            f"SRAM, assumed), {fmt(power['pj_per_sop'])} pJ per SOP, {fmt(power['power_mw'])} mW at "
+            f"{fmt(power['clock_mhz'])} MHz ({power['clock_source']})")
+    elif power_samples == 0:
         skipped["power"] = "--power-samples 0"
+    if power_samples > 0 and "asap7" not in flows:
+        skipped["power"] = "needs the ASAP7 flow"
 
     summary: dict[str, Any] = {
         "schema": "snnhw.demo-report/1",
@@ -265,7 +268,13 @@ def _markdown(s: dict[str, Any]) -> str:
         "the pre-layout ASAP7 Fmax. Each flow's own `report.md` is in its `synth_<target>/` folder.",
         "",
     ]
-    lines += _power_lines(s.get("power"))
+    if s.get("power"):
+        from snnhw.synth.report import power_markdown
+
+        lines += power_markdown(s["power"])
+        lines += ["The gate-level run's own `report.md` and `power.json` are in `power_asap7/`; see docs/power.md.", ""]
+    elif "power" in s["skipped"]:
+        lines += [f"Energy per sample: not measured ({s['skipped']['power']}).", ""]
     lines += [
         "![spike raster](raster.png)",
         "",
@@ -274,30 +283,3 @@ def _markdown(s: dict[str, Any]) -> str:
     ]
     return "\n".join(lines)
 
-
-def _power_lines(p: dict[str, Any] | None) -> list[str]:
-    """The demo report's energy section (``snnhw power``'s figures, with what is measured and assumed)."""
-    if not p:
-        return []
-    split = p["energy_split_nj"]
-    lines = [
-        "## Energy per sample (ASAP7, gate-level activity)",
-        "",
-        f"The mapped ASAP7 netlist simulated in Verilator on {p['inputs']}, bit-exact against the golden model; "
-        f"energy from the liberty tables ({p['corner']}), at {_fmt(p['clock_mhz'])} MHz ({p['clock_source']}).",
-        "",
-        "| figure | value |",
-        "|---|---|",
-        f"| energy per sample | **{p['energy_per_sample_nj']:.3g} nJ** |",
-        f"| clock pins / sequential / combinational / leakage | {split['clock']:.3g} / {split['sequential']:.3g} / "
-        f"{split['combinational']:.3g} / {split['leakage']:.2g} nJ |",
-        f"| SRAM (assumed model) | {split['sram']:.3g} nJ (range {p['sram_range_nj'][0]:.3g}–"
-        f"{p['sram_range_nj'][1]:.3g}) |",
-        f"| SOPs per sample · energy per SOP | {p['sops_per_sample']:,.0f} · {_fmt(p['pj_per_sop'], 2)} pJ |",
-        f"| average power | {_fmt(p['power_mw'], 2)} mW |",
-        "",
-        f"Missing before layout: {p['provenance']['missing']}. The run directory is `power_asap7/` "
-        "(`power.json`, `report.md`); see docs/power.md.",
-        "",
-    ]
-    return lines

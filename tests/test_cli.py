@@ -177,6 +177,7 @@ def test_demo_reduced(tmp_path: Path) -> None:
     assert summary["power"] is None and summary["skipped"] == {"power": "--power-samples 0"}
     text = (out / "report.md").read_text()
     assert "Verilator co-simulation" in text and "raster.png" in text
+    assert "Energy per sample: not measured (--power-samples 0)" in text
     assert (out / "raster.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert (out / "rtl" / "snnhw_top.v").exists()
 

@@ -124,7 +124,7 @@ def test_sop_count_by_hand() -> None:
 
 def test_report_and_comparison_carry_the_power_section(setup, runs, tmp_path) -> None:
     """The power section lands in the run's report.json and report.md, and `snnhw report` tabulates it."""
-    from snnhw.synth.report import compare, load_report
+    from snnhw.synth.report import compare, load_report, power_markdown
 
     p = runs("real")
     write_power(setup, p)
@@ -137,8 +137,14 @@ def test_report_and_comparison_carry_the_power_section(setup, runs, tmp_path) ->
     cells = dict(zip([c.strip() for c in head.split("|")], [c.strip() for c in row.split("|")]))
     assert float(cells["nJ/sample"]) == pytest.approx(p["energy_per_sample_nj"], rel=0.01)
     assert float(cells["pJ/SOP"]) == pytest.approx(p["pj_per_sop"], rel=0.01)
-    # the demo's report renders the same figures
-    from snnhw.demo import _power_lines
+    # the demo's report renders the same section
+    from snnhw.demo import _markdown
 
-    demo_md = "\n".join(_power_lines(p))
-    assert f"**{p['energy_per_sample_nj']:.3g} nJ**" in demo_md and "SRAM (assumed model)" in demo_md
+    demo = {"network": {"name": "n", "shape": [12, 16, 12, 4], "time_steps": 4, "sha256": "0" * 64}, "dataset": "x",
+            "lanes": 2, "snnhw": "v", "golden": {"samples": 2, "accuracy": 1.0, "layers": []},
+            "cosim": {"samples": 2, "accuracy": 1.0, "cycles_per_sample_back_to_back": 1.0, "latency_cycles_min": 1,
+                      "latency_cycles_max": 1, "latency_cycles_mean": 1.0},
+            "flows": {}, "skipped": {}, "power": p, "runtime_s": 1.0}
+    assert "\n".join(power_markdown(p)) in _markdown(demo)
+    demo["power"], demo["skipped"] = None, {"power": "--power-samples 0"}
+    assert "Energy per sample: not measured (--power-samples 0)" in _markdown(demo)

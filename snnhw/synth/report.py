@@ -11,7 +11,8 @@ from typing import Any
 from snnhw._io import atomic_write_text
 from snnhw.errors import InputError
 
-__all__ = ["COLUMNS", "compare", "fmt", "load_report", "plot_reports", "render_markdown", "table"]
+__all__ = ["COLUMNS", "compare", "fmt", "load_report", "plot_reports", "power_markdown", "render_markdown",
+           "table"]
 
 #: Columns of the comparison table: (header, section, key).
 COLUMNS: tuple[tuple[str, str, str], ...] = (
@@ -61,18 +62,7 @@ def render_markdown(report: dict[str, Any]) -> str:
             lines.append(f"| {key} | {fmt(value)} | {units.get(name, '')} | {sources.get(name, '')} |")
         lines.append("")
     if report.get("power"):
-        p = report["power"]
-        split = ", ".join(f"{k} {fmt(v)}" for k, v in p["energy_split_nj"].items())
-        lines += ["## power (gate-level activity)", "",
-                  f"- energy per sample: **{fmt(p['energy_per_sample_nj'])} nJ** ({split} nJ), over {p['samples']} "
-                  f"samples ({p['inputs']}), at {fmt(p['clock_mhz'])} MHz ({p['clock_source']}), {p['corner']} corner",
-                  f"- average power {fmt(p['power_mw'])} mW; {fmt(p['sops_per_sample'])} SOPs per sample, "
-                  f"{fmt(p['pj_per_sop'])} pJ per SOP",
-                  f"- SRAM: {p['sram_accesses']['reads']} reads, {p['sram_accesses']['writes']} writes; range "
-                  f"{fmt(p['sram_range_nj'][0])}–{fmt(p['sram_range_nj'][1])} nJ per sample",
-                  "- sensitivity to the assumed input slew: "
-                  + ", ".join(f"{k} {fmt(v)}" for k, v in p["sensitivity"].items()), ""]
-        lines += [f"- {k}: {v}" for k, v in p["provenance"].items()] + [""]
+        lines += power_markdown(report["power"])
     if report.get("orfs"):
         lines += ["## OpenROAD-flow-scripts", "", f"- design configuration: `{report['orfs']['config']}`",
                   f"- ran: {'yes' if report['orfs']['ran'] else 'no (FLOW_HOME not set)'}", ""]
@@ -82,6 +72,23 @@ def render_markdown(report: dict[str, Any]) -> str:
         lines += ["## Notes", ""] + [f"- {note}" for note in report["notes"]] + [""]
     lines.append(f"Wall time of the flow: {report.get('runtime_s')} s (timing noise; not a result).")
     return "\n".join(lines) + "\n"
+
+
+def power_markdown(p: dict[str, Any]) -> list[str]:
+    """The lines of a ``power`` section (``snnhw power``): energy and its split, mW, pJ per SOP, SRAM,
+    sensitivity, and what is measured, modelled and assumed. Shared by ``report.md`` and the demo's report."""
+    split = ", ".join(f"{k} {fmt(v)}" for k, v in p["energy_split_nj"].items())
+    lines = ["## power (gate-level activity)", "",
+             f"- energy per sample: **{fmt(p['energy_per_sample_nj'])} nJ** ({split} nJ), over {p['samples']} "
+             f"samples ({p['inputs']}), at {fmt(p['clock_mhz'])} MHz ({p['clock_source']}), {p['corner']} corner",
+             f"- average power {fmt(p['power_mw'])} mW; {fmt(p['sops_per_sample'])} SOPs per sample, "
+             f"{fmt(p['pj_per_sop'])} pJ per SOP",
+             f"- SRAM: {fmt(p['sram_accesses']['reads'])} reads and {fmt(p['sram_accesses']['writes'])} writes over "
+             f"the {p['samples']} samples; energy range {fmt(p['sram_range_nj'][0])}–{fmt(p['sram_range_nj'][1])} nJ "
+             "per sample",
+             "- sensitivity to the assumed input slew: "
+             + ", ".join(f"{k} {fmt(v)}" for k, v in p["sensitivity"].items()), ""]
+    return lines + [f"- {k}: {v}" for k, v in p["provenance"].items()] + [""]
 
 
 def load_report(path: str | os.PathLike[str]) -> dict[str, Any]:
