@@ -34,7 +34,8 @@ __all__ = ["SPEC_KEYS", "Point", "Spec", "expand", "load_spec", "point_key", "ru
 log = logging.getLogger(__name__)
 
 #: Top-level keys of a sweep spec.
-SPEC_KEYS = ("networks", "train", "targets", "cosim", "dataset", "samples", "build", "points", "clock_mhz", "corner")
+SPEC_KEYS = ("networks", "train", "targets", "cosim", "dataset", "samples", "cycle_samples", "build", "points",
+             "clock_mhz", "corner", "time_limit_s")
 _TARGETS = ("xcup", "ecp5", "asap7")
 _BUILD_KEYS = ("lanes", "cores", "fifo_depth", "memory", "weights", "pipeline_depth", "pixels_per_beat")
 
@@ -47,9 +48,9 @@ class Point:
     target: str
     build: tuple[tuple[str, Any], ...]
 
-    def axes(self) -> dict[str, Any]:
-        """The point's axes, as ``results.jsonl`` gives them."""
-        return {"network": self.network, "target": self.target, **dict(self.build)}
+    def axes(self, network_axes: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The point's axes, as ``results.jsonl`` gives them (with a trained network's axes, when given)."""
+        return {"network": self.network, **(network_axes or {}), "target": self.target, **dict(self.build)}
 
 
 @dataclass
@@ -64,8 +65,10 @@ class Spec:
     cosim: int = 0
     dataset: str | None = None
     samples: int = 0
+    cycle_samples: int = 500
     clock_mhz: float | None = None
     corner: str = "FF"
+    time_limit_s: float | None = None
 
 
 def _err(rule: str, key: str, source: str, value: Any = SnnhwError._MISSING) -> InputError:
@@ -105,17 +108,38 @@ def load_spec(path: str | os.PathLike[str]) -> Spec:
         raise _err("must be an array of tables ([[train]])", "train", source)
     known = set(TrainConfig.__dataclass_fields__) - {"init"}
     for i, table in enumerate(trains):
-        for key in table:
+        table = dict(table)
+        axes = table.pop("axes", {})
+        if not isinstance(axes, dict):
+            raise _err("must be a table of training options, each a list of values ([train.axes])",
+                       f"train.{i}.axes", source, axes)
+        for key in {**table, **axes}:
             if key not in known:
                 raise _err(f"unknown training option; known options are {', '.join(sorted(known))}",
-                           f"train.{i}.{key}", source)
-        try:
-            config = TrainConfig(**table)
-            config.check()
-        except (TypeError, SnnhwError) as err:
-            raise _err(f"invalid training configuration ({err})", f"train.{i}", source) from None
-        label = table.get("name") or f"train{i}"
-        networks[label] = {"kind": "train", "config": dict(sorted(table.items()))}
+                           f"train.{i}.{'axes.' if key in axes else ''}{key}", source)
+        for key, values in axes.items():
+            if key in table:
+                raise _err("given both as an option and as an axis", f"train.{i}.axes.{key}", source)
+            if not isinstance(values, list) or not values:
+                raise _err("must be a non-empty list of values", f"train.{i}.axes.{key}", source, values)
+        combos: list[dict[str, Any]] = [{}]
+        for key in axes:  # in the order written, so labels read as the spec does
+            combos = [{**c, key: v} for c in combos for v in axes[key]]
+        stem = table.get("name") or f"train{i}"
+        for combo in combos:
+            config_table = {**table, **combo}
+            try:
+                config = TrainConfig(**config_table)
+                config.check()
+            except (TypeError, SnnhwError) as err:
+                where = f"train.{i}" + (f" at {_canonical(combo)}" if combo else "")
+                raise _err(f"invalid training configuration ({err})", where, source) from None
+            label = stem + ("(" + ", ".join(f"{k}={_canonical(v)}" for k, v in combo.items()) + ")" if combo else "")
+            if label in networks:
+                raise _err("names a network twice; give each [[train]] table its own name", f"train.{i}.name",
+                           source, label)
+            networks[label] = {"kind": "train", "config": dict(sorted(config_table.items())), "axes": combo,
+                               "table": stem}
     if not networks:
         raise _err("the spec names no network: give networks = [...] or [[train]] tables", "networks", source)
     targets = raw.get("targets", ["xcup"])
@@ -141,28 +165,49 @@ def load_spec(path: str | os.PathLike[str]) -> Spec:
     samples = raw.get("samples", 0)
     if not isinstance(samples, int) or isinstance(samples, bool) or samples < 0:
         raise _err("must be an integer ≥ 0 (0: the whole test split)", "samples", source, samples)
+    cycle_samples = raw.get("cycle_samples", 500)
+    if not isinstance(cycle_samples, int) or isinstance(cycle_samples, bool) or cycle_samples < 1:
+        raise _err("must be an integer ≥ 1", "cycle_samples", source, cycle_samples)
     clock = raw.get("clock_mhz")
     if clock is not None and (isinstance(clock, bool) or not isinstance(clock, (int, float)) or clock <= 0):
         raise _err("must be a number of MHz > 0", "clock_mhz", source, clock)
     corner = raw.get("corner", "FF")
     if corner not in ("FF", "TT"):
         raise _err("must be FF or TT", "corner", source, corner)
+    limit = raw.get("time_limit_s")
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, (int, float)) or limit <= 0):
+        raise _err("must be a number of seconds > 0", "time_limit_s", source, limit)
     spec = Spec(source=source, networks=networks, targets=list(targets), build=build, cosim=cosim, dataset=dataset,
-                samples=samples, clock_mhz=clock, corner=corner)
+                samples=samples, cycle_samples=cycle_samples, clock_mhz=clock, corner=corner, time_limit_s=limit)
     points = raw.get("points", [])
     if not isinstance(points, list) or not all(isinstance(p, dict) for p in points):
         raise _err("must be an array of tables ([[points]])", "points", source)
     for i, table in enumerate(points):
         table = dict(table)
-        net, target = table.pop("network", None), table.pop("target", None)
-        if net not in networks:
-            raise _err("must name one of the spec's networks", f"points.{i}.network", source, net)
-        if target not in _TARGETS:
-            raise _err(f"must be one of {', '.join(_TARGETS)}", f"points.{i}.target", source, target)
-        for key in table:
+        nets, targets_i = table.pop("network", None), table.pop("target", None)
+        labels: list[str] = []
+        for net in nets if isinstance(nets, list) and nets else [nets]:
+            # a [[train]] table's name stands for every network its axes make
+            matches = [label for label, e in networks.items() if label == net or e.get("table") == net]
+            if not isinstance(net, str) or not matches:
+                raise _err("must name one of the spec's networks (or a list of them)", f"points.{i}.network",
+                           source, net)
+            labels += [m for m in matches if m not in labels]
+        targets_list = targets_i if isinstance(targets_i, list) and targets_i else [targets_i]
+        for target in targets_list:
+            if target not in _TARGETS:
+                raise _err(f"must be one of {', '.join(_TARGETS)} (or a list of them)", f"points.{i}.target",
+                           source, target)
+        builds: list[tuple[tuple[str, Any], ...]] = [()]
+        for key in sorted(table):
             if key not in _BUILD_KEYS:
                 raise _err(f"unknown build key; known keys are {', '.join(_BUILD_KEYS)}", f"points.{i}.{key}", source)
-        spec.points.append(Point(net, target, tuple(sorted(table.items()))))
+            values = table[key] if isinstance(table[key], list) else [table[key]]
+            if not values:
+                raise _err("must list at least one value", f"points.{i}.{key}", source)
+            builds = [(*c, (key, v)) for c in builds for v in values]
+        # in the order written: an entry's networks, then its targets, then its build values
+        spec.points += [Point(net, target, combo) for net in labels for target in targets_list for combo in builds]
     return spec
 
 
@@ -185,6 +230,7 @@ def point_key(spec: Spec, point: Point, network_id: str, tools: dict[str, str]) 
     return hashlib.sha256(_canonical({
         "network": network_id, "target": point.target, "build": dict(point.build), "cosim": spec.cosim,
         "clock_mhz": spec.clock_mhz, "corner": spec.corner, "dataset": spec.dataset, "samples": spec.samples,
+        "cycle_samples": spec.cycle_samples,
         "pdk": os.environ.get("SNNHW_ASAP7_LIB"), "snnhw": __version__, "tools": tools,
     }).encode()).hexdigest()[:32]
 
@@ -228,13 +274,14 @@ def run_point(entry: dict[str, Any], axes: dict[str, Any], options: dict[str, An
     """Run one point in its own attempt directory under ``work``; never raises for the point's own failure."""
     from snnhw.rtl.build import resolve_build
     from snnhw.synth import synthesize
+    from snnhw.synth.tools import time_limit
 
     start = time.perf_counter()
     attempt = Path(work) / uuid.uuid4().hex[:12]  # a killed worker's tools may still write into an older one
     result: dict[str, Any] = {"point": axes, "worker": _worker_address(), "attempt_dir": str(attempt)}
     try:
         network = _network(entry, Path(cache))
-        build = resolve_build(network, {k: v for k, v in axes.items() if k not in ("network", "target")})
+        build = resolve_build(network, {k: v for k, v in axes.items() if k in _BUILD_KEYS})
         x = None
         if options.get("dataset"):
             from snnhw.datasets import load_dataset
@@ -244,9 +291,10 @@ def run_point(entry: dict[str, Any], axes: dict[str, Any], options: dict[str, An
             limit = options.get("samples") or None
             report, _ = evaluate(network, data, limit=limit)
             result["accuracy"] = report["accuracy"]
-            x = data.x[: limit or len(data.x)]
-        rep = synthesize(network, build, axes["target"], attempt, inputs=x, cosim=options.get("cosim", 0),
-                         clock_mhz=options.get("clock_mhz"), corner=options.get("corner", "FF"), progress=False)
+            x = data.x[: min(limit or len(data.x), options.get("cycle_samples", 500))]
+        with time_limit(options.get("time_limit_s")):
+            rep = synthesize(network, build, axes["target"], attempt, inputs=x, cosim=options.get("cosim", 0),
+                             clock_mhz=options.get("clock_mhz"), corner=options.get("corner", "FF"), progress=False)
         result.update(status="ok", report=rep)
     except SnnhwError as err:
         result.update(status="failed", error=str(err))
@@ -305,8 +353,9 @@ def run_sweep(spec: Spec, out: str | os.PathLike[str], *, scheduler: str | None 
                 done[rec["key"]] = rec
     elif results_path.exists():
         results_path.unlink()
-    options = {"cosim": spec.cosim, "dataset": spec.dataset, "samples": spec.samples, "clock_mhz": spec.clock_mhz,
-               "corner": spec.corner}
+    options = {"cosim": spec.cosim, "dataset": spec.dataset, "samples": spec.samples,
+               "cycle_samples": spec.cycle_samples, "clock_mhz": spec.clock_mhz,
+               "corner": spec.corner, "time_limit_s": spec.time_limit_s}
     results: dict[int, dict[str, Any]] = {}
     todo = []
     for i, key in enumerate(keys):
@@ -338,7 +387,8 @@ def run_sweep(spec: Spec, out: str | os.PathLike[str], *, scheduler: str | None 
             futures = {}
             for i in todo:
                 p = points[i]
-                fut = client.submit(run_point, spec.networks[p.network], p.axes(), options,
+                entry = spec.networks[p.network]
+                fut = client.submit(run_point, entry, p.axes(entry.get("axes")), options,
                                     str(out / "runs" / keys[i]), str(cache_root), key=f"point-{keys[i]}", pure=False)
                 futures[fut] = i
             failed = 0
@@ -347,7 +397,7 @@ def run_sweep(spec: Spec, out: str | os.PathLike[str], *, scheduler: str | None 
                 try:
                     rec = fut.result()
                 except Exception as err:  # the task itself was lost (workers died more often than allowed)
-                    rec = {"point": points[i].axes(), "status": "failed", "worker": None, "wall_s": None,
+                    rec = {"point": points[i].axes(spec.networks[points[i].network].get("axes")), "status": "failed", "worker": None, "wall_s": None,
                            "error": f"{type(err).__name__}: {err}".splitlines()[0]}
                 rec["key"] = keys[i]
                 results[i] = rec
@@ -389,12 +439,26 @@ def _pareto(rows: list[tuple[float, float, dict[str, Any]]]) -> list[dict[str, A
     return front
 
 
+def _varying(results: list[dict[str, Any]]) -> list[str]:
+    """The axes (other than the target) whose values differ between points: what a plot label needs."""
+    keys: dict[str, set[str]] = {}
+    for rec in results:
+        for k, v in rec["point"].items():
+            keys.setdefault(k, set()).add(_canonical(v))
+    return [k for k, values in keys.items() if k != "target" and len(values) > 1]
+
+
+def _label(rec: dict[str, Any], keys: list[str]) -> str:
+    return ", ".join(f"{k}={rec['point'][k]}" for k in keys if k in rec["point"])
+
+
 def _summary(results: list[dict[str, Any]], out: Path) -> None:
-    """``summary.md`` (every point, and per target the Pareto front of latency against LUTs or area) and
-    ``pareto.png``."""
+    """``summary.md`` (every point; per target the Pareto fronts of latency against LUTs or area, and of accuracy
+    against latency), ``pareto.png`` and, where accuracy was evaluated, ``accuracy.png``."""
     lines = ["# Sweep results", "", "| point | status | clock (MHz, source) | latency (µs) | LUT | area (µm²) | "
              "accuracy | wall (s) |", "|---|---|---|---|---|---|---|---|"]
     rows: dict[str, list[tuple[float, float, dict[str, Any]]]] = {}
+    acc_rows: dict[str, list[tuple[float, float, dict[str, Any]]]] = {}
     for rec in results:
         axes = ", ".join(f"{k}={v}" for k, v in rec["point"].items())
         rep = rec.get("report") or {}
@@ -404,37 +468,61 @@ def _summary(results: list[dict[str, Any]], out: Path) -> None:
         acc = rec.get("accuracy")
         clock = perf.get("clock_mhz")
         latency = perf.get("latency_us")
-        lines.append(f"| {axes} | {rec['status']}{' (cached)' if rec.get('cached') else ''} | "
+        status = rec["status"] + (" (cached)" if rec.get("cached") else "")
+        if rec["status"] != "ok" and rec.get("error"):
+            status += f": {rec['error'][:160]}".replace("|", "\\|")
+        lines.append(f"| {axes} | {status} | "
                      f"{'–' if clock is None else f'{clock:.1f}'} {perf.get('clock_source', '')} | "
                      f"{'–' if latency is None else f'{latency:.3g}'} | {'–' if lut is None else lut} | "
                      f"{'–' if area is None else f'{area:,.0f}'} | {'–' if acc is None else f'{100 * acc:.2f} %'} | "
                      f"{rec.get('wall_s')} |")
         size = lut if lut is not None else area
+        target = rec["point"].get("target", "?")
         if rec["status"] == "ok" and latency is not None and size is not None:
-            rows.setdefault(rec["point"].get("target", "?"), []).append((float(latency), float(size), rec))
+            rows.setdefault(target, []).append((float(latency), float(size), rec))
+        if rec["status"] == "ok" and latency is not None and acc is not None:
+            acc_rows.setdefault(target, []).append((float(latency), -float(acc), rec))
+    keys = _varying(results)
     fronts = {target: _pareto(points) for target, points in sorted(rows.items())}
+    acc_fronts = {target: _pareto(points) for target, points in sorted(acc_rows.items())}
     lines += ["", "Pareto front per target (latency against LUTs, or area for ASAP7; both smaller is better):", ""]
     for target, front in fronts.items():
-        lines.append(f"- {target}: " + "; ".join(", ".join(f"{k}={v}" for k, v in rec["point"].items()
-                                                             if k != "target") for rec in front))
+        lines.append(f"- {target}: " + "; ".join(_label(rec, keys) for rec in front))
+    if acc_fronts:
+        lines += ["", "Pareto front per target of accuracy against latency (higher accuracy, lower latency):", ""]
+        for target, front in acc_fronts.items():
+            lines.append(f"- {target}: " + "; ".join(
+                f"{_label(rec, keys)} ({100 * rec['accuracy']:.2f} %)" for rec in front))
     text = "\n".join(lines) + "\n"
     atomic_write_text(out / "summary.md", text)
     if rows:
-        import matplotlib
+        _plot(rows, fronts, keys, out / "pareto.png", lambda t: "area (µm²)" if t == "asap7" else "LUT", 1.0)
+    if acc_rows:
+        _plot(acc_rows, acc_fronts, keys, out / "accuracy.png", lambda t: "accuracy (%)", -100.0)
 
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
 
-        fig, axes_list = plt.subplots(1, len(rows), figsize=(4.5 * len(rows), 3.5), squeeze=False)
-        for ax, (target, points) in zip(axes_list[0], sorted(rows.items()), strict=True):
-            front = fronts[target]
-            on_front = sorted((r for r in points if r[2] in front), key=lambda r: r[0])
-            ax.scatter([r[0] for r in points], [r[1] for r in points], s=14, label="points")
-            ax.plot([r[0] for r in on_front], [r[1] for r in on_front], "r-", label="Pareto front")
-            ax.set_title(target)
-            ax.set_xlabel("latency per sample (µs)")
-            ax.set_ylabel("area (µm²)" if target == "asap7" else "LUT")
-            ax.legend()
-        fig.tight_layout()
-        fig.savefig(out / "pareto.png", dpi=120)
-        plt.close(fig)
+def _plot(rows: dict[str, list[tuple[float, float, dict[str, Any]]]], fronts: dict[str, list[dict[str, Any]]],
+          keys: list[str], path: Path, ylabel: Callable[[str], str], yscale: float) -> None:
+    """One panel per target: every point, its Pareto front as a line, front points labelled by the varying axes."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes_list = plt.subplots(1, len(rows), figsize=(5 * len(rows), 4), squeeze=False)
+    for ax, (target, points) in zip(axes_list[0], sorted(rows.items()), strict=True):
+        front = fronts[target]
+        on_front = sorted((r for r in points if r[2] in front), key=lambda r: r[0])
+        ax.scatter([r[0] for r in points], [yscale * r[1] for r in points], s=14, label="points")
+        ax.plot([r[0] for r in on_front], [yscale * r[1] for r in on_front], "r-", label="Pareto front")
+        for x, y, rec in on_front:
+            ax.annotate(_label(rec, keys), (x, yscale * y), fontsize=6, xytext=(3, 3), textcoords="offset points")
+        if len(points) > 1 and max(r[0] for r in points) > 20 * min(r[0] for r in points):
+            ax.set_xscale("log")
+        ax.set_title(target)
+        ax.set_xlabel("latency per sample (µs)")
+        ax.set_ylabel(ylabel(target))
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)

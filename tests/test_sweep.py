@@ -35,6 +35,18 @@ cores = [1]
     ("networks = ['digits']\nclock_mhz = 'fast'\n", "clock_mhz: must be a number of MHz > 0"),
     ("networks = ['digits']\ncorner = 'SS'\n", "corner: must be FF or TT"),
     ("networks = ['digits']\n[[points]]\nnetwork = 'other'\ntarget = 'xcup'\n", "points.0.network: must name"),
+    ("networks = ['digits']\n[[points]]\nnetwork = 'digits'\ntarget = ['xcup', 'fpga']\n",
+     "points.0.target: must be one of"),
+    ("networks = ['digits']\n[[points]]\nnetwork = 'digits'\ntarget = 'xcup'\nlanes = []\n",
+     "points.0.lanes: must list at least one value"),
+    ("[[train]]\ndataset = 'digits'\n[train.axes]\ntime_steps = 4\n", "train.0.axes.time_steps: must be a non-empty"),
+    ("[[train]]\ndataset = 'digits'\n[train.axes]\nstepz = [4]\n", "train.0.axes.stepz: unknown training option"),
+    ("[[train]]\ndataset = 'digits'\ntime_steps = 2\n[train.axes]\ntime_steps = [4]\n",
+     "train.0.axes.time_steps: given both"),
+    ("[[train]]\ndataset = 'digits'\n[train.axes]\ntime_steps = [4, 0]\n", "train.0 at {\"time_steps\":0}: invalid"),
+    ("[[train]]\ndataset = 'digits'\n[[train]]\ndataset = 'digits'\nname = 'train0'\n", "names a network twice"),
+    ("networks = ['digits']\ntime_limit_s = 0\n", "time_limit_s: must be a number of seconds > 0"),
+    ("networks = ['digits']\ncycle_samples = 0\n", "cycle_samples: must be an integer ≥ 1"),
 ])
 def test_malformed_specs_give_one_line(tmp_path: Path, text: str, fragment: str) -> None:
     (tmp_path / "s.toml").write_text(text)
@@ -54,6 +66,38 @@ def test_cross_product_and_explicit_points(tmp_path: Path) -> None:
         {"network": "digits", "target": "asap7", "lanes": 8}]
 
 
+def test_training_axes_and_point_lists(tmp_path: Path) -> None:
+    """[train.axes] makes one network per combination; a [[points]] entry's lists are its own small cross product,
+    and a [[train]] table's name stands for every network it makes."""
+    (tmp_path / "s.toml").write_text(
+        'networks = ["digits"]\n[[train]]\nname = "t"\ndataset = "digits"\nepochs = 1\n'
+        '[train.axes]\ntime_steps = [2, 4]\nhidden = [[16], [32]]\n'
+        '[[points]]\nnetwork = "digits"\ntarget = ["ecp5", "xcup"]\nlanes = [4, 1]\n'
+        '[[points]]\nnetwork = "t"\ntarget = "asap7"\nlanes = 2\n')
+    spec = load_spec(tmp_path / "s.toml")
+    assert list(spec.networks) == ["digits", "t(time_steps=2, hidden=[16])", "t(time_steps=2, hidden=[32])",
+                                   "t(time_steps=4, hidden=[16])", "t(time_steps=4, hidden=[32])"]
+    assert spec.networks["t(time_steps=4, hidden=[16])"]["config"] == {
+        "dataset": "digits", "epochs": 1, "hidden": [16], "name": "t", "time_steps": 4}
+    points = expand(spec)
+    assert [(p.network, p.target, dict(p.build)["lanes"]) for p in points[:4]] == [
+        ("digits", "ecp5", 4), ("digits", "ecp5", 1), ("digits", "xcup", 4), ("digits", "xcup", 1)]
+    assert [p.network for p in points[4:]] == list(spec.networks)[1:]
+    assert points[4].axes(spec.networks[points[4].network]["axes"]) == {
+        "network": "t(time_steps=2, hidden=[16])", "time_steps": 2, "hidden": [16], "target": "asap7", "lanes": 2}
+
+
+def test_a_point_past_its_time_limit_fails_with_the_reason(tmp_path: Path) -> None:
+    """The tools of a point still running at ``time_limit_s`` are stopped; the point is recorded as failed."""
+    (tmp_path / "s.toml").write_text('networks = ["digits"]\ntime_limit_s = 1\n')
+    spec = load_spec(tmp_path / "s.toml")
+    options = {"cosim": 0, "dataset": None, "samples": 0, "clock_mhz": None, "corner": "FF", "time_limit_s": 1.0}
+    rec = run_point(spec.networks["digits"], {"network": "digits", "target": "ecp5", "lanes": 1}, options,
+                    str(tmp_path / "runs"), str(tmp_path / "cache"))
+    assert rec["status"] == "failed" and "time limit of 1 s" in rec["error"], rec
+    assert rec["wall_s"] < 60
+
+
 def _comparable(rec: dict) -> dict:
     rep = rec["report"]
     return {"point": rec["point"], "status": rec["status"], "accuracy": rec.get("accuracy"), "fpga": rep["fpga"],
@@ -70,6 +114,8 @@ def test_a_local_cluster_sweep_equals_the_points_run_one_by_one_and_resumes(tmp_
         tuple(sorted(r["point"].items())) for r in results}
     assert all(line["worker"].startswith("tcp://127.0.0.1:") and line["wall_s"] > 0 for line in lines)
     assert (tmp_path / "out" / "summary.md").is_file() and (tmp_path / "out" / "pareto.png").is_file()
+    assert (tmp_path / "out" / "accuracy.png").is_file()
+    assert "accuracy against latency" in (tmp_path / "out" / "summary.md").read_text()
     options = {"cosim": 0, "dataset": "digits", "samples": 60, "clock_mhz": None, "corner": "FF"}
     for rec in results:
         alone = run_point(spec.networks["digits"], rec["point"], options, str(tmp_path / "alone"),

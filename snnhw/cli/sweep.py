@@ -12,7 +12,7 @@ __all__ = ["sweep_cmd"]
 @click.command("sweep")
 @click.argument("spec", metavar="SPEC.toml", type=click.Path(path_type=Path))
 @click.option("--out", "out", required=True, type=click.Path(path_type=Path),
-              help="Sweep directory: results.jsonl, summary.md, pareto.png, runs/ and the cache.")
+              help="Sweep directory: results.jsonl, summary.md, pareto.png, accuracy.png, runs/ and the cache.")
 @click.option("--scheduler", default=None, help="Address of a running Dask scheduler (tcp://HOST:8786) "
               "[default: a local cluster of processes].")
 @click.option("--workers", type=click.IntRange(min=1), default=None,

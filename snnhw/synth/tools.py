@@ -22,7 +22,9 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from importlib import metadata as importlib_metadata
 from pathlib import Path
@@ -31,7 +33,7 @@ from tqdm import tqdm
 
 from snnhw.errors import ToolError
 
-__all__ = ["PDK_MOUNT", "RUN_MOUNT", "ToolRun", "find_tool", "run_tool", "tool_version", "yowasp_env"]
+__all__ = ["PDK_MOUNT", "RUN_MOUNT", "ToolRun", "find_tool", "run_tool", "time_limit", "tool_version", "yowasp_env"]
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +48,28 @@ _INSTALL_HINT = {
     "sta": "install OpenSTA: apt-get install opensta on Debian/Ubuntu (make setup does as root), "
            "or put an 'sta' binary on PATH",
 }
+
+
+#: (deadline on the monotonic clock, the limit in seconds) set by :func:`time_limit`, or None.
+_DEADLINE: ContextVar[tuple[float, float] | None] = ContextVar("snnhw_tool_deadline", default=None)
+
+
+@contextmanager
+def time_limit(seconds: float | None) -> Iterator[None]:
+    """Stop every tool run inside the block once ``seconds`` have passed since the block began.
+
+    A tool still running at the deadline is killed and :func:`run_tool` raises
+    :class:`~snnhw.errors.ToolError` saying so; a tool started after it fails at
+    once. ``None`` sets no limit. Used by sweeps to bound one design point.
+    """
+    if seconds is None:
+        yield
+        return
+    token = _DEADLINE.set((time.monotonic() + seconds, seconds))
+    try:
+        yield
+    finally:
+        _DEADLINE.reset(token)
 
 
 @dataclass(frozen=True)
@@ -123,6 +147,9 @@ def run_tool(
     log_path = run_dir / log_name
     log.info("running %s %s in %s", name, " ".join(args), run_dir)
     start = time.monotonic()
+    limit = _DEADLINE.get()
+    if limit is not None and start >= limit[0]:
+        raise ToolError(f"{name} not started: the time limit of {limit[1]:g} s is spent")
     bar = tqdm(desc=label or name, bar_format="{desc}: {elapsed}", disable=not progress or None, leave=False)
     # SIGTERM ends the tool too (it would otherwise outlive this process); SIGINT already raises.
     previous = None
@@ -138,10 +165,16 @@ def run_tool(
                     break
                 except subprocess.TimeoutExpired:
                     bar.refresh()
-                    if timeout is not None and time.monotonic() - start > timeout:
+                    now = time.monotonic()
+                    if timeout is not None and now - start > timeout:
                         proc.kill()
                         proc.wait()
                         raise ToolError(f"{name} ran longer than {timeout:.0f} s; see {log_path}") from None
+                    if limit is not None and now > limit[0]:
+                        proc.kill()
+                        proc.wait()
+                        raise ToolError(f"{name} stopped after {now - start:.0f} s: the time limit of {limit[1]:g} s "
+                                        f"was reached; see {log_path}") from None
         except BaseException:
             if proc.poll() is None:
                 proc.kill()
