@@ -445,11 +445,19 @@ def _varying(results: list[dict[str, Any]]) -> list[str]:
     for rec in results:
         for k, v in rec["point"].items():
             keys.setdefault(k, set()).add(_canonical(v))
-    return [k for k, values in keys.items() if k != "target" and len(values) > 1]
+    varying = [k for k, values in keys.items() if k != "target" and len(values) > 1]
+    return sorted(varying, key=lambda k: k != "network")  # the network first, the rest as recorded
 
 
-def _label(rec: dict[str, Any], keys: list[str]) -> str:
-    return ", ".join(f"{k}={rec['point'][k]}" for k in keys if k in rec["point"])
+def _label(rec: dict[str, Any], keys: list[str], *, short: bool = False) -> str:
+    """The point's varying axes; ``short`` (for plots) gives the network by its label only, without the training
+    axes that the label already spells out."""
+    point = rec["point"]
+    if not short:
+        return ", ".join(f"{k}={point[k]}" for k in keys if k in point)
+    implied = set(point) - {"network", "target"} if "(" in str(point.get("network", "")) else set()
+    return ", ".join(str(point[k]) if k == "network" else f"{k}={point[k]}"
+                     for k in keys if k in point and (k not in implied or k in _BUILD_KEYS))
 
 
 def _summary(results: list[dict[str, Any]], out: Path) -> None:
@@ -508,6 +516,7 @@ def _plot(rows: dict[str, list[tuple[float, float, dict[str, Any]]]], fronts: di
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import NullFormatter
 
     fig, axes_list = plt.subplots(1, len(rows), figsize=(5 * len(rows), 4), squeeze=False)
     for ax, (target, points) in zip(axes_list[0], sorted(rows.items()), strict=True):
@@ -516,9 +525,11 @@ def _plot(rows: dict[str, list[tuple[float, float, dict[str, Any]]]], fronts: di
         ax.scatter([r[0] for r in points], [yscale * r[1] for r in points], s=14, label="points")
         ax.plot([r[0] for r in on_front], [yscale * r[1] for r in on_front], "r-", label="Pareto front")
         for x, y, rec in on_front:
-            ax.annotate(_label(rec, keys), (x, yscale * y), fontsize=6, xytext=(3, 3), textcoords="offset points")
+            ax.annotate(_label(rec, keys, short=True), (x, yscale * y), fontsize=6, xytext=(3, 3),
+                        textcoords="offset points")
         if len(points) > 1 and max(r[0] for r in points) > 20 * min(r[0] for r in points):
             ax.set_xscale("log")
+            ax.xaxis.set_minor_formatter(NullFormatter())
         ax.set_title(target)
         ax.set_xlabel("latency per sample (µs)")
         ax.set_ylabel(ylabel(target))
