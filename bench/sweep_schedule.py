@@ -4,8 +4,9 @@ Reads ``DIR/results.jsonl`` (each point's ``wall_s``, training included for the 
 the spec (the order the points are submitted in, which is the order Dask starts them in). For each N it prints:
 
 - the lower bound max(total / N, longest point);
-- a list schedule: each point, in submission order, starts on the first worker to become free (what a Dask cluster
-  of N single-thread workers does with equal priorities), ignoring cluster start-up and transfer times;
+- a list schedule: each point, in submission order, starts on the first worker to become free (close to what a Dask
+  cluster of N single-thread workers does with equal priorities, though Dask does not promise that order), ignoring
+  cluster start-up and transfer times;
 - the same with the points sorted longest first (what a spec ordered by the measured times would give).
 
     .venv/bin/python bench/sweep_schedule.py bench/sweeps/mnist.toml bench-sweep-mnist [--workers 1,2,4,8,16]
@@ -44,7 +45,7 @@ def main() -> None:
     parser.add_argument("--workers", default="1,2,4,8,16", help="comma-separated worker counts")
     args = parser.parse_args()
     spec = load_spec(args.spec)
-    order = [_canonical(p.axes(spec.networks[p.network].get("axes"))) for p in expand(spec)]
+    order = [_canonical(p.axes()) for p in expand(spec)]
     walls: dict[str, float] = {}
     for line in (args.out / "results.jsonl").read_text().splitlines():
         rec = json.loads(line)

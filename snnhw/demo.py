@@ -163,7 +163,11 @@ def run_demo(
             f"      {_flow_line(target, report)}")
 
     power: dict[str, Any] | None = None
-    if "asap7" in flows and power_samples > 0:
+    if power_samples == 0:
+        skipped["power"] = "--power-samples 0"
+    elif "asap7" not in flows:
+        skipped["power"] = "needs the ASAP7 flow"
+    else:
         from snnhw.synth.power import run_power
 
         m = min(power_samples, len(split.x))
@@ -176,10 +180,6 @@ def run_demo(
         say(f"      {fmt(power['energy_per_sample_nj'])} nJ per sample ({fmt(power['energy_split_nj']['sram'])} of it "
             f"SRAM, assumed), {fmt(power['pj_per_sop'])} pJ per SOP, {fmt(power['power_mw'])} mW at "
             f"{fmt(power['clock_mhz'])} MHz ({power['clock_source']})")
-    elif power_samples == 0:
-        skipped["power"] = "--power-samples 0"
-    if power_samples > 0 and "asap7" not in flows:
-        skipped["power"] = "needs the ASAP7 flow"
 
     summary: dict[str, Any] = {
         "schema": "snnhw.demo-report/1",

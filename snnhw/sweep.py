@@ -47,10 +47,12 @@ class Point:
     network: str
     target: str
     build: tuple[tuple[str, Any], ...]
+    #: The training axes of a network made by ``[train.axes]`` (empty for any other network).
+    network_axes: tuple[tuple[str, Any], ...] = ()
 
-    def axes(self, network_axes: dict[str, Any] | None = None) -> dict[str, Any]:
-        """The point's axes, as ``results.jsonl`` gives them (with a trained network's axes, when given)."""
-        return {"network": self.network, **(network_axes or {}), "target": self.target, **dict(self.build)}
+    def axes(self) -> dict[str, Any]:
+        """The point's axes, as ``results.jsonl`` gives them: the network (and its training axes), target, build."""
+        return {"network": self.network, **dict(self.network_axes), "target": self.target, **dict(self.build)}
 
 
 @dataclass
@@ -117,11 +119,15 @@ def load_spec(path: str | os.PathLike[str]) -> Spec:
             if key not in known:
                 raise _err(f"unknown training option; known options are {', '.join(sorted(known))}",
                            f"train.{i}.{'axes.' if key in axes else ''}{key}", source)
+        for key, value in table.items():
+            _check_train_type(key, value, f"train.{i}.{key}", source)
         for key, values in axes.items():
             if key in table:
                 raise _err("given both as an option and as an axis", f"train.{i}.axes.{key}", source)
             if not isinstance(values, list) or not values:
                 raise _err("must be a non-empty list of values", f"train.{i}.axes.{key}", source, values)
+            for value in values:
+                _check_train_type(key, value, f"train.{i}.axes.{key}", source)
         combos: list[dict[str, Any]] = [{}]
         for key in axes:  # in the order written, so labels read as the spec does
             combos = [{**c, key: v} for c in combos for v in axes[key]]
@@ -207,8 +213,30 @@ def load_spec(path: str | os.PathLike[str]) -> Spec:
                 raise _err("must list at least one value", f"points.{i}.{key}", source)
             builds = [(*c, (key, v)) for c in builds for v in values]
         # in the order written: an entry's networks, then its targets, then its build values
-        spec.points += [Point(net, target, combo) for net in labels for target in targets_list for combo in builds]
+        spec.points += [Point(net, target, combo, _network_axes(networks[net])) for net in labels
+                        for target in targets_list for combo in builds]
     return spec
+
+
+def _check_train_type(key: str, value: Any, where: str, source: str) -> None:
+    """Refuse a training option of the wrong type, as ``snnhw train``'s own option parsing would."""
+    from dataclasses import MISSING, fields
+
+    from snnhw.train import TrainConfig
+
+    f = next(f for f in fields(TrainConfig) if f.name == key)
+    default = f.default if f.default is not MISSING else f.default_factory()  # type: ignore[misc,operator]
+    if isinstance(default, int):
+        ok, rule = isinstance(value, int) and not isinstance(value, bool), "must be an integer"
+    elif isinstance(default, float):
+        ok, rule = isinstance(value, (int, float)) and not isinstance(value, bool), "must be a number"
+    elif isinstance(default, str):
+        ok, rule = isinstance(value, str), "must be a string"
+    else:  # the hidden sizes
+        ok = isinstance(value, list) and all(isinstance(v, int) and not isinstance(v, bool) for v in value)
+        rule = "must be a list of integers (an axis of them: a list of lists)"
+    if not ok:
+        raise _err(rule, where, source, value)
 
 
 def expand(spec: Spec) -> list[Point]:
@@ -218,7 +246,12 @@ def expand(spec: Spec) -> list[Point]:
     combos: list[tuple[tuple[str, Any], ...]] = [()]
     for key in sorted(spec.build):
         combos = [(*c, (key, v)) for c in combos for v in spec.build[key]]
-    return [Point(net, target, combo) for net in spec.networks for target in spec.targets for combo in combos]
+    return [Point(net, target, combo, _network_axes(entry)) for net, entry in spec.networks.items()
+            for target in spec.targets for combo in combos]
+
+
+def _network_axes(entry: dict[str, Any]) -> tuple[tuple[str, Any], ...]:
+    return tuple(entry.get("axes", {}).items())
 
 
 def _canonical(obj: Any) -> str:
@@ -387,8 +420,7 @@ def run_sweep(spec: Spec, out: str | os.PathLike[str], *, scheduler: str | None 
             futures = {}
             for i in todo:
                 p = points[i]
-                entry = spec.networks[p.network]
-                fut = client.submit(run_point, entry, p.axes(entry.get("axes")), options,
+                fut = client.submit(run_point, spec.networks[p.network], p.axes(), options,
                                     str(out / "runs" / keys[i]), str(cache_root), key=f"point-{keys[i]}", pure=False)
                 futures[fut] = i
             failed = 0
@@ -397,7 +429,7 @@ def run_sweep(spec: Spec, out: str | os.PathLike[str], *, scheduler: str | None 
                 try:
                     rec = fut.result()
                 except Exception as err:  # the task itself was lost (workers died more often than allowed)
-                    rec = {"point": points[i].axes(spec.networks[points[i].network].get("axes")), "status": "failed", "worker": None, "wall_s": None,
+                    rec = {"point": points[i].axes(), "status": "failed", "worker": None, "wall_s": None,
                            "error": f"{type(err).__name__}: {err}".splitlines()[0]}
                 rec["key"] = keys[i]
                 results[i] = rec
@@ -450,14 +482,13 @@ def _varying(results: list[dict[str, Any]]) -> list[str]:
 
 
 def _label(rec: dict[str, Any], keys: list[str], *, short: bool = False) -> str:
-    """The point's varying axes; ``short`` (for plots) gives the network by its label only, without the training
-    axes that the label already spells out."""
+    """The point's varying axes; ``short`` (for plots) gives the network by its label alone and leaves out the
+    training axes, which that label spells out."""
     point = rec["point"]
     if not short:
         return ", ".join(f"{k}={point[k]}" for k in keys if k in point)
-    implied = set(point) - {"network", "target"} if "(" in str(point.get("network", "")) else set()
     return ", ".join(str(point[k]) if k == "network" else f"{k}={point[k]}"
-                     for k in keys if k in point and (k not in implied or k in _BUILD_KEYS))
+                     for k in keys if k in point and (k == "network" or k in _BUILD_KEYS))
 
 
 def _summary(results: list[dict[str, Any]], out: Path) -> None:

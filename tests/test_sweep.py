@@ -47,6 +47,10 @@ cores = [1]
     ("[[train]]\ndataset = 'digits'\n[[train]]\ndataset = 'digits'\nname = 'train0'\n", "names a network twice"),
     ("networks = ['digits']\ntime_limit_s = 0\n", "time_limit_s: must be a number of seconds > 0"),
     ("networks = ['digits']\ncycle_samples = 0\n", "cycle_samples: must be an integer ≥ 1"),
+    ("[[train]]\ndataset = 'digits'\nepochs = 1.5\n", "train.0.epochs: must be an integer"),
+    ("[[train]]\ndataset = 'digits'\nlr = 'fast'\n", "train.0.lr: must be a number"),
+    ("[[train]]\ndataset = 'digits'\n[train.axes]\nhidden = [64]\n", "train.0.axes.hidden: must be a list of integers"),
+    ("[[train]]\ndataset = 'digits'\n[train.axes]\nleak = ['shift:2', 3]\n", "train.0.axes.leak: must be a string"),
 ])
 def test_malformed_specs_give_one_line(tmp_path: Path, text: str, fragment: str) -> None:
     (tmp_path / "s.toml").write_text(text)
@@ -83,7 +87,7 @@ def test_training_axes_and_point_lists(tmp_path: Path) -> None:
     assert [(p.network, p.target, dict(p.build)["lanes"]) for p in points[:4]] == [
         ("digits", "ecp5", 4), ("digits", "ecp5", 1), ("digits", "xcup", 4), ("digits", "xcup", 1)]
     assert [p.network for p in points[4:]] == list(spec.networks)[1:]
-    assert points[4].axes(spec.networks[points[4].network]["axes"]) == {
+    assert points[4].axes() == {
         "network": "t(time_steps=2, hidden=[16])", "time_steps": 2, "hidden": [16], "target": "asap7", "lanes": 2}
 
 
@@ -96,6 +100,25 @@ def test_a_point_past_its_time_limit_fails_with_the_reason(tmp_path: Path) -> No
                     str(tmp_path / "runs"), str(tmp_path / "cache"))
     assert rec["status"] == "failed" and "time limit of 1 s" in rec["error"], rec
     assert rec["wall_s"] < 60
+
+
+def test_time_limit_kills_a_running_tool_and_refuses_a_late_one(tmp_path: Path) -> None:
+    """Inside ``time_limit``, a tool still running at the deadline is killed, and one started after it never runs."""
+    import time
+
+    from snnhw.errors import ToolError
+    from snnhw.synth.tools import run_tool, time_limit
+
+    start = time.monotonic()
+    with time_limit(1.0):
+        with pytest.raises(ToolError, match=r"sh stopped after 1 s: the time limit of 1 s was reached"):
+            run_tool("sh", ["-c", "sleep 30"], tmp_path, "sleep.log", progress=False)
+        assert time.monotonic() - start < 10
+        with pytest.raises(ToolError, match="sh not started: the time limit of 1 s is spent"):
+            run_tool("sh", ["-c", "touch ran"], tmp_path, "late.log", progress=False)
+    assert not (tmp_path / "ran").exists()
+    run_tool("sh", ["-c", "touch ran"], tmp_path, "after.log", progress=False)  # no limit outside the block
+    assert (tmp_path / "ran").exists()
 
 
 def _comparable(rec: dict) -> dict:

@@ -131,7 +131,6 @@ def run_tool(
     env: Mapping[str, str] | None = None,
     label: str | None = None,
     progress: bool = True,
-    timeout: float | None = None,
     error_log: Path | None = None,
 ) -> ToolRun:
     """Run tool ``name`` with ``args`` in ``run_dir``; stdout and stderr go to ``run_dir/log_name``.
@@ -139,15 +138,15 @@ def run_tool(
     Raises
     ------
     ToolError
-        When the tool is missing, times out or exits with a non-zero status; the
-        message names the log and quotes its last error line (from ``error_log``,
-        the tool's own log file, when given).
+        When the tool is missing, exits with a non-zero status or is stopped by
+        :func:`time_limit`; the message names the log and quotes its last error
+        line (from ``error_log``, the tool's own log file, when given).
     """
     exe = find_tool(name)
     log_path = run_dir / log_name
     log.info("running %s %s in %s", name, " ".join(args), run_dir)
     start = time.monotonic()
-    limit = _DEADLINE.get()
+    limit = _DEADLINE.get()  # set by time_limit: (deadline, seconds)
     if limit is not None and start >= limit[0]:
         raise ToolError(f"{name} not started: the time limit of {limit[1]:g} s is spent")
     bar = tqdm(desc=label or name, bar_format="{desc}: {elapsed}", disable=not progress or None, leave=False)
@@ -165,16 +164,11 @@ def run_tool(
                     break
                 except subprocess.TimeoutExpired:
                     bar.refresh()
-                    now = time.monotonic()
-                    if timeout is not None and now - start > timeout:
+                    if limit is not None and time.monotonic() > limit[0]:
                         proc.kill()
                         proc.wait()
-                        raise ToolError(f"{name} ran longer than {timeout:.0f} s; see {log_path}") from None
-                    if limit is not None and now > limit[0]:
-                        proc.kill()
-                        proc.wait()
-                        raise ToolError(f"{name} stopped after {now - start:.0f} s: the time limit of {limit[1]:g} s "
-                                        f"was reached; see {log_path}") from None
+                        raise ToolError(f"{name} stopped after {limit[0] - start:.0f} s: the time limit of "
+                                        f"{limit[1]:g} s was reached; see {log_path}") from None
         except BaseException:
             if proc.poll() is None:
                 proc.kill()
