@@ -32,7 +32,14 @@ $(STAMP): pyproject.toml Makefile
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	# PyTorch first, as the CPU build 2.13.0 (a bare `torch` requirement would pull several GB of CUDA packages).
 	$(BIN)/python -m pip install --quiet 'torch==$(TORCH_VERSION)'
-	$(BIN)/python -m pip install --quiet -e '.[all,train,dev]'
+	# OpenROAD's wheel needs glibc >= 2.38: there `all` installs it; on older systems (Debian 12) `portable`
+	# (all but `layout`) and a private runtime used only by the OpenROAD process (snnhw.layout.runtime).
+	if $(BIN)/python -c 'import platform, sys; v = platform.libc_ver(); sys.exit(not (v[0] == "glibc" and tuple(map(int, v[1].split(".")[:2])) >= (2, 38)))'; then \
+		$(BIN)/python -m pip install --quiet -e '.[all,train,dev]'; \
+	else \
+		$(BIN)/python -m pip install --quiet -e '.[portable,train,dev]' && \
+		$(BIN)/python -m snnhw.layout.runtime install; \
+	fi
 	@touch $@
 
 ## make test: lint, then the whole test suite

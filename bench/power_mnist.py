@@ -20,7 +20,7 @@ from pathlib import Path
 from snnhw.datasets import load_dataset
 from snnhw.netfile import resolve_network
 from snnhw.rtl.build import resolve_build
-from snnhw.synth.power import run_power
+from snnhw.power.flow import run_power
 
 #: Published anchors: (name, node, kind, figure).
 ANCHORS = [

@@ -168,7 +168,7 @@ def run_demo(
     elif "asap7" not in flows:
         skipped["power"] = "needs the ASAP7 flow"
     else:
-        from snnhw.synth.power import run_power
+        from snnhw.power.flow import run_power
 
         m = min(power_samples, len(split.x))
         say(f"[4/5] energy: {m} test samples through the ASAP7 TT netlist (gate-level Verilator, checked against "

@@ -4,7 +4,8 @@ A :class:`Network` is the one contract between the golden model, the RTL
 generator, the testbenches, the synthesis flows and every importer. It is
 built from :class:`Layer` objects, each validated once when it is created, and
 it round-trips through the ``snnhw.network/1`` file format (see
-``docs/semantics.md``) with :func:`load_network` and :meth:`Network.save`.
+``docs/semantics.md``) with :meth:`Network.save`; files are read by :mod:`snnhw.netfile`
+(which imports this module; this module imports nothing of it).
 
 Every rule of the format is checked both when a file is loaded and when an
 object is constructed; a violation raises :class:`~snnhw.errors.NetworkError`
@@ -40,9 +41,6 @@ __all__ = [
     "Reset",
     "StreamWidths",
 ]
-
-#: Reading files lives in :mod:`snnhw.netfile`; these names stay importable from here.
-_NETFILE_NAMES = ("bundled_networks", "load_network", "resolve_network")
 
 #: The format string stored in every network file.
 FORMAT = "snnhw.network/1"
@@ -569,13 +567,6 @@ class Network:
         write_npz(path, arrays, compress=True)
 
     @classmethod
-    def load(cls, path: str | os.PathLike[str]) -> Network:
-        """Load and validate a network file; see :func:`snnhw.netfile.load_network`."""
-        from snnhw.netfile import load_network
-
-        return load_network(path)
-
-    @classmethod
     def from_config(cls, config: Any, arrays: dict[str, np.ndarray]) -> Network:
         """Build a network from a parsed ``config`` object and its arrays.
 
@@ -654,10 +645,3 @@ def _from_parts(config: Any, read, present: set[str]) -> Network:
         raise NetworkError("unknown array key (allowed: format, config, layers.<i>.weight, layers.<i>.bias)", key=key)
     return network
 
-
-def __getattr__(name: str) -> Any:
-    if name in _NETFILE_NAMES:
-        from snnhw import netfile
-
-        return getattr(netfile, name)
-    raise AttributeError(f"module 'snnhw.ir' has no attribute {name!r}")

@@ -14,9 +14,9 @@ import pytest
 
 from snnhw.netgen import random_network
 from snnhw.rtl.build import resolve_build
-from snnhw.synth.activity import read_saif
+from snnhw.power.activity import read_saif
 from snnhw.synth.asap7 import find_liberty
-from snnhw.synth.power import count_sops, energy_of, measure, prepare_power, write_power
+from snnhw.power.flow import count_sops, energy_of, measure, prepare_power, write_power
 
 
 def _net():

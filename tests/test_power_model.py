@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from snnhw.synth.activity import read_netlist, read_saif
+from snnhw.power.activity import read_netlist, read_saif
 from snnhw.synth.asap7 import find_liberty, liberty_files
-from snnhw.synth.liberty import Table, load_library
+from snnhw.power.liberty import Table, load_library
 
 
 @pytest.fixture(scope="module")

@@ -48,7 +48,8 @@ def generate(net: str, out: Path, build_file: Path | None, lanes: int | None, co
 @build_options
 @click.option("--clock-mhz", type=click.FloatRange(min=0, min_open=True), default=None,
               help="Target clock [default: xcup 250 (assumed), ecp5 100, asap7 1000].")
-@click.option("--corner", type=click.Choice(["FF", "TT"]), default="FF", show_default=True, help="ASAP7 library corner.")
+@click.option("--corner", type=click.Choice(["FF", "TT", "SS"]), default=None,
+              help="ASAP7 library corner of the synthesis and its pre-layout timing [default: FF; TT with --layout].")
 @click.option("--pdk", type=click.Path(path_type=Path), default=None,
               help="ASAP7 liberty directory [default: $SNNHW_ASAP7_LIB, else ../shared/pdk/asap7/liberty].")
 @click.option("--fakeram", type=click.Path(path_type=Path), default=None,
@@ -59,18 +60,39 @@ def generate(net: str, out: Path, build_file: Path | None, lanes: int | None, co
 @click.option("--cosim", type=click.IntRange(min=0), default=0, show_default=True,
               help="Also co-simulate N of the inputs on Verilator (bit-exact check) and report measured cycles.")
 @click.option("--orfs", is_flag=True, help="ASAP7: also write an OpenROAD-flow-scripts design; run it when FLOW_HOME is set.")
+@click.option("--layout", is_flag=True,
+              help="ASAP7: place and route with OpenROAD, then sign off after routing at SS, TT and FF (OUT/layout/).")
+@click.option("--utilization", type=click.FloatRange(0.05, 0.90), default=0.40, show_default=True,
+              help="--layout: standard-cell utilisation of the core area left beside the macros (CORE_UTILIZATION).")
+@click.option("--until", type=click.Choice(["global_place", "cts", "global_route", "detailed_route"]),
+              default="detailed_route", show_default=True,
+              help="--layout: the last step to run (detailed_route includes fillers and RC extraction).")
+@click.option("--platform", type=click.Path(path_type=Path), default=None,
+              help="--layout: ORFS asap7 platform directory [default: $SNNHW_ASAP7_PLATFORM, else <pdk>/../platform].")
 def synth(net: str, target: str, out: Path, build_file: Path | None, lanes: int | None, cores: int | None,
-          clock_mhz: float | None, corner: str, pdk: Path | None, fakeram: Path | None, part: str | None,
-          inputs_file: Path | None, cosim: int, orfs: bool) -> None:
+          clock_mhz: float | None, corner: str | None, pdk: Path | None, fakeram: Path | None, part: str | None,
+          inputs_file: Path | None, cosim: int, orfs: bool, layout: bool, utilization: float, until: str,
+          platform: Path | None) -> None:
     """Synthesize NET's accelerator for a target and report resources, area, clock and latency.
 
     Writes OUT/report.json (schema in docs/flows.md: every figure with its unit
     and source), OUT/report.md, the generated Verilog, the tool scripts and
     their logs. UltraScale+ figures are post-synthesis with an assumed clock;
     the ECP5 Fmax is nextpnr's after place and route; the ASAP7 Fmax is
-    OpenSTA's on the mapped netlist (pre-layout).
+    OpenSTA's on the mapped netlist (pre-layout); with --layout, OpenSTA's after
+    routing with extracted parasitics, at TT (and SS and FF beside it).
     """
     from snnhw.synth import synthesize
+
+    options = None
+    if layout:
+        from snnhw.layout.flow import LayoutOptions
+
+        options = LayoutOptions(utilization=utilization, until=until, platform=str(platform) if platform else None)
+    elif (utilization, until, platform) != (0.40, "detailed_route", None):
+        raise InputError("--utilization, --until and --platform need --layout", key="--layout")
+    if corner is None:
+        corner = "TT" if layout else "FF"
 
     network = resolve_network(net)
     build = resolve_build_option(network, build_file, lanes, cores)
@@ -79,7 +101,7 @@ def synth(net: str, target: str, out: Path, build_file: Path | None, lanes: int 
     x = load_inputs(inputs_file, network) if inputs_file is not None else None
     report = synthesize(network, build, target, out, clock_mhz=clock_mhz, corner=corner,
                         pdk=str(pdk) if pdk else None, fakeram=str(fakeram) if fakeram else None, part=part,
-                        inputs=x, cosim=cosim, orfs=orfs, progress=sys.stderr.isatty())
+                        inputs=x, cosim=cosim, orfs=orfs, layout=options, progress=sys.stderr.isatty())
     click.echo(_synth_summary(report))
     click.echo(f"wrote {out / 'report.json'} and {out / 'report.md'}")
 
@@ -98,6 +120,13 @@ def _synth_summary(report: dict[str, Any]) -> str:
         a = report["asic"]
         parts.append(f"area {fmt(a['area_um2'])} µm² (macros {fmt(a['macro_area_um2'])}), {fmt(a['cells'])} cells, "
                      f"WNS {fmt(a['wns_ps'])} ps at {fmt(a['clock_period_ps'])} ps ({a['corner']})")
+    if report.get("layout"):
+        lay = report["layout"]
+        by = lay["fmax_mhz_by_corner"]
+        parts.append(f"layout ({lay['stage']}): Fmax {fmt(lay['fmax_mhz'])} MHz at {lay['corner']} (SS {fmt(by['SS'])}, "
+                     f"FF {fmt(by['FF'])}); hold WNS {fmt(lay['hold_wns_ps'])} ps; die {fmt(lay['die_area_um2'])} µm², "
+                     f"utilisation {fmt(lay['core_utilization'])}; wire {fmt(lay['wirelength_um'])} µm; "
+                     f"DRC {fmt(lay['drc_violations'])}, unrouted {fmt(lay['unrouted_nets'])}; {fmt(lay['power_mw'])} mW")
     parts.append(f"clock {fmt(perf['clock_mhz'])} MHz ({perf['clock_source']}); {fmt(perf['cycles_per_sample'])} "
                  f"cycles/sample back to back (event bound {fmt(perf.get('event_bound_cycles'))}); latency {fmt(perf['latency_us'])} µs; {fmt(perf['samples_per_s'])} samples/s")
     if perf.get("cycles_per_sample_measured") is not None:

@@ -50,7 +50,7 @@ def power_cmd(net: str, target: str, out: Path, build_file: Path | None, lanes: 
     at the clock, and pJ per synaptic operation. Writes power.json and a power
     section in report.json and report.md. See docs/power.md.
     """
-    from snnhw.synth.power import run_power
+    from snnhw.power.flow import run_power
 
     network = resolve_network(net)
     build = resolve_build_option(network, build_file, lanes, cores)

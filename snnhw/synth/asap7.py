@@ -30,8 +30,8 @@ __all__ = ["CORNERS", "LIB_GROUPS", "asap7_metrics", "find_fakeram", "find_liber
 
 log = logging.getLogger(__name__)
 
-#: Corners offered (the RVT libraries): fast-fast and typical.
-CORNERS = ("FF", "TT")
+#: Corners offered (the RVT libraries): fast-fast, typical and slow-slow.
+CORNERS = ("FF", "TT", "SS")
 #: ABC's driving cell and output load (fF) for buffering and gate sizing: the values of ORFS's asap7 platform
 #: (``ABC_DRIVER_CELL``, ``ABC_LOAD_IN_FF``).
 ABC_DRIVER_CELL = "BUFx2_ASAP7_75t_R"

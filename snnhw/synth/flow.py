@@ -141,6 +141,7 @@ def synthesize(
     inputs: np.ndarray | None = None,
     cosim: int = 0,
     orfs: bool = False,
+    layout: Any = None,
     progress: bool = True,
 ) -> dict[str, Any]:
     """Generate ``network`` under ``build`` into ``out``, run ``target``'s flow, write ``report.json``/``.md``.
@@ -161,6 +162,9 @@ def synthesize(
         Also co-simulate the first ``cosim`` samples on Verilator and report measured cycles.
     orfs:
         ASAP7 only: also write (and, with ``FLOW_HOME`` set, run) an OpenROAD-flow-scripts design.
+    layout:
+        ASAP7 only: a :class:`snnhw.layout.LayoutOptions`; place and route the netlist with OpenROAD and
+        sign it off after routing (the ``layout`` section; the headline clock becomes the post-route one).
 
     Returns
     -------
@@ -171,6 +175,12 @@ def synthesize(
         raise InputError(f"unknown target; choose one of {', '.join(TARGETS)}", key="--target", value=target)
     if orfs and target != "asap7":
         raise InputError("--orfs applies to --target asap7 only", key="--orfs")
+    if layout is not None:
+        if target != "asap7":
+            raise InputError("--layout applies to --target asap7 only", key="--layout")
+        from snnhw.layout.runtime import find_openroad
+
+        find_openroad()  # fail in one line before the long synthesis when OpenROAD cannot run
     clock = float(clock_mhz if clock_mhz is not None else DEFAULT_CLOCK_MHZ[target])
     if not clock > 0:
         raise InputError("must be positive", key="--clock-mhz", value=clock)
@@ -205,6 +215,14 @@ def synthesize(
         result = run_asap7(run_dir, TOP_NAME, clock_mhz=clock, corner=corner, pdk=pdk, fakeram=fakeram,
                            progress=progress)
         clock_used, clock_source = result["asic"]["fmax_mhz"], "measured:opensta"
+        if layout is not None:
+            from snnhw.layout.flow import run_layout
+
+            placed = run_layout(run_dir, result, layout, pdk=pdk, fakeram=fakeram, progress=progress)
+            result["layout"] = placed
+            if placed["fmax_mhz"] is not None:
+                clock_used = placed["fmax_mhz"]
+                clock_source = f"measured:openroad ({placed['stage']}, {placed['corner']}, with parasitics)"
     perf, perf_sources = performance(network, build, x, clock_used, clock_source, inputs_label=inputs_label,
                                      cosim=cosim, progress=progress)
     fpga = {k: result.get("fpga", {}).get(k) for k in FPGA_KEYS} if target != "asap7" else {k: None for k in FPGA_KEYS}
@@ -230,6 +248,12 @@ def synthesize(
     }
     if "pdk" in result:
         report["pdk"] = result["pdk"]
+    if "layout" in result:
+        from snnhw.layout.flow import LAYOUT_SOURCES, LAYOUT_UNITS
+
+        report["layout"] = result["layout"]
+        report["units"] |= LAYOUT_UNITS
+        report["sources"] = dict(sorted((report["sources"] | LAYOUT_SOURCES).items()))
     if orfs:
         from snnhw.synth.orfs import run_orfs, write_orfs
 

@@ -132,6 +132,7 @@ def run_tool(
     label: str | None = None,
     progress: bool = True,
     error_log: Path | None = None,
+    command: Sequence[str] | None = None,
 ) -> ToolRun:
     """Run tool ``name`` with ``args`` in ``run_dir``; stdout and stderr go to ``run_dir/log_name``.
 
@@ -141,8 +142,11 @@ def run_tool(
         When the tool is missing, exits with a non-zero status or is stopped by
         :func:`time_limit`; the message names the log and quotes its last error
         line (from ``error_log``, the tool's own log file, when given).
+
+    ``command``, when given, is the command line that starts the tool (before ``args``), in place of
+    the executable ``name`` found on ``PATH``.
     """
-    exe = find_tool(name)
+    argv = [*command] if command is not None else [find_tool(name)]
     log_path = run_dir / log_name
     log.info("running %s %s in %s", name, " ".join(args), run_dir)
     start = time.monotonic()
@@ -155,7 +159,7 @@ def run_tool(
     if threading.current_thread() is threading.main_thread():
         previous = signal.signal(signal.SIGTERM, _terminated)
     with log_path.open("w") as handle:
-        proc = subprocess.Popen([exe, *args], cwd=run_dir, stdout=handle, stderr=subprocess.STDOUT,
+        proc = subprocess.Popen([*argv, *args], cwd=run_dir, stdout=handle, stderr=subprocess.STDOUT,
                                 env=dict(env) if env is not None else None)
         try:
             while True:

@@ -12,7 +12,7 @@ The flow, in the run directory:
    (``read_liberty`` without ``-lib``);
 4. the netlist in Verilator through cocotb, driven like the co-simulation, writing SAIF;
    every layer's events, the scores and the predictions must equal the golden model's;
-5. the energy model of :mod:`snnhw.synth.energy` on the SAIF toggle counts.
+5. the energy model of :mod:`snnhw.power.energy` on the SAIF toggle counts.
 """
 
 from __future__ import annotations
@@ -32,12 +32,12 @@ from snnhw.errors import BuildError, ToolError
 from snnhw.ir import Network
 from snnhw.model.golden import simulate
 from snnhw.model.trace import Trace, compare_traces, first_divergence
+from snnhw.power.activity import Netlist, Saif, read_netlist, read_saif
+from snnhw.power.energy import DEFAULT_SLEW_PS, SLEW_RANGE_PS, WIRE_NOTE, SramModel, net_energy
+from snnhw.power.liberty import Library, load_library
 from snnhw.rtl.build import Build
 from snnhw.rtl.generate import TOP_NAME, build_hash
-from snnhw.synth.activity import Netlist, Saif, read_netlist, read_saif
 from snnhw.synth.asap7 import find_fakeram, find_liberty, liberty_files
-from snnhw.synth.energy import DEFAULT_SLEW_PS, SLEW_RANGE_PS, WIRE_NOTE, SramModel, net_energy
-from snnhw.synth.liberty import Library, load_library
 from snnhw.synth.macros import MacroModel, read_fakerams
 from snnhw.synth.tools import run_tool, yowasp_env
 
@@ -211,7 +211,7 @@ def simulate_activity(setup: PowerSetup, inputs: np.ndarray, saif_path: Path) ->
 
 def energy_of(setup: PowerSetup, saif: Saif, *, period_ps: float, slew_ps: float = DEFAULT_SLEW_PS,
               sram: SramModel | None = None) -> dict[str, Any]:
-    """:func:`~snnhw.synth.energy.net_energy` of the power netlist under ``saif``."""
+    """:func:`~snnhw.power.energy.net_energy` of the power netlist under ``saif``."""
     scope = next((s for s in ("snnhw_top/", "TOP/snnhw_top/", "") if (s + "clk") in saif.tc), "snnhw_top/")
     macro_shapes = {f"snnhw_{k}_{d}x{w}": (d, w) for d, w in setup.shapes for k in ("sp", "tp")}
     pin_caps = {f"snnhw_{k}_{m.depth}x{m.width}": m.input_cap_ff for m in setup.models for k in ("sp", "tp")}

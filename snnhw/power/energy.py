@@ -1,8 +1,8 @@
 """Energy of a mapped ASAP7 netlist from its switching activity.
 
-Inputs: the flat netlist (:func:`~snnhw.synth.activity.read_netlist`), per-net
-toggle counts from a gate-level simulation (:func:`~snnhw.synth.activity.read_saif`),
-the cells' power data (:func:`~snnhw.synth.liberty.load_library`) and the SRAM
+Inputs: the flat netlist (:func:`~snnhw.power.activity.read_netlist`), per-net
+toggle counts from a gate-level simulation (:func:`~snnhw.power.activity.read_saif`),
+the cells' power data (:func:`~snnhw.power.liberty.load_library`) and the SRAM
 macro shapes. The model, term by term:
 
 * **internal energy** of each standard cell: for every output transition, the
@@ -34,8 +34,8 @@ from typing import Any
 
 import numpy as np
 
-from snnhw.synth.activity import Netlist, Saif
-from snnhw.synth.liberty import Library
+from snnhw.power.activity import Netlist, Saif
+from snnhw.power.liberty import Library
 
 __all__ = ["DEFAULT_SLEW_PS", "SLEW_RANGE_PS", "WIRE_NOTE", "SramModel", "net_energy"]
 

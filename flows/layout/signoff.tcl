@@ -1,0 +1,46 @@
+# snnhw: post-route sign-off of a layout run: setup and hold at SS, TT and FF with the extracted
+# parasitics, the limiting path, slew and load checks, clock skew, and power at TT
+# (SAIF activity when ::env(SAIF) names one, else OpenSTA's default activity).
+source [file join [file dirname [info script]] config.tcl]
+proc snnhw_metric {key value} { puts "SNNHW_METRIC $key $value" }
+set corners {SS TT FF}
+define_corners {*}$corners
+foreach corner $corners {
+  foreach lib $::env(LIB_FILES_$corner) { read_liberty -corner $corner $lib }
+  read_liberty -corner $corner $::env(MACRO_LIB)
+}
+read_db $::env(SIGNOFF_ODB)
+read_sdc $::env(SDC_FILE)
+set_propagated_clock [all_clocks]
+if {$::env(SIGNOFF_SPEF) ne ""} {
+  foreach corner $corners { read_spef -corner $corner $::env(SIGNOFF_SPEF) }
+  snnhw_metric parasitics spef
+} else {
+  source $::env(SET_RC_TCL)
+  estimate_parasitics -placement
+  snnhw_metric parasitics placement_estimate
+}
+foreach corner $corners {
+  set c [sta::find_corner $corner]
+  snnhw_metric setup_ws_ps_$corner [expr {[sta::worst_slack_corner $c max] * 1e12}]
+  snnhw_metric hold_ws_ps_$corner [expr {[sta::worst_slack_corner $c min] * 1e12}]
+  snnhw_metric setup_tns_ps_$corner [expr {[sta::total_negative_slack_corner_cmd $c max] * 1e12}]
+}
+# Reports go to files (OpenSTA's "> file"): its report stream and Tcl's stdout are buffered apart.
+set reports $::env(REPORTS_DIR)
+foreach corner $corners {
+  report_checks -path_delay max -corner $corner -format full_clock_expanded -fields {fanout cap slew} -digits 1 \
+    > $reports/signoff_setup_$corner.rpt
+  report_checks -path_delay min -corner $corner -format full_clock_expanded -digits 1 > $reports/signoff_hold_$corner.rpt
+}
+report_check_types -max_slew -max_capacitance -violators > $reports/signoff_checks.rpt
+snnhw_metric max_slew_violations [sta::max_slew_violation_count]
+snnhw_metric max_cap_violations [sta::max_capacitance_violation_count]
+report_clock_skew -corner TT > $reports/signoff_skew.rpt
+if {$::env(SAIF) ne ""} {
+  read_saif -scope $::env(SAIF_SCOPE) $::env(SAIF)
+  snnhw_metric activity saif
+} else {
+  snnhw_metric activity default
+}
+report_power -corner TT -digits 6 > $reports/$::env(POWER_REPORT)
