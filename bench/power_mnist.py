@@ -19,8 +19,8 @@ from pathlib import Path
 
 from snnhw.datasets import load_dataset
 from snnhw.netfile import resolve_network
-from snnhw.rtl.build import resolve_build
 from snnhw.power.flow import run_power
+from snnhw.rtl.build import resolve_build
 
 #: Published anchors: (name, node, kind, figure).
 ANCHORS = [

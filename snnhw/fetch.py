@@ -85,6 +85,12 @@ def _libs() -> tuple[PinnedFile, ...]:
         ("asap7sc7p5t_SEQ_RVT_TT_nldm_220123.lib", "57a0b403485b99ebd676942af4673ac086b86c7c75fbdc3e5c0038501dd22ba3", 1512690),
         ("asap7sc7p5t_SIMPLE_RVT_FF_nldm_211120.lib", "d08b04a698b5823b90b7c50904d5fe65d60a97a9d9f7729afd22188eab6f9b06", 2305455),
         ("asap7sc7p5t_SIMPLE_RVT_TT_nldm_211120.lib", "fa92e6ab1481810602811b1eea54bc016a341f11fb5188d7512c026599adf038", 2306883),
+        # the slow corner, for the post-route sign-off of `snnhw synth --layout`
+        ("asap7sc7p5t_AO_RVT_SS_nldm_211120.lib", "55584f8ac4910eefdbaf0183b021681cd87b3b9d62a62d6f802a601e79002df9", 22195817),
+        ("asap7sc7p5t_INVBUF_RVT_SS_nldm_220122.lib", "971247fdbb98c969300444c440ce5a5f3bc64a17c402e2025cf09c87908e97c0", 309062),
+        ("asap7sc7p5t_OA_RVT_SS_nldm_211120.lib", "bf962aaa931b8bfeb8133719db6f6da0dde86fb373dd03629bf492f33f75c649", 19972256),
+        ("asap7sc7p5t_SEQ_RVT_SS_nldm_220123.lib", "c6a6d9ad22bfb1bc9cf1c4ac66d09ce575ca18648ce4e50597d92174bc290d78", 1513373),
+        ("asap7sc7p5t_SIMPLE_RVT_SS_nldm_211120.lib", "29f2d9c5153299a3907df523633bb84fda8f291d90b3b0058d22ed5d67e719ee", 2306707),
     ]
     rams = [
         ("fakeram7_128x64.lef", "c0eb0741b9e8587012fda3218d41489082556ae1766d6077da05bf05448d6abe", 25728),
@@ -106,7 +112,25 @@ def _libs() -> tuple[PinnedFile, ...]:
         ("fakeram7_64x28.lef", "0b55a3fffbdc290227731ee1f3757cec160fdeb993d978720842a682da322c66", 11987),
         ("fakeram7_64x28.lib", "1cc34f47ea4c63af153ffaeb3c3be81efd7c722d14fac21a130aa741765e0052", 12232),
     ]
+    # place and route (`snnhw synth --layout`): local name under platform/, upstream path under the platform
+    platform = [
+        ("asap7_tech_1x_201209.lef", "lef/asap7_tech_1x_201209.lef",
+         "7694bf4f8ef2f9745e4579f454788a0cf048e8605320f32d1d83ec540ed4ca41", 20141),
+        ("asap7sc7p5t_28_R_1x_220121a.lef", "lef/asap7sc7p5t_28_R_1x_220121a.lef",
+         "4eb73f825720d95eba4da455c7b2e7a28e444e88e9d8595d13492cf5eecfc0d1", 391403),
+        ("openRoad/make_tracks.tcl", "openRoad/make_tracks.tcl",
+         "4693c8fc81cf9095ed7fba61e778ec81c16c3cadc747f9ce388acf38f8331632", 1235),
+        ("openRoad/tapcell.tcl", "openRoad/tapcell.tcl",
+         "582c43c5d1ceee9ede9b71afc15fb4d98cf98a4a335d3c06b0123033520ddf2e", 578),
+        ("openRoad/pdn/grid_strategy-M1-M2-M5-M6.tcl", "openRoad/pdn/grid_strategy-M1-M2-M5-M6.tcl",
+         "7eb4c880be9357ed33c352ff84c2870b9c02312db96cdf7b0a5214fb39d0a844", 2006),
+        ("setRC.tcl", "setRC.tcl", "ce6e29fe23b648839009c53035901066653d5850f9419ba85169c715b2cebd14", 1159),
+        ("fastroute.tcl", "fastroute.tcl", "0513fb0efd632b4bc3c16882b09d64ce227e48f4bc71486f4d05aec62fe7b0e1", 290),
+        ("rcx_patterns.rules", "rcx_patterns.rules",
+         "32a117e5e866d3de1406e8f18d65b6f1857781f156638941a4769e25ef5252cc", 117122),
+    ]
     out = [PinnedFile(f"liberty/{name}", f"lib/NLDM/{name}", digest, size) for name, digest, size in cells]
+    out += [PinnedFile(f"platform/{name}", remote, digest, size) for name, remote, digest, size in platform]
     out += [PinnedFile(f"fakeram/{name}", f"{'lef' if name.endswith('.lef') else 'lib/NLDM'}/{name}", digest, size)
             for name, digest, size in rams]
     return tuple(out)

@@ -191,16 +191,18 @@ def test_without_a_network_the_command_says_so_in_one_line(tmp_path: Path) -> No
 def test_fetch_command_and_the_asap7_flow_through_a_mirror(tmp_path: Path, server: _Server) -> None:
     """`snnhw fetch asap7` from a local mirror (SNNHW_ASAP7_URL), then an ASAP7 synthesis that finds the
     fetched libraries through the cache."""
-    for sub in ("liberty", "fakeram"):
-        for f in (ASAP7 / sub).iterdir():
-            shutil.copy(f, server.root / f.name)
+    for sub in ("liberty", "fakeram", "platform"):
+        for f in (ASAP7 / sub).rglob("*"):
+            if f.is_file():
+                shutil.copy(f, server.root / f.name)
     env = {k: v for k, v in os.environ.items() if k not in ("SNNHW_ASAP7_LIB", "SNNHW_ASAP7_FAKERAM")}
     env.update(SNNHW_CACHE=str(tmp_path / "cache"), SNNHW_SHARED_DIR="none", SNNHW_ASAP7_URL=server.url)
     got = subprocess.run([sys.executable, "-m", "snnhw", "fetch", "asap7"], capture_output=True, text=True, env=env,
                          cwd=tmp_path, timeout=600)
     assert got.returncode == 0, got.stderr
-    assert "ASAP7: 28 files" in got.stdout and "BSD-3-Clause" in got.stdout
+    assert "ASAP7: 41 files" in got.stdout and "BSD-3-Clause" in got.stdout
     assert (tmp_path / "cache" / "asap7" / "liberty" / "asap7sc7p5t_SEQ_RVT_FF_nldm_220123.lib").is_file()
+    assert (tmp_path / "cache" / "asap7" / "platform" / "openRoad" / "pdn" / "grid_strategy-M1-M2-M5-M6.tcl").is_file()
     asked = len(server.requests)
     synth = subprocess.run([sys.executable, "-m", "snnhw", "synth", "example", "--target", "asap7", "--out", "run"],
                            capture_output=True, text=True, env=env, cwd=tmp_path, timeout=900)

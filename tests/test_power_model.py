@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from snnhw.power.activity import read_netlist, read_saif
-from snnhw.synth.asap7 import find_liberty, liberty_files
 from snnhw.power.liberty import Table, load_library
+from snnhw.synth.asap7 import find_liberty, liberty_files
 
 
 @pytest.fixture(scope="module")

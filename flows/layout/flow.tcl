@@ -79,10 +79,12 @@ proc snnhw_finish {stage} {
 }
 
 snnhw_step read {
+  set_thread_count $::env(NUM_CORES)
   read_lef $::env(TECH_LEF)
   read_lef $::env(SC_LEF)
   read_lef $::env(MACRO_LEF)
   foreach lib $::env(LIB_FILES) { read_liberty $lib }
+  read_liberty $::env(MACRO_LIB)
   read_verilog $::env(NETLIST)
   link_design $::env(DESIGN_NAME)
   read_sdc $::env(SDC_FILE)
@@ -133,7 +135,8 @@ snnhw_step detailed_place {
 }
 
 snnhw_step cts {
-  clock_tree_synthesis -root_buf $::env(CTS_BUF_CELL) -buf_list $::env(CTS_BUF_CELL) -sink_clustering_enable
+  clock_tree_synthesis -root_buf $::env(CTS_BUF_CELL) -buf_list $::env(CTS_BUF_CELL) -sink_clustering_enable \
+    -balance_levels
   set_propagated_clock [all_clocks]
   estimate_parasitics -placement
   repair_clock_nets
@@ -149,7 +152,22 @@ snnhw_step cts {
 snnhw_step global_route {
   source $::env(FASTROUTE_TCL)
   global_route -congestion_iterations 30 -congestion_report_file $::env(REPORTS_DIR)/congestion.rpt -allow_congestion
+  # Repair again with global-routing parasitics (ORFS's incremental repair after global routing):
+  # design rules, then setup and hold, each followed by legalisation and an incremental reroute.
   estimate_parasitics -global_routing
+  repair_design
+  global_route -start_incremental
+  detailed_placement
+  global_route -end_incremental -congestion_report_file $::env(REPORTS_DIR)/congestion_post_repair_design.rpt
+  estimate_parasitics -global_routing
+  repair_timing -setup -skip_pin_swap
+  repair_timing -hold -hold_margin $::env(HOLD_SLACK_MARGIN)
+  global_route -start_incremental
+  detailed_placement
+  global_route -end_incremental -congestion_report_file $::env(REPORTS_DIR)/congestion_post_repair_timing.rpt
+  estimate_parasitics -global_routing
+  snnhw_metric global_route_setup_ws_ps [expr {[sta::worst_slack_corner [sta::cmd_corner] max] * 1e12}]
+  snnhw_metric global_route_hold_ws_ps [expr {[sta::worst_slack_corner [sta::cmd_corner] min] * 1e12}]
 }
 
 snnhw_step detailed_route {

@@ -7,7 +7,7 @@ set corners {SS TT FF}
 define_corners {*}$corners
 foreach corner $corners {
   foreach lib $::env(LIB_FILES_$corner) { read_liberty -corner $corner $lib }
-  read_liberty -corner $corner $::env(MACRO_LIB)
+  read_liberty -corner $corner $::env(MACRO_LIB_$corner)
 }
 read_db $::env(SIGNOFF_ODB)
 read_sdc $::env(SDC_FILE)

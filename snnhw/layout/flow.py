@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import time
 from dataclasses import dataclass
@@ -63,6 +64,7 @@ DEFAULTS: dict[str, Any] = {
     "CELL_PAD_IN_SITES_GLOBAL_PLACEMENT": 0,
     "CELL_PAD_IN_SITES_DETAIL_PLACEMENT": 0,
     "TIE_SEPARATION": 0,
+    # ps of hold margin at TT, so that the FF corner meets hold too (the flow repairs at TT only)
     "HOLD_SLACK_MARGIN": 0,
     "CTS_BUF_CELL": "BUFx4_ASAP7_75t_R",
     "MIN_ROUTING_LAYER": "M2",
@@ -123,12 +125,11 @@ class LayoutOptions:
     utilization: float = DEFAULTS["CORE_UTILIZATION"]
     until: str = "detailed_route"
     platform: str | None = None
+    threads: int | None = None  # NUM_CORES: OpenROAD's threads (detailed routing, placement); default all cores
 
 
 def find_platform(liberty_dir: Path, platform: str | None = None) -> Path:
     """The ORFS asap7 platform directory: ``platform``, else ``SNNHW_ASAP7_PLATFORM``, else ``<liberty>/../platform``."""
-    import os
-
     chosen = platform or os.environ.get("SNNHW_ASAP7_PLATFORM")
     path = Path(chosen) if chosen else liberty_dir.parent / "platform"
     missing = [name for name in PLATFORM_FILES.values() if not (path / name).is_file()]
@@ -187,9 +188,11 @@ def limiting_path(report: str) -> dict[str, Any]:
     start = re.search(r"^Startpoint: (\S+)", report, re.M)
     end = re.search(r"^Endpoint: (\S+)", report, re.M)
     body = report.split("data arrival time")[0]
-    # data path lines name the pin and the cell: "  ... ^ inst/Y (CELL)"; the clock tree ones come first.
-    data = body.split("clock network delay")[-1] if "clock network delay" in body else body
-    stages = len(set(re.findall(r"\s(\S+)/\w+ \((?!net)[A-Za-z]\w*\)", data)))
+    # the data path starts at the launching register's clock pin; the clock tree lines come before it
+    lines = body.splitlines()
+    launch = next((i for i, line in enumerate(lines) if re.search(r"/CLK \(", line)), 0)
+    stages = len({m.group(1) for line in lines[launch:]
+                  if (m := re.search(r"\s(\S+)/\w+ \((?!net)[A-Za-z]\w*\)", line))})
     return {"startpoint": start.group(1) if start else None, "endpoint": end.group(1) if end else None,
             "stages": stages}
 
@@ -249,6 +252,7 @@ def run_layout(run_dir: Path, report: dict[str, Any], options: LayoutOptions, *,
     write_sdc(out / "constraint.sdc", top, clock)
     settings: dict[str, Any] = dict(DEFAULTS) | {
         "DESIGN_NAME": top,
+        "NUM_CORES": options.threads or os.cpu_count() or 1,
         "CORE_UTILIZATION": options.utilization,
         "NETLIST": str(netlist.resolve()),
         "SDC_FILE": str((out / "constraint.sdc").resolve()),
@@ -264,6 +268,13 @@ def run_layout(run_dir: Path, report: dict[str, Any], options: LayoutOptions, *,
         "SAIF": "", "SAIF_SCOPE": "", "SIGNOFF_ODB": "", "SIGNOFF_SPEF": "", "POWER_REPORT": "",
     }
     settings |= {f"LIB_FILES_{c}": [str(p.resolve()) for p in libs[c].values()] for c in CORNERS}
+    # OpenSTA refuses a second library of the same name: one copy of the macro models per corner
+    # (the macro timing is fakeram7's one TT point at every corner).
+    macro_lib = (run_dir / "macros.lib").read_text()
+    for corner in CORNERS:
+        path = out / f"macros_{corner}.lib"
+        atomic_write_text(path, macro_lib.replace("library(snnhw_macros)", f"library(snnhw_macros_{corner})", 1))
+        settings[f"MACRO_LIB_{corner}"] = str(path.resolve())
     settings |= {k: str((platform / v).resolve()) for k, v in PLATFORM_FILES.items()}
     atomic_write_text(out / "config.tcl", _config(settings))
     atomic_write_text(out / "flow.tcl", template_text("layout/flow.tcl"))

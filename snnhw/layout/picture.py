@@ -9,11 +9,12 @@ from the LEF written beside it (``macros.lef``).
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-__all__ = ["draw_layout", "read_def"]
+__all__ = ["PlacedDesign", "draw_layout", "read_def"]
 
 _UNITS = re.compile(r"^UNITS DISTANCE MICRONS (\d+)", re.M)
 _DIE = re.compile(r"^DIEAREA\s+\(\s*(-?\d+)\s+(-?\d+)\s*\)\s+\(\s*(-?\d+)\s+(-?\d+)\s*\)", re.M)
@@ -22,7 +23,15 @@ _COMPONENT = re.compile(r"^\s*-\s+(\S+)\s+(\S+)(?:[^;]*?)\+\s+(?:PLACED|FIXED|FI
 _LEF_MACRO = re.compile(r"^MACRO (\S+)\n(?:.*\n)*?\s*SIZE ([\d.]+) BY ([\d.]+) ;", re.M)
 
 
-def read_def(path: Path) -> dict[str, object]:
+@dataclass(frozen=True)
+class PlacedDesign:
+    """A DEF's die box (µm) and its placed components: (name, master, x, y in µm, orientation)."""
+
+    die: tuple[float, float, float, float]
+    components: list[tuple[str, str, float, float, str]]
+
+
+def read_def(path: Path) -> PlacedDesign:
     """Die box (µm) and the placed components (name, master, x, y in µm, orientation) of a DEF."""
     text = path.read_text(errors="replace")
     units = _UNITS.search(text)
@@ -33,7 +42,8 @@ def read_def(path: Path) -> dict[str, object]:
     section = text[text.find("\nCOMPONENTS"):text.find("\nEND COMPONENTS")]
     components = [(m.group(1), m.group(2), int(m.group(3)) / dbu, int(m.group(4)) / dbu, m.group(5))
                   for m in _COMPONENT.finditer(section)]
-    return {"die": tuple(int(v) / dbu for v in die.groups()), "components": components}
+    x0, y0, x1, y1 = (int(v) / dbu for v in die.groups())
+    return PlacedDesign((x0, y0, x1, y1), components)
 
 
 def draw_layout(def_path: Path, png: Path, *, title: str = "", bins: int = 60) -> Path:
@@ -45,8 +55,8 @@ def draw_layout(def_path: Path, png: Path, *, title: str = "", bins: int = 60) -
     from matplotlib.patches import Rectangle
 
     data = read_def(def_path)
-    x0, y0, x1, y1 = data["die"]  # type: ignore[misc]
-    components = data["components"]  # type: ignore[assignment]
+    x0, y0, x1, y1 = data.die
+    components = data.components
     lef = def_path.parent.parent / "macros.lef"
     sizes = {m.group(1): (float(m.group(2)), float(m.group(3)))
              for m in _LEF_MACRO.finditer(lef.read_text())} if lef.is_file() else {}

@@ -41,13 +41,30 @@ from snnhw.synth.asap7 import find_fakeram, find_liberty, liberty_files
 from snnhw.synth.macros import MacroModel, read_fakerams
 from snnhw.synth.tools import run_tool, yowasp_env
 
-__all__ = ["SIM_PERIOD_PS", "PowerSetup", "count_sops", "energy_of", "macro_models_verilog", "measure", "prepare_power",
-           "run_power", "simulate_activity", "write_power"]
+__all__ = [
+    "CROSS_CHECK_TOLERANCE",
+    "SIM_PERIOD_PS",
+    "PowerSetup",
+    "count_sops",
+    "energy_of",
+    "macro_models_verilog",
+    "measure",
+    "prepare_power",
+    "routed_layout",
+    "routed_power_netlist",
+    "run_power",
+    "simulate_activity",
+    "write_power",
+]
 
 log = logging.getLogger(__name__)
 
 #: How far the power netlist's cell count may stray from the synthesis netlist's (ABC remaps the logic).
 CELL_TOLERANCE = 0.005
+#: How far the energy model's logic energy (all but SRAM) may stray from OpenSTA's on the same netlist and SAIF.
+#: The two differ by design in the input slew (the model assumes one; OpenSTA computes each) and in how
+#: internal energy is looked up (the model: the liberty tables per pin; OpenSTA: per arc, with state).
+CROSS_CHECK_TOLERANCE = 0.15
 #: Clock period of the cocotb benches (10 ns): used to count cycles and accesses from SAIF times.
 SIM_PERIOD_PS = 10_000.0
 #: Verilator options of the gate-level simulation: SAIF, with Yosys's ``_NN_`` nets traced.
@@ -144,6 +161,46 @@ def _cell_models(run_dir: Path, lib_dir: Path, libs: dict[str, Path], progress: 
     return run_dir / "cells.v"
 
 
+def routed_layout(run_dir: Path) -> dict[str, Any] | None:
+    """The layout section of a routed run in ``run_dir`` (``layout/layout.json`` at ``detailed_route``, its
+    routed netlist, database and SPEF present), else ``None``."""
+    try:
+        layout = json.loads((run_dir / "layout" / "layout.json").read_text())
+    except (OSError, ValueError):
+        return None
+    files = layout.get("files", {})
+    if layout.get("stage") != "detailed_route" or not all(files.get(k) and Path(files[k]).is_file()
+                                                         for k in ("netlist", "odb", "spef")):
+        return None
+    return layout
+
+
+_MACRO_INST = re.compile(r"^(\s*)(snnhw_(?:sp|tp)_\d+x\d+)\s+(\\\S+\s|\S+)\s*\(", re.M)
+
+
+def routed_power_netlist(run_dir: Path, power_netlist: Path, routed: Path) -> Path:
+    """The routed netlist with each SRAM macro's memory image (``INIT``) taken from the power netlist."""
+    inits = {inst.name: inst.params["INIT"] for inst in read_netlist(power_netlist).instances
+             if inst.cell.startswith("snnhw_") and "INIT" in inst.params}
+    missing: list[str] = []
+
+    def add(match: re.Match[str]) -> str:
+        name = match.group(3).strip()
+        init = inits.get(name.lstrip("\\"))
+        if init is None:
+            missing.append(name)
+            return match.group(0)
+        return f"{match.group(1)}{match.group(2)} #(.INIT({init.strip()})) {match.group(3).rstrip()} ("
+
+    text = _MACRO_INST.sub(add, routed.read_text(errors="replace"))
+    if missing:
+        raise ToolError(f"{len(missing)} macros of the routed netlist are not in the power netlist (first: "
+                        f"{missing[0]})", source=str(routed))
+    path = run_dir / f"{TOP_NAME}_routed_power.v"
+    atomic_write_text(path, text)
+    return path
+
+
 @dataclass
 class PowerSetup:
     """Everything the power flow needs before it simulates: the run directory, its synthesis report,
@@ -160,6 +217,13 @@ class PowerSetup:
     library: Library
     models: list[MacroModel]
     shapes: list[tuple[int, int]]
+    power_netlist: Path
+    layout: dict[str, Any] | None = None
+
+    @property
+    def stage(self) -> str:
+        """``"post-route"`` when the routed netlist is simulated, else ``"synthesis"``."""
+        return "post-route" if self.layout is not None else "synthesis"
 
 
 def prepare_power(network: Network, build: Build, out: str | Path, *, corner: str = "TT", pdk: str | None = None,
@@ -186,8 +250,14 @@ def prepare_power(network: Network, build: Build, out: str | Path, *, corner: st
                         f"(more than {CELL_TOLERANCE:.1%} apart)", source=str(netlist_path))
     report.setdefault("power_netlist", {})["cells"] = len(netlist.instances)
     report["power_netlist"]["synthesis_cells"] = synth_cells
+    power_netlist = netlist_path
+    layout = routed_layout(run_dir)
+    if layout is not None:
+        netlist_path = routed_power_netlist(run_dir, power_netlist, Path(layout["files"]["netlist"]))
+        netlist = read_netlist(netlist_path)
+        report["power_netlist"]["routed_cells"] = len(netlist.instances)
     return PowerSetup(network, build, run_dir, report, corner, netlist_path, cells, netlist,
-                      load_library(list(libs.values())), models, shapes)
+                      load_library(list(libs.values())), models, shapes, power_netlist, layout)
 
 
 def simulate_activity(setup: PowerSetup, inputs: np.ndarray, saif_path: Path) -> tuple[Trace, float]:
@@ -212,7 +282,7 @@ def simulate_activity(setup: PowerSetup, inputs: np.ndarray, saif_path: Path) ->
 def energy_of(setup: PowerSetup, saif: Saif, *, period_ps: float, slew_ps: float = DEFAULT_SLEW_PS,
               sram: SramModel | None = None) -> dict[str, Any]:
     """:func:`~snnhw.power.energy.net_energy` of the power netlist under ``saif``."""
-    scope = next((s for s in ("snnhw_top/", "TOP/snnhw_top/", "") if (s + "clk") in saif.tc), "snnhw_top/")
+    scope = saif_scope(saif)
     macro_shapes = {f"snnhw_{k}_{d}x{w}": (d, w) for d, w in setup.shapes for k in ("sp", "tp")}
     pin_caps = {f"snnhw_{k}_{m.depth}x{m.width}": m.input_cap_ff for m in setup.models for k in ("sp", "tp")}
     result = net_energy(setup.netlist, saif, setup.library, scope=scope, sim_period_ps=SIM_PERIOD_PS,
@@ -224,29 +294,111 @@ def energy_of(setup: PowerSetup, saif: Saif, *, period_ps: float, slew_ps: float
     return result
 
 
+def saif_scope(saif: Saif) -> str:
+    """The SAIF path of the design's top instance ("" when the nets sit at the SAIF's top)."""
+    return next((s for s in ("snnhw_top/", "TOP/snnhw_top/", "") if (s + "clk") in saif.tc), "snnhw_top/")
+
+
+def opensta_energy(setup: PowerSetup, saif_path: Path, saif: Saif, *, cycles: float,
+                   period_ps: float) -> dict[str, Any] | None:
+    """OpenSTA's energy (fJ per group) of the simulated run; ``None`` where OpenROAD cannot run.
+
+    Post-route: the routed database with its SPEF. Synthesis: the simulated power netlist without its
+    memory images (OpenSTA times and powers structure; ``INIT`` does not change it), pin loads only.
+    """
+    from snnhw.layout.runtime import find_openroad
+    from snnhw.power.opensta import energies, opensta_power
+
+    try:
+        find_openroad()
+    except ToolError as err:
+        log.warning("no OpenSTA power cross-check: %s", err)
+        return None
+    lib_dir = find_liberty(None) if not setup.report.get("pdk") else Path(setup.report["pdk"]["liberty"])
+    libs = list(liberty_files(lib_dir, setup.corner).values())
+    scope = saif_scope(saif).rstrip("/")
+    work = setup.run_dir / "opensta_power"
+    if setup.layout is not None:
+        files = setup.layout["files"]
+        rows = opensta_power(work, saif=saif_path, scope=scope, lib_files=libs, macro_lib=setup.run_dir / "macros.lib",
+                             sim_period_ps=SIM_PERIOD_PS, odb=Path(files["odb"]), spef=Path(files["spef"]),
+                             name="post_route", progress=False)
+        parasitics = "RCX SPEF of the routed design"
+    else:
+        plain = setup.run_dir / f"{TOP_NAME}_power_sta.v"
+        atomic_write_text(plain, re.sub(r"#\(\s*\.INIT\([^()]*\)\s*\)\s*", "", setup.netlist_path.read_text()))
+        rows = opensta_power(work, saif=saif_path, scope=scope, lib_files=libs, macro_lib=setup.run_dir / "macros.lib",
+                             sim_period_ps=SIM_PERIOD_PS, netlist=plain, name="synthesis", progress=False)
+        parasitics = "none (pin capacitance only, as the energy model)"
+    energy = energies(rows, sim_duration_ps=saif.duration * saif.timescale_ps, cycles=cycles, clock_period_ps=period_ps)
+    return {"energy_fj": energy, "rows": rows, "parasitics": parasitics,
+            "report": str((work / ("post_route.rpt" if setup.layout is not None else "synthesis.rpt")).resolve())}
+
+
 def measure(setup: PowerSetup, inputs: np.ndarray, *, inputs_label: str, clock_mhz: float | None = None,
-            slew_ps: float = DEFAULT_SLEW_PS, saif_name: str = "activity.saif") -> dict[str, Any]:
-    """Simulate ``inputs`` on the power netlist and return the ``power`` section."""
+            slew_ps: float = DEFAULT_SLEW_PS, saif_name: str = "activity.saif", opensta: bool = True) -> dict[str, Any]:
+    """Simulate ``inputs`` on the power netlist and return the ``power`` section.
+
+    ``opensta``: also run OpenSTA's ``report_power`` on the same SAIF (always on a routed run, whose
+    figures are OpenSTA's); on the synthesis netlist it is the cross-check of the energy model.
+    """
     if len(inputs) == 0:
         raise BuildError("needs at least one sample", key="--samples", value=0)
     saif_path = setup.run_dir / saif_name
     golden, sim_s = simulate_activity(setup, inputs, saif_path)
-    period_ps = 1e6 / (clock_mhz if clock_mhz is not None else setup.report["asic"]["fmax_mhz"])
+    if clock_mhz is not None:
+        period_ps, clock_label = 1e6 / clock_mhz, "--clock-mhz"
+    elif setup.layout is not None and setup.layout.get("fmax_mhz"):
+        period_ps = 1e6 / setup.layout["fmax_mhz"]
+        clock_label = f"measured:openroad ({setup.layout['corner']} Fmax after routing)"
+    else:
+        period_ps = 1e6 / setup.report["asic"]["fmax_mhz"]
+        clock_label = f"measured:opensta ({setup.corner} Fmax, pre-layout)"
     saif = read_saif(saif_path)
     sram = SramModel()
     runs = {s: energy_of(setup, saif, period_ps=period_ps, slew_ps=s, sram=sram) for s in (slew_ps, *SLEW_RANGE_PS)}
     main = runs[slew_ps]
     n = len(inputs)
     sops = count_sops(setup.network, inputs, golden)
-    split_nj = {k: v / n * 1e-6 for k, v in main["energy_fj"].items()}
+    model_split_nj = {k: v / n * 1e-6 for k, v in main["energy_fj"].items()}
+    sta = (opensta_energy(setup, saif_path, saif, cycles=main["cycles"], period_ps=period_ps)
+           if opensta or setup.layout is not None else None)
+    if setup.layout is not None:
+        if sta is None:
+            raise ToolError("the post-route power needs OpenROAD's OpenSTA, and it cannot run here")
+        split_nj = {k: v / n * 1e-6 for k, v in sta["energy_fj"].items()} | {"sram": model_split_nj["sram"]}
+    else:
+        split_nj = model_split_nj
     total_nj = sum(split_nj.values())
     run_s = main["cycles"] * period_ps * 1e-12
     mean_sops = float(sops.mean())
+    cross = None
+    if sta is not None:
+        model_logic = sum(v for k, v in model_split_nj.items() if k != "sram")
+        sta_logic = sum(sta["energy_fj"].values()) / n * 1e-6
+        cross = {"netlist": setup.stage, "model_logic_nj": model_logic, "opensta_logic_nj": sta_logic,
+                 "ratio": model_logic / sta_logic if sta_logic else None, "tolerance": CROSS_CHECK_TOLERANCE,
+                 "parasitics": sta["parasitics"]}
+    if setup.layout is not None:
+        measured = ("toggle counts of every net of the routed netlist (Verilator SAIF on the samples, bit-exact "
+                    "against the golden model), clock tree and repair buffers included; SRAM reads and writes; "
+                    "cycles; wire parasitics (RCX SPEF of the routed design)")
+        modelled = (f"cell internal, switching and leakage power: OpenSTA report_power at {setup.corner} with the "
+                    "SAIF and the SPEF")
+        missing = "glitches (zero-delay simulation); SRAM macro power in OpenSTA (the fakeram models have none)"
+    else:
+        measured = ("toggle counts of every net (Verilator SAIF of the mapped netlist on the samples, "
+                    "bit-exact against the golden model); SRAM reads and writes; cycles")
+        modelled = (f"internal energy (liberty tables at an assumed {slew_ps:g} ps input slew and the fan-out "
+                    "pin load), switching energy ½CV² of pin capacitance, state-averaged cell leakage, "
+                    f"{setup.library.voltage:g} V {setup.corner}")
+        missing = WIRE_NOTE + "; glitches (zero-delay simulation)"
     return {
+        "stage": setup.stage,
         "samples": n,
         "inputs": inputs_label,
         "clock_mhz": 1e6 / period_ps,
-        "clock_source": "--clock-mhz" if clock_mhz is not None else f"measured:opensta ({setup.corner} Fmax)",
+        "clock_source": clock_label,
         "corner": setup.corner,
         "energy_per_sample_nj": total_nj,
         "energy_split_nj": split_nj,
@@ -260,15 +412,17 @@ def measure(setup: PowerSetup, inputs: np.ndarray, *, inputs_label: str, clock_m
         "sensitivity": {f"slew_{s:g}ps_nj": sum(r["energy_fj"].values()) / n * 1e-6
                         for s, r in runs.items() if s != slew_ps},
         "sram_range_nj": [split_nj["sram"] * f for f in sram.range],
+        "energy_model_split_nj": model_split_nj,
+        "opensta": None if sta is None else {
+            "energy_split_nj": {k: v / n * 1e-6 for k, v in sta["energy_fj"].items()},
+            "report_w": sta["rows"], "parasitics": sta["parasitics"], "report": sta["report"]},
+        "cross_check": cross,
         "provenance": {
-            "measured": "toggle counts of every net (Verilator SAIF of the mapped netlist on the samples, "
-                        "bit-exact against the golden model); SRAM reads and writes; cycles",
-            "modelled": f"internal energy (liberty tables at an assumed {slew_ps:g} ps input slew and the fan-out "
-                        "pin load), switching energy ½CV² of pin capacitance, state-averaged cell leakage, "
-                        f"{setup.library.voltage:g} V {setup.corner}",
+            "measured": measured,
+            "modelled": modelled,
             "assumed": "SRAM energy per access (Horowitz ISSCC 2014, scaled to 7 nm, 0.7 V) and leakage "
                        f"({sram.leak_pw_per_bit:g} pW per bit), range ×{sram.range[0]:g}–×{sram.range[1]:g}",
-            "missing": WIRE_NOTE + "; glitches (zero-delay simulation)",
+            "missing": missing,
         },
         "gate_sim_s": round(sim_s, 1),
         "netlist_cells": len(setup.netlist.instances),

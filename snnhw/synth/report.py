@@ -11,7 +11,7 @@ from typing import Any
 from snnhw._io import atomic_write_text
 from snnhw.errors import InputError
 
-__all__ = ["COLUMNS", "compare", "fmt", "load_report", "plot_reports", "power_markdown", "render_markdown",
+__all__ = ["COLUMNS", "compare", "fmt", "layout_markdown", "load_report", "plot_reports", "power_markdown", "render_markdown",
            "table"]
 
 #: Columns of the comparison table: (header, section, key).
@@ -20,6 +20,7 @@ COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("BRAM36", "fpga", "bram36_equiv"), ("EBR", "fpga", "ebr"), ("depth", "fpga", "logic_depth"),
     ("FPGA Fmax MHz", "fpga", "fmax_mhz"), ("area µm²", "asic", "area_um2"), ("macro µm²", "asic", "macro_area_um2"),
     ("WNS ps", "asic", "wns_ps"), ("ASIC Fmax MHz", "asic", "fmax_mhz"),
+    ("post-route MHz", "layout", "fmax_mhz"), ("die µm²", "layout", "die_area_um2"),
     ("cycles/sample", "performance", "cycles_per_sample"), ("event bound", "performance", "event_bound_cycles"),
     ("clock MHz", "performance", "clock_mhz"),
     ("latency µs", "performance", "latency_us"), ("samples/s", "performance", "samples_per_s"),
@@ -61,6 +62,8 @@ def render_markdown(report: dict[str, Any]) -> str:
             name = f"{section}.{key}"
             lines.append(f"| {key} | {fmt(value)} | {units.get(name, '')} | {sources.get(name, '')} |")
         lines.append("")
+    if report.get("layout"):
+        lines += layout_markdown(report["layout"])
     if report.get("power"):
         lines += power_markdown(report["power"])
     if report.get("orfs"):
@@ -74,11 +77,35 @@ def render_markdown(report: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def layout_markdown(lay: dict[str, Any]) -> list[str]:
+    """The lines of a ``layout`` section (``snnhw synth --layout``): sign-off after routing."""
+    by = lay["fmax_mhz_by_corner"]
+    path = lay.get("limiting_path") or {}
+    steps = ", ".join(f"{k} {fmt(v)}" for k, v in lay["runtime_s"].items())
+    return [
+        f"## layout (OpenROAD, last step: {lay['stage']})", "",
+        f"- **Fmax {fmt(lay['fmax_mhz'])} MHz at {lay['corner']}** after routing, with parasitics "
+        f"({lay.get('parasitics')}), propagated clock and {lay['settings']['uncertainty']:.0%} clock uncertainty; "
+        f"SS {fmt(by['SS'])} MHz, FF {fmt(by['FF'])} MHz; constraint clock {fmt(lay['clock_mhz'])} MHz",
+        f"- worst hold slack {fmt(lay['hold_wns_ps'])} ps (over SS, TT, FF); clock skew {fmt(lay['clock_skew_ps'])} ps; "
+        f"{fmt(lay['clock_buffers'])} clock-tree buffers",
+        f"- die {fmt(lay['die_area_um2'])} µm² ({' × '.join(fmt(v) for v in lay['die_size_um'])} µm), core utilisation "
+        f"{fmt(lay['core_utilization'])}, {fmt(lay['macros'])} SRAM macros, {fmt(lay['instances'])} instances "
+        f"({fmt(lay['buffers'])} buffers), wire {fmt(lay['wirelength_um'])} µm",
+        f"- DRC violations {fmt(lay['drc_violations'])}, unrouted nets {fmt(lay['unrouted_nets'])}, slew violations "
+        f"{fmt(lay['max_slew_violations'])}, load violations {fmt(lay['max_cap_violations'])}",
+        f"- limiting path ({lay['corner']}): {path.get('startpoint')} → {path.get('endpoint')}, "
+        f"{fmt(path.get('stages'))} stages",
+        f"- power at TT (OpenSTA, {lay.get('power_activity')} activity): {fmt(lay['power_mw'])} mW",
+        f"- run time (s): {steps}", "",
+    ]
+
+
 def power_markdown(p: dict[str, Any]) -> list[str]:
     """The lines of a ``power`` section (``snnhw power``): energy and its split, mW, pJ per SOP, SRAM,
     sensitivity, and what is measured, modelled and assumed. Shared by ``report.md`` and the demo's report."""
     split = ", ".join(f"{k} {fmt(v)}" for k, v in p["energy_split_nj"].items())
-    lines = ["## power (gate-level activity)", "",
+    lines = [f"## power (gate-level activity, {p.get('stage', 'synthesis')} netlist)", "",
              f"- energy per sample: **{fmt(p['energy_per_sample_nj'])} nJ** ({split} nJ), over {p['samples']} "
              f"samples ({p['inputs']}), at {fmt(p['clock_mhz'])} MHz ({p['clock_source']}), {p['corner']} corner",
              f"- average power {fmt(p['power_mw'])} mW; {fmt(p['sops_per_sample'])} SOPs per sample, "
@@ -88,6 +115,11 @@ def power_markdown(p: dict[str, Any]) -> list[str]:
              "per sample",
              "- sensitivity to the assumed input slew: "
              + ", ".join(f"{k} {fmt(v)}" for k, v in p["sensitivity"].items()), ""]
+    cross = p.get("cross_check")
+    if cross:
+        lines += [f"- cross-check on the {cross['netlist']} netlist and the same SAIF: energy model "
+                  f"{fmt(cross['model_logic_nj'])} nJ, OpenSTA report_power {fmt(cross['opensta_logic_nj'])} nJ per "
+                  f"sample without SRAM (ratio {fmt(cross['ratio'])}; parasitics: {cross['parasitics']})", ""]
     return lines + [f"- {k}: {v}" for k, v in p["provenance"].items()] + [""]
 
 
