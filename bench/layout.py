@@ -29,12 +29,9 @@ from snnhw.synth.report import fmt
 def _inputs(network: Any, n: int) -> tuple[np.ndarray, str]:
     from snnhw.datasets import load_dataset
 
-    for name in ("mnist", "digits"):
-        if name != network.name:
-            continue
-        data = load_dataset(name, split="test")
-        if data.x.shape[1] == network.input.size:
-            return np.asarray(data.x[:n], dtype=np.int64), f"first {n} {name} test images"
+    if network.name in ("mnist", "digits"):
+        data = load_dataset(network.name, split="test")
+        return np.asarray(data.x[:n], dtype=np.int64), f"first {n} {network.name} test images"
     from snnhw.netgen import random_inputs
 
     return random_inputs(network, n, 0), f"{n} random inputs (seed 0)"

@@ -117,9 +117,7 @@ def test_report_parsers_on_recorded_output() -> None:
 
 
 def test_openroad_runtime_and_the_001_fix_is_still_needed() -> None:
-    """The wheel still lacks the design registration (drop snnhw.layout.orfix when this fails), and the
-    process starts with the fix in place; the layout run below goes through floorplan and extraction,
-    the two commands the bug crashes, so it fails if the fix stops working."""
+    """The wheel still lacks the design registration: drop snnhw.layout.orfix when this fails."""
     found = _need_openroad()
     info = runtime.check(found)
     assert info["fix_needed"] == "1"
@@ -145,3 +143,28 @@ def test_no_openroad_says_why_in_one_line(tmp_path: Path, monkeypatch: pytest.Mo
         with pytest.raises(SystemExit) as exit_info:
             main(["synth", str(tmp_path / "n.npz"), *args, "--out", str(tmp_path / "o")])
         assert exit_info.value.code == 2 and message in capsys.readouterr().err
+
+
+def test_the_fix_lets_initialize_floorplan_run(tmp_path: Path) -> None:
+    """``initialize_floorplan``, which crashes the 0.0.1 wheel without the fix, on a one-inverter netlist."""
+    found = _need_openroad()
+    lib = _need_pdk()
+    from snnhw.layout.flow import find_platform
+    from snnhw.synth.asap7 import liberty_files
+
+    platform = find_platform(lib)
+    (tmp_path / "inv.v").write_text("module top(input a, output y);\n  INVx1_ASAP7_75t_R u (.A(a), .Y(y));\nendmodule\n")
+    (tmp_path / "fp.tcl").write_text("\n".join([
+        f"read_lef {platform / 'asap7_tech_1x_201209.lef'}",
+        f"read_lef {platform / 'asap7sc7p5t_28_R_1x_220121a.lef'}",
+        f"read_liberty {liberty_files(lib, 'TT')['INVBUF']}",
+        f"read_verilog {tmp_path / 'inv.v'}", "link_design top",
+        "initialize_floorplan -site asap7sc7p5t -die_area {0 0 10 10} -core_area {1 1 9 9}",
+        "puts \"ROWS [llength [[ord::get_db_block] getRows]]\"", ""]))
+    import subprocess
+
+    done = subprocess.run(found.argv(str(tmp_path / "fp.tcl")), env=found.env, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stdout[-500:] + done.stderr[-500:]
+    rows = [line for line in done.stdout.splitlines() if line.startswith("ROWS ")]
+    assert rows and int(rows[0].split()[1]) > 10  # 8 µm of core / 0.27 µm rows

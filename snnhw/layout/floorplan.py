@@ -1,9 +1,8 @@
 """The floorplan: die and core sized from cell and macro area, and a deterministic macro placement.
 
-Macros are placed by snnhw, not by ``rtl_macro_placer``: on the project's netlists
-the RTL macro placer took 84–137 s for 28 macros, gave a different placement
-from run to run, and had not finished after 18 minutes for 445 macros. The
-placement here is instant and the same every time:
+Macros are placed by snnhw, not by ``rtl_macro_placer``, so that the placement
+is the same on every run (deterministic outputs) and costs no time on designs
+with hundreds of macros:
 
 * macros in instance-name order (so the tiles of one memory, and the memories of
   one core, sit together), stacked in columns from the core's left edge up;

@@ -37,13 +37,26 @@ from snnhw.errors import InputError, ToolError
 from snnhw.layout.floorplan import Floorplan, plan
 from snnhw.layout.lef import macro_views, write_macro_lef
 from snnhw.layout.runtime import find_openroad
-from snnhw.synth.asap7 import find_fakeram, find_liberty, liberty_files
+from snnhw.power.opensta import parse_report_power
+from snnhw.synth.asap7 import critical_path, find_fakeram, find_liberty, liberty_files
 from snnhw.synth.common import render, template_text
 from snnhw.synth.macros import read_fakerams
 from snnhw.synth.tools import run_tool
 
-__all__ = ["CORNERS", "DEFAULTS", "LAYOUT_SOURCES", "LAYOUT_UNITS", "STEPS", "UNTIL", "LayoutOptions", "find_platform", "parse_markers", "run_layout",
-           "write_sdc"]
+__all__ = [
+    "CORNERS",
+    "DEFAULTS",
+    "LAYOUT_SOURCES",
+    "LAYOUT_UNITS",
+    "STEPS",
+    "UNTIL",
+    "LayoutOptions",
+    "find_platform",
+    "parse_markers",
+    "run_layout",
+    "tcl_value",
+    "write_sdc",
+]
 
 log = logging.getLogger(__name__)
 
@@ -145,16 +158,17 @@ def write_sdc(path: Path, top: str, clock_mhz: float) -> Path:
                   period_ps=f"{1e6 / clock_mhz:.1f}", **{k: f"{v:g}" for k, v in CONSTRAINTS.items()})
 
 
-def _tcl_value(value: Any) -> str:
+def tcl_value(value: Any) -> str:
+    """``value`` as one Tcl word: lists as ``{a b}``, text with spaces or specials braced."""
     if isinstance(value, (list, tuple)):
-        return "{" + " ".join(_tcl_value(v) for v in value) + "}"
+        return "{" + " ".join(tcl_value(v) for v in value) + "}"
     text = str(value)
     return "{" + text + "}" if any(c in text for c in ' "$[]\\;') else text or "{}"
 
 
 def _config(settings: dict[str, Any]) -> str:
     lines = ["# snnhw: layout settings (ORFS variable names where ORFS has one); written by snnhw.layout."]
-    lines += [f"set ::env({k}) {_tcl_value(v)}" for k, v in settings.items()]
+    lines += [f"set ::env({k}) {tcl_value(v)}" for k, v in settings.items()]
     return "\n".join(lines) + "\n"
 
 
@@ -184,30 +198,15 @@ def _number(metrics: dict[str, str], key: str) -> float | None:
 
 
 def limiting_path(report: str) -> dict[str, Any]:
-    """Start, end and the number of cell stages of the worst path in a ``report_checks`` text."""
-    start = re.search(r"^Startpoint: (\S+)", report, re.M)
-    end = re.search(r"^Endpoint: (\S+)", report, re.M)
+    """Start, end (:func:`snnhw.synth.asap7.critical_path`) and the number of cell stages of the worst path
+    in a ``report_checks`` text."""
     body = report.split("data arrival time")[0]
     # the data path starts at the launching register's clock pin; the clock tree lines come before it
     lines = body.splitlines()
     launch = next((i for i, line in enumerate(lines) if re.search(r"/CLK \(", line)), 0)
     stages = len({m.group(1) for line in lines[launch:]
                   if (m := re.search(r"\s(\S+)/\w+ \((?!net)[A-Za-z]\w*\)", line))})
-    return {"startpoint": start.group(1) if start else None, "endpoint": end.group(1) if end else None,
-            "stages": stages}
-
-
-def power_mw(report: str) -> dict[str, float] | None:
-    """Total and per-group power (mW) of an OpenSTA ``report_power`` text (watts there)."""
-    out = {}
-    for line in report.splitlines():
-        parts = line.split()
-        if len(parts) >= 5 and parts[0] in ("Sequential", "Combinational", "Clock", "Macro", "Pad", "Total"):
-            try:
-                out[parts[0].lower()] = float(parts[4]) * 1e3
-            except ValueError:
-                continue
-    return out or None
+    return critical_path(report) | {"stages": stages}
 
 
 def _skew_ps(report: str) -> float | None:
@@ -312,7 +311,7 @@ def signoff(out: Path, openroad: Any, *, odb: str, spef: str | None, saif: str |
     extra = {"SIGNOFF_ODB": odb, "SIGNOFF_SPEF": spef or "", "SAIF": saif or "", "SAIF_SCOPE": saif_scope,
              "POWER_REPORT": power_report}
     for key, value in extra.items():
-        config = re.sub(rf"^set ::env\({key}\) .*$", f"set ::env({key}) {_tcl_value(value)}", config, flags=re.M)
+        config = re.sub(rf"^set ::env\({key}\) .*$", f"set ::env({key}) {tcl_value(value)}", config, flags=re.M)
     atomic_write_text(out / "config.tcl", config)
     run_tool("openroad", ["signoff.tcl"], out, log_name, label="OpenSTA sign-off (SS, TT, FF)", progress=progress,
              command=openroad.argv(), env=openroad.env)
@@ -323,7 +322,8 @@ def signoff(out: Path, openroad: Any, *, odb: str, spef: str | None, saif: str |
     _, metrics = parse_markers(text)
     reports = out / "reports"
     paths = {c: limiting_path(_read(reports / f"signoff_setup_{c}.rpt")) for c in CORNERS}
-    return {"metrics": metrics, "paths": paths, "power": power_mw(_read(reports / power_report)),
+    rows = parse_report_power(_read(reports / power_report))
+    return {"metrics": metrics, "paths": paths, "power": {k: v["total_w"] * 1e3 for k, v in rows.items()},
             "skew_ps": _skew_ps(_read(reports / "signoff_skew.rpt"))}
 
 
@@ -364,7 +364,7 @@ def _layout_section(settings: dict[str, Any], floorplan: Floorplan, options: Lay
         "stdcell_area_um2": _number(metrics, "stdcell_area_um2"),
         "macro_area_um2": _number(metrics, "macro_area_um2"),
         "macros": len(floorplan.macros),
-        "wirelength_um": _wirelength(metrics),
+        "wirelength_um": _number(metrics, "wirelength_um"),
         "instances": _int(metrics, "instances"),
         "buffers": _int(metrics, "buffers"),
         "clock_buffers": _int(metrics, "clock_buffers"),
@@ -390,6 +390,3 @@ def _int(metrics: dict[str, str], key: str) -> int | None:
     value = _number(metrics, key)
     return int(value) if value is not None else None
 
-
-def _wirelength(metrics: dict[str, str]) -> float | None:
-    return _number(metrics, "wirelength_um")

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
 
 from snnhw._io import atomic_write_text
 from snnhw.errors import ToolError
@@ -44,16 +43,11 @@ def parse_report_power(text: str) -> dict[str, dict[str, float]]:
     return out
 
 
-def _tcl(value: Any) -> str:
-    if isinstance(value, (list, tuple)):
-        return "{" + " ".join(str(v) for v in value) + "}"
-    return "{" + str(value) + "}"
-
-
 def opensta_power(work: Path, *, saif: Path, scope: str, lib_files: list[Path], macro_lib: Path, sim_period_ps: float,
                   netlist: Path | None = None, odb: Path | None = None, spef: Path | None = None,
                   name: str = "opensta_power", progress: bool = True) -> dict[str, dict[str, float]]:
     """Run OpenSTA's ``report_power`` on ``netlist`` (or ``odb`` with ``spef``) under ``saif``; its rows in W."""
+    from snnhw.layout.flow import tcl_value
     from snnhw.layout.runtime import find_openroad
 
     if (netlist is None) == (odb is None):
@@ -61,13 +55,13 @@ def opensta_power(work: Path, *, saif: Path, scope: str, lib_files: list[Path], 
     openroad = find_openroad()
     work.mkdir(parents=True, exist_ok=True)
     settings = {
-        "DESIGN_NAME": "snnhw_top", "NETLIST": netlist.resolve() if netlist else "",
-        "ODB": odb.resolve() if odb else "", "SPEF": spef.resolve() if spef else "",
-        "LIB_FILES": [p.resolve() for p in lib_files], "MACRO_LIB": macro_lib.resolve(),
-        "SAIF": saif.resolve(), "SAIF_SCOPE": scope, "SIM_PERIOD_PS": f"{sim_period_ps:g}",
-        "POWER_REPORT": (work / f"{name}.rpt").resolve(),
+        "DESIGN_NAME": "snnhw_top", "NETLIST": str(netlist.resolve()) if netlist else "",
+        "ODB": str(odb.resolve()) if odb else "", "SPEF": str(spef.resolve()) if spef else "",
+        "LIB_FILES": [str(p.resolve()) for p in lib_files], "MACRO_LIB": str(macro_lib.resolve()),
+        "SAIF": str(saif.resolve()), "SAIF_SCOPE": scope, "SIM_PERIOD_PS": f"{sim_period_ps:g}",
+        "POWER_REPORT": str((work / f"{name}.rpt").resolve()),
     }
-    atomic_write_text(work / "power_config.tcl", "".join(f"set ::env({k}) {_tcl(v)}\n" for k, v in settings.items()))
+    atomic_write_text(work / "power_config.tcl", "".join(f"set ::env({k}) {tcl_value(v)}\n" for k, v in settings.items()))
     atomic_write_text(work / "report_power.tcl", template_text("power/report_power.tcl"))
     run_tool("openroad", ["report_power.tcl"], work, f"{name}.log", label="OpenSTA report_power (SAIF)",
              progress=progress, command=openroad.argv(), env=openroad.env)
