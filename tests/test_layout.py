@@ -138,6 +138,15 @@ def test_no_openroad_says_why_in_one_line(tmp_path: Path, monkeypatch: pytest.Mo
     err = capsys.readouterr().err
     assert "OpenROAD cannot run" in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "o" / "report.json").exists()
+    monkeypatch.undo()
+    if runtime._native() is not None or runtime._private(runtime.default_home()) is not None:
+        with pytest.raises(SystemExit) as exit_info:
+            main(["synth", str(tmp_path / "n.npz"), "--target", "asap7", "--layout", "--platform",
+                  str(tmp_path / "nope"), "--out", str(tmp_path / "o")])
+        assert exit_info.value.code == 2
+        err = capsys.readouterr().err
+        assert "lacks asap7_tech_1x_201209.lef" in err and "--platform" in err and "Traceback" not in err
+        assert not (tmp_path / "o" / "report.json").exists()
     for args, message in ((["--target", "ecp5", "--layout"], "--layout applies to --target asap7 only"),
                           (["--target", "asap7", "--until", "cts"], "need --layout")):
         with pytest.raises(SystemExit) as exit_info:

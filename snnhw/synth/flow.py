@@ -178,9 +178,13 @@ def synthesize(
     if layout is not None:
         if target != "asap7":
             raise InputError("--layout applies to --target asap7 only", key="--layout")
+        from snnhw.layout.flow import find_platform
         from snnhw.layout.runtime import find_openroad
+        from snnhw.synth.asap7 import find_liberty
 
-        find_openroad()  # fail in one line before the long synthesis when OpenROAD cannot run
+        # fail in one line before the long synthesis when OpenROAD or the platform files are missing
+        find_openroad()
+        find_platform(find_liberty(pdk), layout.platform)
     clock = float(clock_mhz if clock_mhz is not None else DEFAULT_CLOCK_MHZ[target])
     if not clock > 0:
         raise InputError("must be positive", key="--clock-mhz", value=clock)
