@@ -130,7 +130,7 @@ def test_report_and_comparison_carry_the_power_section(setup, runs, tmp_path) ->
     write_power(setup, p)
     report = load_report(setup.run_dir)
     assert report["power"]["energy_per_sample_nj"] == p["energy_per_sample_nj"]
-    assert "## power (gate-level activity)" in (setup.run_dir / "report.md").read_text()
+    assert "## power (gate-level activity, synthesis netlist)" in (setup.run_dir / "report.md").read_text()
     assert (setup.run_dir / "power.json").is_file()
     text, _ = compare([setup.run_dir], tmp_path / "cmp")
     head, _, row = text.splitlines()[:3]
