@@ -68,12 +68,6 @@ proc snnhw_finish {stage} {
   snnhw_metric core_utilization [expr {($std + $macro) / (double([$core dx]) * [$core dy] / $dbu / $dbu)}]
   if {$stage eq "detailed_route"} {
     snnhw_metric unrouted_nets [snnhw_unrouted]
-    set length 0
-    foreach net [$block getNets] {
-      set wire [$net getWire]
-      if {$wire ne "NULL"} { set length [expr {$length + [$wire getLength]}] }
-    }
-    snnhw_metric wirelength_um [expr {double($length) / $dbu}]
   }
   snnhw_metric total_s [expr {([clock milliseconds] - $::snnhw_t0) / 1000.0}]
 }
@@ -83,8 +77,13 @@ snnhw_step read {
   read_lef $::env(TECH_LEF)
   read_lef $::env(SC_LEF)
   read_lef $::env(MACRO_LEF)
-  foreach lib $::env(LIB_FILES) { read_liberty $lib }
-  read_liberty $::env(MACRO_LIB)
+  # Two corners while placing and routing: setup is met at TT (the first corner, the one the clock
+  # was chosen for), hold is repaired at TT and FF (hold is worst at the fast corner).
+  define_corners {*}$::env(FLOW_CORNERS)
+  foreach corner $::env(FLOW_CORNERS) {
+    foreach lib $::env(LIB_FILES_$corner) { read_liberty -corner $corner $lib }
+    read_liberty -corner $corner $::env(MACRO_LIB_$corner)
+  }
   read_verilog $::env(NETLIST)
   link_design $::env(DESIGN_NAME)
   read_sdc $::env(SDC_FILE)
@@ -166,8 +165,11 @@ snnhw_step global_route {
   detailed_placement
   global_route -end_incremental -congestion_report_file $::env(REPORTS_DIR)/congestion_post_repair_timing.rpt
   estimate_parasitics -global_routing
-  snnhw_metric global_route_setup_ws_ps [expr {[sta::worst_slack_corner [sta::cmd_corner] max] * 1e12}]
-  snnhw_metric global_route_hold_ws_ps [expr {[sta::worst_slack_corner [sta::cmd_corner] min] * 1e12}]
+  foreach corner $::env(FLOW_CORNERS) {
+    set c [sta::find_corner $corner]
+    snnhw_metric global_route_setup_ws_ps_$corner [expr {[sta::worst_slack_corner $c max] * 1e12}]
+    snnhw_metric global_route_hold_ws_ps_$corner [expr {[sta::worst_slack_corner $c min] * 1e12}]
+  }
 }
 
 snnhw_step detailed_route {

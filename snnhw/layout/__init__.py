@@ -11,6 +11,15 @@
 See ``docs/flows.md`` ("Layout").
 """
 
-from snnhw.layout.flow import CORNERS, UNTIL, LayoutOptions, run_layout
+from typing import Any
 
 __all__ = ["CORNERS", "UNTIL", "LayoutOptions", "run_layout"]
+
+
+def __getattr__(name: str) -> Any:
+    # Lazy, so that ``python -m snnhw.layout.runtime`` does not import the runtime twice.
+    if name in __all__:
+        from snnhw.layout import flow
+
+        return getattr(flow, name)
+    raise AttributeError(name)

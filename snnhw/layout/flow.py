@@ -77,8 +77,11 @@ DEFAULTS: dict[str, Any] = {
     "CELL_PAD_IN_SITES_GLOBAL_PLACEMENT": 0,
     "CELL_PAD_IN_SITES_DETAIL_PLACEMENT": 0,
     "TIE_SEPARATION": 0,
-    # ps of hold margin at TT, so that the FF corner meets hold too (the flow repairs at TT only)
-    "HOLD_SLACK_MARGIN": 0,
+    # Corners of place and route: setup repaired at the first (TT), hold at both.
+    "FLOW_CORNERS": "TT FF",
+    # ps of hold margin kept by hold repair at every corner of FLOW_CORNERS: the detailed-routing
+    # parasitics cost a few ps of hold against the global-routing estimate, at SS too
+    "HOLD_SLACK_MARGIN": 15,
     "CTS_BUF_CELL": "BUFx4_ASAP7_75t_R",
     "MIN_ROUTING_LAYER": "M2",
     "MIN_CLK_ROUTING_LAYER": "M4",
@@ -121,7 +124,7 @@ LAYOUT_SOURCES = {
     "layout.hold_wns_ps": "OpenSTA after routing: worst hold slack over SS, TT and FF",
     "layout.die_area_um2": "OpenROAD database (floorplan sized from cell and macro area)",
     "layout.core_utilization": "OpenROAD database: cell and macro area / core area (fillers and taps left out)",
-    "layout.wirelength_um": "OpenROAD database: routed wire length of every net after detailed routing",
+    "layout.wirelength_um": "TritonRoute (detailed_route): total routed wire length after its last iteration",
     "layout.drc_violations": "TritonRoute (detailed_route) violations after its last iteration",
     "layout.unrouted_nets": "OpenROAD database: signal and clock nets with two or more pins and no wire",
     "layout.power_mw": "OpenSTA report_power at TT with the SPEF and OpenSTA's default activity "
@@ -256,9 +259,7 @@ def run_layout(run_dir: Path, report: dict[str, Any], options: LayoutOptions, *,
         "NETLIST": str(netlist.resolve()),
         "SDC_FILE": str((out / "constraint.sdc").resolve()),
         "MACRO_LEF": str((out / "macros.lef").resolve()),
-        "MACRO_LIB": str((run_dir / "macros.lib").resolve()),
         "MACRO_PLACEMENT_TCL": str((out / "macros.tcl").resolve()),
-        "LIB_FILES": [str(p.resolve()) for p in libs["TT"].values()],
         "DIE_AREA": list(floorplan.die),
         "CORE_AREA": list(floorplan.core),
         "RESULTS_DIR": str((out / "results").resolve()),
@@ -286,6 +287,11 @@ def run_layout(run_dir: Path, report: dict[str, Any], options: LayoutOptions, *,
         raise ToolError(f"OpenROAD stopped: {flow_log.split('SNNHW_TCL_ERROR', 1)[1].splitlines()[0].strip()}",
                         source=str(out / "openroad.log"))
     steps, metrics = parse_markers(flow_log)
+    # TritonRoute's own total after its last iteration (the database's wire objects have no length in Tcl)
+    lengths = re.findall(r"^Total wire length = (\d+(?:\.\d+)?) um", flow_log.split("SNNHW_STEP global_route")[-1],
+                         re.M)
+    if lengths and metrics.get("stage") == "detailed_route":
+        metrics["wirelength_um"] = lengths[-1]
     stage = metrics.get("stage", "")
     routed = stage == "detailed_route"
     spef = metrics.get("spef") if routed else None

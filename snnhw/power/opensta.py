@@ -43,6 +43,19 @@ def parse_report_power(text: str) -> dict[str, dict[str, float]]:
     return out
 
 
+def _readable_saif(saif: Path, out: Path) -> Path:
+    """A copy of ``saif`` that OpenSTA's parser reads: Verilator's ``$rootio`` instance (top-level ports,
+    a name with ``$`` that OpenSTA rejects, STA-0169) is left out; the design's instance stays."""
+    text = saif.read_text(errors="replace")
+    start = text.find(" (INSTANCE $rootio")
+    if start >= 0:
+        end = text.find("\n (INSTANCE ", start + 1)
+        if end >= 0:
+            text = text[:start] + text[end + 1:]
+    atomic_write_text(out, text)
+    return out
+
+
 def opensta_power(work: Path, *, saif: Path, scope: str, lib_files: list[Path], macro_lib: Path, sim_period_ps: float,
                   netlist: Path | None = None, odb: Path | None = None, spef: Path | None = None,
                   name: str = "opensta_power", progress: bool = True) -> dict[str, dict[str, float]]:
@@ -58,7 +71,7 @@ def opensta_power(work: Path, *, saif: Path, scope: str, lib_files: list[Path], 
         "DESIGN_NAME": "snnhw_top", "NETLIST": str(netlist.resolve()) if netlist else "",
         "ODB": str(odb.resolve()) if odb else "", "SPEF": str(spef.resolve()) if spef else "",
         "LIB_FILES": [str(p.resolve()) for p in lib_files], "MACRO_LIB": str(macro_lib.resolve()),
-        "SAIF": str(saif.resolve()), "SAIF_SCOPE": scope, "SIM_PERIOD_PS": f"{sim_period_ps:g}",
+        "SAIF": str(_readable_saif(saif, work / f"{name}.saif").resolve()), "SAIF_SCOPE": scope, "SIM_PERIOD_PS": f"{sim_period_ps:g}",
         "POWER_REPORT": str((work / f"{name}.rpt").resolve()),
     }
     atomic_write_text(work / "power_config.tcl", "".join(f"set ::env({k}) {tcl_value(v)}\n" for k, v in settings.items()))
