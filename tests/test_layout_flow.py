@@ -2,8 +2,8 @@
 sign-off at SS, TT and FF), then the routed netlist through the power flow, bit-exact.
 
 One layout run serves every test (module fixture). The network is the smallest that still holds every
-unit of the accelerator (encoder, two LIF layers, streams, merge, readout): about 5,000 cells, which
-TritonRoute routes in a few minutes on two cores. Its memories are small enough to be registers, so the
+unit of the accelerator (encoder, two LIF layers, streams, merge, readout): 5,245 cells; the module
+took 584 s on two cores, most of it detailed routing. Its memories are small enough to be registers, so the
 SRAM macros' own LEF and placement are covered by the unit tests and the ``digits`` benchmark.
 """
 
@@ -86,8 +86,11 @@ def test_routed_netlist_is_bit_exact_with_post_route_power(routed) -> None:
     net, build, out, report = routed
     setup = prepare_power(net, build, out, progress=False)
     assert setup.stage == "post-route"
-    assert report["layout"]["clock_buffers"] > 0
     x = np.random.default_rng(4).integers(0, 8, size=(3, 6))
+    # the samples make every layer fire, so the bit-exact check covers every layer's spikes
+    from snnhw.model.golden import simulate
+
+    assert all(len(events) > 0 for events in simulate(net, x).events)
     p = measure(setup, x, inputs_label="random", saif_name="routed.saif")
     assert p["stage"] == "post-route" and p["clock_source"].startswith("measured:openroad")
     assert p["opensta"]["parasitics"].startswith("RCX SPEF")

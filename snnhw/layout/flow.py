@@ -36,7 +36,7 @@ from snnhw._io import atomic_write_text
 from snnhw.errors import InputError, ToolError
 from snnhw.layout.floorplan import Floorplan, plan
 from snnhw.layout.lef import macro_views, write_macro_lef
-from snnhw.layout.runtime import find_openroad
+from snnhw.layout.runtime import find_openroad, tcl_value
 from snnhw.power.opensta import parse_report_power
 from snnhw.synth.asap7 import critical_path, find_fakeram, find_liberty, liberty_files
 from snnhw.synth.common import render, template_text
@@ -161,12 +161,6 @@ def write_sdc(path: Path, top: str, clock_mhz: float) -> Path:
                   period_ps=f"{1e6 / clock_mhz:.1f}", **{k: f"{v:g}" for k, v in CONSTRAINTS.items()})
 
 
-def tcl_value(value: Any) -> str:
-    """``value`` as one Tcl word: lists as ``{a b}``, text with spaces or specials braced."""
-    if isinstance(value, (list, tuple)):
-        return "{" + " ".join(tcl_value(v) for v in value) + "}"
-    text = str(value)
-    return "{" + text + "}" if any(c in text for c in ' "$[]\\;') else text or "{}"
 
 
 def _config(settings: dict[str, Any]) -> str:
@@ -288,8 +282,7 @@ def run_layout(run_dir: Path, report: dict[str, Any], options: LayoutOptions, *,
                         source=str(out / "openroad.log"))
     steps, metrics = parse_markers(flow_log)
     # TritonRoute's own total after its last iteration (the database's wire objects have no length in Tcl)
-    lengths = re.findall(r"^Total wire length = (\d+(?:\.\d+)?) um", flow_log.split("SNNHW_STEP global_route")[-1],
-                         re.M)
+    lengths = re.findall(r"^Total wire length = (\d+(?:\.\d+)?) um", flow_log, re.M)
     if lengths and metrics.get("stage") == "detailed_route":
         metrics["wirelength_um"] = lengths[-1]
     stage = metrics.get("stage", "")

@@ -34,10 +34,11 @@ import sysconfig
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from snnhw.errors import ToolError
 
-__all__ = ["GLIBC_NEEDED", "WHEEL", "OpenRoad", "find_openroad", "glibc_version", "install"]
+__all__ = ["GLIBC_NEEDED", "WHEEL", "OpenRoad", "find_openroad", "glibc_version", "install", "tcl_value"]
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +57,14 @@ DEBIAN_MIRROR = "http://deb.debian.org/debian"
 DEBIAN_KEYRING = "/usr/share/keyrings/debian-archive-keyring.gpg"
 DRIVER = Path(__file__).with_name("driver.py")
 SYSTEM_LIBS = ("/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu")
+
+
+def tcl_value(value: Any) -> str:
+    """``value`` as one Tcl word: lists as ``{a b}``, text with spaces or specials braced."""
+    if isinstance(value, (list, tuple)):
+        return "{" + " ".join(tcl_value(v) for v in value) + "}"
+    text = str(value)
+    return "{" + text + "}" if any(c in text for c in ' "$[]\\;') else text or "{}"
 
 
 def glibc_version() -> tuple[int, int] | None:

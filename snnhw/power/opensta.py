@@ -60,8 +60,7 @@ def opensta_power(work: Path, *, saif: Path, scope: str, lib_files: list[Path], 
                   netlist: Path | None = None, odb: Path | None = None, spef: Path | None = None,
                   name: str = "opensta_power", progress: bool = True) -> dict[str, dict[str, float]]:
     """Run OpenSTA's ``report_power`` on ``netlist`` (or ``odb`` with ``spef``) under ``saif``; its rows in W."""
-    from snnhw.layout.flow import tcl_value
-    from snnhw.layout.runtime import find_openroad
+    from snnhw.layout.runtime import find_openroad, tcl_value
 
     if (netlist is None) == (odb is None):
         raise ValueError("give a netlist or a routed database")
