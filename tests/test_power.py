@@ -14,7 +14,7 @@ import pytest
 
 from snnhw.netgen import random_network
 from snnhw.power.activity import read_saif
-from snnhw.power.flow import count_sops, energy_of, measure, prepare_power, write_power
+from snnhw.power.flow import CROSS_CHECK_TOLERANCE, count_sops, energy_of, measure, prepare_power, write_power
 from snnhw.rtl.build import resolve_build
 from snnhw.synth.asap7 import find_liberty
 
@@ -51,7 +51,8 @@ def runs(setup):
             x = {"real": _inputs(3, 2), "zero": np.zeros((2, 12), dtype=np.int64), "dim": _inputs(3, 2, scale=0.25),
                  "b1": _inputs(5, 1), "b2": np.repeat(_inputs(5, 1), 2, axis=0),
                  "b4": np.repeat(_inputs(5, 1), 4, axis=0)}[name]
-            cache[name] = measure(setup, x, inputs_label=name, saif_name=f"{name}.saif", opensta=False)
+            # OpenSTA's report_power on the same netlist and SAIF for one set: the energy model's cross-check
+            cache[name] = measure(setup, x, inputs_label=name, saif_name=f"{name}.saif", opensta=name == "real")
         return cache[name]
     return get
 
@@ -69,6 +70,21 @@ def test_real_inputs_bit_exact_and_every_term(runs) -> None:
     # the assumed slew moves the result, but not by much (the tables are flat in slew near 20 ps)
     for value in p["sensitivity"].values():
         assert value != p["energy_per_sample_nj"] and value == pytest.approx(p["energy_per_sample_nj"], rel=0.2)
+
+
+def test_energy_model_agrees_with_opensta(runs) -> None:
+    """The liberty-table energy model and OpenSTA's report_power, on the same synthesis netlist and SAIF."""
+    p = runs("real")
+    sta, cross = p["opensta"], p["cross_check"]
+    assert cross is not None and cross["netlist"] == "synthesis"
+    # every cell pin carries the simulated activity (none left to OpenSTA's propagated defaults)
+    assert sta["pins_annotated"] > 1000 and sta["pins_unannotated"] == 0
+    assert abs(cross["ratio"] - 1) <= CROSS_CHECK_TOLERANCE
+    model = p["energy_model_split_nj"]
+    # group by group: OpenSTA counts a flip-flop's clock pin in "sequential" when there is no clock tree
+    assert model["combinational"] == pytest.approx(sta["energy_split_nj"]["combinational"], rel=CROSS_CHECK_TOLERANCE)
+    assert model["sequential"] + model["clock"] == pytest.approx(sta["energy_split_nj"]["sequential"],
+                                                                 rel=CROSS_CHECK_TOLERANCE)
 
 
 def test_half_the_clock_period(setup, runs) -> None:

@@ -139,3 +139,26 @@ def test_netlist(tmp_path: Path) -> None:
     assert mem.pins["addr_in"] == ["a[1]", "a[0]"] and mem.pins["wd_in"] == ["1'b0", "1'b0"]
     assert mem.pins["rd_out"] == ["y", "_0_"]
     assert n.assigns == [("y", "l0.q")]
+
+
+def test_pin_saif(tmp_path: Path) -> None:
+    """Each cell pin gets the record of its net (through assigns), in the cell's own scope, escaped."""
+    from snnhw.power.activity import Saif
+    from snnhw.power.opensta import pin_saif
+
+    (tmp_path / "n.v").write_text(NETLIST)
+    n = read_netlist(tmp_path / "n.v")
+    tc = {"clk": 20, "a[0]": 4, "a[1]": 2, "_0_": 4, "l0.q": 3}
+    saif = Saif(5000, 2.0, tc=tc, t1={k: 100 * v for k, v in tc.items()})
+    out, count = pin_saif(n, saif, tmp_path / "pins.saif")
+    text = out.read_text()
+    # ports clk, a[1], a[0], y (y from l0.q through the assign); INV A, Y; DFF CLK, D, QN;
+    # memory addr_in[1:0], clk, rd_out[1:0] (the constant write data has no record)
+    assert count == 4 + 2 + 3 + 5
+    assert "(DURATION 10000)" in text and "(TIMESCALE 1 ps)" in text
+    assert "(y (T0 9400) (T1 600) (TX 0) (TC 3))" in text
+    assert "(INSTANCE l0.q_reg (NET" in text and "(QN (T0 9400) (T1 600) (TX 0) (TC 3))" in text
+    assert "(INSTANCE l1.mem.0.0 (NET" in text
+    assert "(addr_in\\[1\\] (T0 9600) (T1 400) (TX 0) (TC 2))" in text
+    assert "(rd_out\\[1\\] (T0 9400) (T1 600) (TX 0) (TC 3))" in text
+    assert "wd_in" not in text

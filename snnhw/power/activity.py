@@ -10,12 +10,13 @@ instances with their pin-to-net connections.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from snnhw.errors import ToolError
 
-__all__ = ["Instance", "Netlist", "Saif", "read_netlist", "read_saif"]
+__all__ = ["Instance", "Netlist", "Saif", "net_resolver", "read_netlist", "read_saif"]
 
 
 @dataclass
@@ -114,6 +115,27 @@ class Netlist:
     widths: dict[str, tuple[int, int]]
     instances: list[Instance]
     assigns: list[tuple[str, str]] = field(default_factory=list)  # (lhs bit, rhs bit)
+
+
+def net_resolver(netlist: Netlist) -> Callable[[str], str]:
+    """A function from a net bit to the bit it is assigned from (through chains of ``assign``), so that
+    the bits of one electrical net share one name."""
+    alias: dict[str, str] = {}
+
+    def canon(net: str) -> str:
+        seen = []
+        while net in alias and alias[net] != net:
+            seen.append(net)
+            net = alias[net]
+        for s in seen:
+            alias[s] = net
+        return net
+
+    for lhs, rhs in netlist.assigns:
+        a, b = canon(lhs), canon(rhs)
+        if a != b:
+            alias[a] = b
+    return canon
 
 
 _MODULE = re.compile(r"^module\s+(\S+)\s*\(", re.M)

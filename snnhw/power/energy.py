@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from snnhw.power.activity import Netlist, Saif
+from snnhw.power.activity import Netlist, Saif, net_resolver
 from snnhw.power.liberty import Library
 
 __all__ = ["DEFAULT_SLEW_PS", "SLEW_RANGE_PS", "WIRE_NOTE", "SramModel", "net_energy"]
@@ -93,21 +93,7 @@ def net_energy(netlist: Netlist, saif: Saif, library: Library, *, scope: str, si
     """
     sram = sram or SramModel()
     v2 = library.voltage ** 2
-    alias: dict[str, str] = {}
-
-    def canon(net: str) -> str:
-        seen = []
-        while net in alias and alias[net] != net:
-            seen.append(net)
-            net = alias[net]
-        for s in seen:
-            alias[s] = net
-        return net
-
-    for lhs, rhs in netlist.assigns:
-        a, b = canon(lhs), canon(rhs)
-        if a != b:
-            alias[a] = b
+    canon = net_resolver(netlist)
 
     def toggles(net: str) -> int:
         if net.startswith("1'b"):

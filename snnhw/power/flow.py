@@ -299,6 +299,19 @@ def saif_scope(saif: Saif) -> str:
     return next((s for s in ("snnhw_top/", "TOP/snnhw_top/", "") if (s + "clk") in saif.tc), "snnhw_top/")
 
 
+def _lef_files(setup: PowerSetup, lib_dir: Path, work: Path) -> list[Path]:
+    """Technology, cell and macro LEF that OpenROAD links the synthesis netlist with."""
+    from snnhw.layout.flow import PLATFORM_FILES, find_platform
+    from snnhw.layout.lef import macro_views, write_macro_lef
+
+    platform = find_platform(lib_dir)
+    pdk = setup.report.get("pdk") or {}
+    ram_dir = Path(pdk["fakeram"]) if pdk.get("fakeram") else find_fakeram(lib_dir, None)
+    work.mkdir(parents=True, exist_ok=True)
+    macros = write_macro_lef(macro_views(setup.models, ram_dir), work / "macros.lef")
+    return [platform / PLATFORM_FILES["TECH_LEF"], platform / PLATFORM_FILES["SC_LEF"], macros]
+
+
 def opensta_energy(setup: PowerSetup, saif_path: Path, saif: Saif, *, cycles: float,
                    period_ps: float) -> dict[str, Any] | None:
     """OpenSTA's energy (fJ per group) of the simulated run; ``None`` where OpenROAD cannot run.
@@ -307,7 +320,7 @@ def opensta_energy(setup: PowerSetup, saif_path: Path, saif: Saif, *, cycles: fl
     memory images (OpenSTA times and powers structure; ``INIT`` does not change it), pin loads only.
     """
     from snnhw.layout.runtime import find_openroad
-    from snnhw.power.opensta import energies, opensta_power
+    from snnhw.power.opensta import energies, opensta_power, pin_saif
 
     try:
         find_openroad()
@@ -316,23 +329,34 @@ def opensta_energy(setup: PowerSetup, saif_path: Path, saif: Saif, *, cycles: fl
         return None
     lib_dir = find_liberty(None) if not setup.report.get("pdk") else Path(setup.report["pdk"]["liberty"])
     libs = list(liberty_files(lib_dir, setup.corner).values())
-    scope = saif_scope(saif).rstrip("/")
     work = setup.run_dir / "opensta_power"
+    work.mkdir(parents=True, exist_ok=True)
+    stage = "post_route" if setup.layout is not None else "synthesis"
+    pins, count = pin_saif(setup.netlist, saif, work / f"{stage}.saif", scope=saif_scope(saif))
     if setup.layout is not None:
         files = setup.layout["files"]
-        rows = opensta_power(work, saif=saif_path, scope=scope, lib_files=libs, macro_lib=setup.run_dir / "macros.lib",
+        rows = opensta_power(work, saif=pins, lib_files=libs, macro_lib=setup.run_dir / "macros.lib",
                              sim_period_ps=SIM_PERIOD_PS, odb=Path(files["odb"]), spef=Path(files["spef"]),
-                             name="post_route", progress=False)
+                             name=stage, progress=False)
         parasitics = "RCX SPEF of the routed design"
     else:
+        try:
+            lefs = _lef_files(setup, lib_dir, work)
+        except ToolError as err:
+            log.warning("no OpenSTA power cross-check: %s", err)
+            return None
         plain = setup.run_dir / f"{TOP_NAME}_power_sta.v"
         atomic_write_text(plain, re.sub(r"#\(\s*\.INIT\([^()]*\)\s*\)\s*", "", setup.netlist_path.read_text()))
-        rows = opensta_power(work, saif=saif_path, scope=scope, lib_files=libs, macro_lib=setup.run_dir / "macros.lib",
-                             sim_period_ps=SIM_PERIOD_PS, netlist=plain, name="synthesis", progress=False)
+        rows = opensta_power(work, saif=pins, lib_files=libs, macro_lib=setup.run_dir / "macros.lib",
+                             sim_period_ps=SIM_PERIOD_PS, netlist=plain, lef_files=lefs, name=stage, progress=False)
         parasitics = "none (pin capacitance only, as the energy model)"
+    annotation = rows.pop("annotation")
+    if annotation["saif"] < count:
+        raise ToolError(f"OpenSTA annotated {annotation['saif']:.0f} of the SAIF's {count} pin records",
+                        source=str(work / f"{stage}_activity.rpt"))
     energy = energies(rows, sim_duration_ps=saif.duration * saif.timescale_ps, cycles=cycles, clock_period_ps=period_ps)
-    return {"energy_fj": energy, "rows": rows, "parasitics": parasitics,
-            "report": str((work / ("post_route.rpt" if setup.layout is not None else "synthesis.rpt")).resolve())}
+    return {"energy_fj": energy, "rows": rows, "parasitics": parasitics, "report": str((work / f"{stage}.rpt").resolve()),
+            "pins_annotated": int(annotation["saif"]), "pins_unannotated": int(annotation["unannotated"])}
 
 
 def measure(setup: PowerSetup, inputs: np.ndarray, *, inputs_label: str, clock_mhz: float | None = None,
@@ -415,7 +439,8 @@ def measure(setup: PowerSetup, inputs: np.ndarray, *, inputs_label: str, clock_m
         "energy_model_split_nj": model_split_nj,
         "opensta": None if sta is None else {
             "energy_split_nj": {k: v / n * 1e-6 for k, v in sta["energy_fj"].items()},
-            "report_w": sta["rows"], "parasitics": sta["parasitics"], "report": sta["report"]},
+            "report_w": sta["rows"], "parasitics": sta["parasitics"], "report": sta["report"],
+            "pins_annotated": sta["pins_annotated"], "pins_unannotated": sta["pins_unannotated"]},
         "cross_check": cross,
         "provenance": {
             "measured": measured,
