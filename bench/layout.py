@@ -6,7 +6,10 @@ pre-layout FF timing of the same netlist, then, with ``--power-samples N``, ``sn
 routed netlist with the first N MNIST test images (or random inputs for networks without a data set).
 Writes ``--out/layout.json`` and ``--out/layout.md``.
 
-    python bench/layout.py digits:8 mnist:16:global_route [--power-samples 4] [--out bench-layout]
+    python bench/layout.py digits:8 mnist:16:global_route [--power-samples 4] [--out bench-layout] [--reuse]
+
+Each point's figures are also saved as ``OUT/NETWORK-LANES[-UNTIL].json``; ``--reuse`` takes them from
+there, so that points run one at a time still make one table.
 """
 
 from __future__ import annotations
@@ -88,9 +91,18 @@ def main() -> None:
     parser.add_argument("points", nargs="+", help="NETWORK:LANES[:UNTIL], e.g. digits:8 mnist:16:global_route")
     parser.add_argument("--power-samples", type=int, default=0, help="images through the routed netlist (0: none)")
     parser.add_argument("--out", type=Path, default=Path("bench-layout"))
+    parser.add_argument("--reuse", action="store_true", help="take a point's figures from an earlier run's "
+                        "OUT/NETWORK-LANES[-UNTIL].json instead of running it again")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
-    rows = [point(spec, args.out, args.power_samples) for spec in args.points]
+    rows = []
+    for spec in args.points:
+        saved = args.out / f"{spec.replace(':', '-')}.json"
+        if args.reuse and saved.is_file():
+            rows.append(json.loads(saved.read_text()))
+            continue
+        rows.append(point(spec, args.out, args.power_samples))
+        saved.write_text(json.dumps(rows[-1], indent=2) + "\n")
     (args.out / "layout.json").write_text(json.dumps(rows, indent=2) + "\n")
     (args.out / "layout.md").write_text(markdown(rows))
     print(markdown(rows))

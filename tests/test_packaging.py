@@ -40,7 +40,7 @@ def test_wheel_installs_and_runs(tmp_path: Path) -> None:
                    "sim/board_bench.py"):
         assert f"snnhw/{module}" in names  # what `snnhw board` needs
     for template in ("xcup/synth.ys", "xcup/vivado.tcl", "xcup/snnhw_top.xdc", "ecp5/synth.ys", "asap7/synth.ys",
-                     "asap7/sta.tcl", "asap7/abc.constr", "orfs/config.mk", "orfs/constraint.sdc"):
+                     "asap7/sta.tcl", "asap7/abc.constr", "orfs/config.mk", "asap7/constraint.sdc"):
         assert f"snnhw/flows/{template}" in names  # what `snnhw synth` renders
 
     # A fresh environment; the dependencies come from this one through a path entry,

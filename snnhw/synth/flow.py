@@ -261,8 +261,10 @@ def synthesize(
     if orfs:
         from snnhw.synth.orfs import run_orfs, write_orfs
 
+        # the constraint of --layout: the netlist's pre-layout Fmax at the run's corner
         files = write_orfs(run_dir, TOP_NAME, network=network.name, network_hash=network.content_hash(),
-                           build_hash=build_hash(build), clock_mhz=clock, corner=corner)
+                           build_hash=build_hash(build), clock_mhz=float(report["asic"]["fmax_mhz"]), corner=corner,
+                           pdk=pdk, fakeram=fakeram)
         routed = run_orfs(run_dir, TOP_NAME, f"snnhw_{network.content_hash()[:8]}", progress=progress)
         report["orfs"] = {"config": str(files["config"].resolve()), "ran": routed is not None, "metrics": routed}
         if routed is None:

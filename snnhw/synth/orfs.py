@@ -1,11 +1,13 @@
 """OpenROAD-flow-scripts driver: a ready ORFS design directory, run where ORFS is installed.
 
-:func:`write_orfs` writes ``orfs/config.mk`` (``DESIGN_NAME``, ``PLATFORM = asap7``,
-absolute ``VERILOG_FILES`` and ``SDC_FILE``, utilisation, density, corner, memory
-limit) and ``orfs/constraint.sdc`` (the clock in ps). When ``FLOW_HOME`` names an
-ORFS ``flow/`` directory, :func:`run_orfs` runs ``make -C $FLOW_HOME
-DESIGN_CONFIG=… WORK_HOME=…`` and :func:`parse_orfs_metrics` reads the final
-report (``logs/asap7/<nickname>/base/6_report.json``) into the report schema.
+:func:`write_orfs` writes ``orfs/config.mk`` for the netlist that snnhw mapped and timed
+(``SYNTH_NETLIST_FILES``: ORFS skips its own synthesis, so the SRAM tiles stay macros),
+with the macro abstracts and timing models (``ADDITIONAL_LEFS``, ``ADDITIONAL_LIBS``), the
+constraints of ``snnhw synth --layout`` (``orfs/constraint.sdc``), its utilisation, density,
+halo and hold margin, and the corner. When ``FLOW_HOME`` names an ORFS ``flow/`` directory,
+:func:`run_orfs` runs ``make -C $FLOW_HOME DESIGN_CONFIG=… WORK_HOME=…`` and
+:func:`parse_orfs_metrics` reads the final report (``logs/asap7/<nickname>/base/6_report.json``)
+into the report schema.
 """
 
 from __future__ import annotations
@@ -16,8 +18,11 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from snnhw._io import atomic_write_text
 from snnhw.errors import ToolError
-from snnhw.synth.common import memories, render
+from snnhw.synth.asap7 import find_fakeram, find_liberty
+from snnhw.synth.common import render
+from snnhw.synth.macros import read_fakerams
 from snnhw.synth.tools import run_tool
 
 __all__ = ["ORFS_CORNER", "REQUIRED_VARIABLES", "parse_config_mk", "parse_orfs_metrics", "run_orfs", "write_orfs"]
@@ -26,9 +31,6 @@ __all__ = ["ORFS_CORNER", "REQUIRED_VARIABLES", "parse_config_mk", "parse_orfs_m
 ORFS_CORNER = {"FF": "BC", "TT": "TC"}
 #: Variables an ORFS design configuration must set (ORFS documentation, "Flow variables").
 REQUIRED_VARIABLES = ("DESIGN_NAME", "PLATFORM", "VERILOG_FILES", "SDC_FILE")
-#: Default core utilisation (%) and placement density (the asap7 platform default is 0.60).
-UTILIZATION = 40
-PLACE_DENSITY = 0.60
 #: ORFS metric keys read from the final report, and where they go in the report schema.
 METRICS = {
     "finish__timing__setup__ws": "wns_ps",
@@ -40,20 +42,32 @@ METRICS = {
 
 
 def write_orfs(run_dir: Path, top: str, *, network: str, network_hash: str, build_hash: str, clock_mhz: float,
-               corner: str = "FF") -> dict[str, Path]:
-    """Write the ORFS design directory ``run_dir/orfs`` for ``run_dir/<top>.v``."""
+               corner: str = "FF", pdk: str | None = None, fakeram: str | None = None) -> dict[str, Path]:
+    """Write the ORFS design directory ``run_dir/orfs`` for the mapped netlist ``run_dir/<top>_asap7.v``.
+
+    ``run_dir`` holds a finished ASAP7 synthesis (the netlist and ``macros.lib``); the macro
+    abstracts come from the fakeram7 models in ``fakeram`` (or the project's lookup).
+    """
+    from snnhw.layout.flow import DEFAULTS, write_sdc
+    from snnhw.layout.lef import macro_views, write_macro_lef
+
     orfs = run_dir / "orfs"
     orfs.mkdir(exist_ok=True)
-    verilog = (run_dir / f"{top}.v").resolve()
-    largest = max((m.bits for m in memories(verilog.read_text())), default=0)
-    files = {"config": orfs / "config.mk", "sdc": orfs / "constraint.sdc"}
-    period_ps = 1e6 / clock_mhz
-    render("orfs/constraint.sdc", files["sdc"], top=top, clock_mhz=f"{clock_mhz:g}", period_ps=f"{period_ps:.1f}")
+    netlist = (run_dir / f"{top}_asap7.v").resolve()
+    if not netlist.is_file():
+        raise ToolError("no mapped ASAP7 netlist to hand to ORFS (run the asap7 synthesis first)", source=str(netlist))
+    ram_dir = find_fakeram(find_liberty(pdk), fakeram)
+    files = {"config": orfs / "config.mk", "sdc": orfs / "constraint.sdc", "macro_lef": orfs / "macros.lef",
+             "macro_lib": orfs / "macros.lib"}
+    write_macro_lef(macro_views(read_fakerams(ram_dir), ram_dir), files["macro_lef"])
+    atomic_write_text(files["macro_lib"], (run_dir / "macros.lib").read_text())
+    write_sdc(files["sdc"], top, clock_mhz)
     render("orfs/config.mk", files["config"], top=top, network=network, network_hash=network_hash,
-           build_hash=build_hash, nickname=f"snnhw_{network_hash[:8]}", verilog=verilog,
-           sdc=files["sdc"].resolve(), utilization=UTILIZATION, density=f"{PLACE_DENSITY:.2f}",
-           orfs_corner=ORFS_CORNER[corner], memory_max_bits=max(4096, largest),
-           config=files["config"].resolve(), work_home=orfs.resolve() / "work")
+           build_hash=build_hash, nickname=f"snnhw_{network_hash[:8]}", verilog=netlist,
+           sdc=files["sdc"].resolve(), macro_lef=files["macro_lef"].resolve(), macro_lib=files["macro_lib"].resolve(),
+           utilization=f"{DEFAULTS['CORE_UTILIZATION'] * 100:g}", density=f"{DEFAULTS['PLACE_DENSITY']:.2f}",
+           halo=f"{DEFAULTS['MACRO_PLACE_HALO']:g}", hold_margin=DEFAULTS["HOLD_SLACK_MARGIN"],
+           orfs_corner=ORFS_CORNER[corner], config=files["config"].resolve(), work_home=orfs.resolve() / "work")
     return files
 
 
