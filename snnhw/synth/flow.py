@@ -21,7 +21,7 @@ import numpy as np
 
 from snnhw import __version__
 from snnhw._io import atomic_write_text
-from snnhw.errors import InputError, ToolError
+from snnhw.errors import BuildError, InputError, ToolError
 from snnhw.ir import Network
 from snnhw.model import simulate
 from snnhw.netgen import random_inputs
@@ -185,6 +185,11 @@ def synthesize(
         # fail in one line before the long synthesis when OpenROAD or the platform files are missing
         find_openroad()
         find_platform(find_liberty(pdk), layout.platform)
+    if target == "asap7":
+        for index, layer in enumerate(build.layers):
+            if layer.memory == "distributed":
+                raise BuildError("ASAP7 has SRAM macros (block) and flip-flops (registers), no distributed RAM; "
+                                 "choose auto, block or registers", key=f"layers.{index}.memory", value=layer.memory)
     clock = float(clock_mhz if clock_mhz is not None else DEFAULT_CLOCK_MHZ[target])
     if not clock > 0:
         raise InputError("must be positive", key="--clock-mhz", value=clock)

@@ -158,10 +158,10 @@ def _memlib(models: list[MacroModel]) -> str:
         sp = round(100 * m.area_um2)
         tp = round(100 * m.area_um2 * TWO_PORT_AREA_FACTOR)
         lines += [
-            f"ram huge $__SNNHW_SP_{m.depth}x{m.width}_ {{",
+            f"ram block $__SNNHW_SP_{m.depth}x{m.width}_ {{",
             f"    abits {m.abits};", f"    width {m.width};", f"    cost {sp};", "    init any;",
             '    port srsw "A" {', "        clock posedge;", "        clken;", "        rdwr old;", "    }", "}",
-            f"ram huge $__SNNHW_TP_{m.depth}x{m.width}_ {{",
+            f"ram block $__SNNHW_TP_{m.depth}x{m.width}_ {{",
             f"    abits {m.abits};", f"    width {m.width};", f"    cost {tp};", "    init any;",
             '    port sr "R" {', "        clock posedge;", "        clken;", "    }",
             '    port sw "W" {', "        clock posedge;", "        clken;", "        wrtrans all old;", "    }", "}",
