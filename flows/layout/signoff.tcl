@@ -1,7 +1,9 @@
 # snnhw: post-route sign-off of a layout run: setup and hold at SS, TT and FF with the extracted
-# parasitics, the limiting path, slew and load checks, clock skew, and power at TT
-# (SAIF activity when ::env(SAIF) names one, else OpenSTA's default activity).
+# parasitics, the limiting path, slew and load checks, clock skew, and power at TT with OpenSTA's
+# default activity (snnhw power gives it from simulated activity). Settings: config.tcl, then
+# signoff_config.tcl (the database, the SPEF and the power report's name).
 source [file join [file dirname [info script]] config.tcl]
+source [file join [file dirname [info script]] signoff_config.tcl]
 proc snnhw_metric {key value} { puts "SNNHW_METRIC $key $value" }
 set corners {SS TT FF}
 define_corners {*}$corners
@@ -37,10 +39,5 @@ report_check_types -max_slew -max_capacitance -violators > $reports/signoff_chec
 snnhw_metric max_slew_violations [sta::max_slew_violation_count]
 snnhw_metric max_cap_violations [sta::max_capacitance_violation_count]
 report_clock_skew -corner TT > $reports/signoff_skew.rpt
-if {$::env(SAIF) ne ""} {
-  read_saif -scope $::env(SAIF_SCOPE) $::env(SAIF)
-  snnhw_metric activity saif
-} else {
-  snnhw_metric activity default
-}
+snnhw_metric activity default
 report_power -corner TT -digits 6 > $reports/$::env(POWER_REPORT)

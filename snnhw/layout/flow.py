@@ -259,7 +259,6 @@ def run_layout(run_dir: Path, report: dict[str, Any], options: LayoutOptions, *,
         "RESULTS_DIR": str((out / "results").resolve()),
         "REPORTS_DIR": str((out / "reports").resolve()),
         "UNTIL": options.until if options.until != "detailed_route" else "",
-        "SAIF": "", "SAIF_SCOPE": "", "SIGNOFF_ODB": "", "SIGNOFF_SPEF": "", "POWER_REPORT": "",
     }
     settings |= {f"LIB_FILES_{c}": [str(p.resolve()) for p in libs[c].values()] for c in CORNERS}
     # OpenSTA refuses a second library of the same name: one copy of the macro models per corner
@@ -302,16 +301,12 @@ def run_layout(run_dir: Path, report: dict[str, Any], options: LayoutOptions, *,
     return layout
 
 
-def signoff(out: Path, openroad: Any, *, odb: str, spef: str | None, saif: str | None = None,
-            saif_scope: str = "", progress: bool = True, log_name: str = "signoff.log",
-            power_report: str = "signoff_power.rpt") -> dict[str, Any]:
-    """Run ``signoff.tcl`` on a layout directory: timing at every corner, skew, checks and power at TT."""
-    config = (out / "config.tcl").read_text()
-    extra = {"SIGNOFF_ODB": odb, "SIGNOFF_SPEF": spef or "", "SAIF": saif or "", "SAIF_SCOPE": saif_scope,
-             "POWER_REPORT": power_report}
-    for key, value in extra.items():
-        config = re.sub(rf"^set ::env\({key}\) .*$", f"set ::env({key}) {tcl_value(value)}", config, flags=re.M)
-    atomic_write_text(out / "config.tcl", config)
+def signoff(out: Path, openroad: Any, *, odb: str, spef: str | None, progress: bool = True,
+            log_name: str = "signoff.log", power_report: str = "signoff_power.rpt") -> dict[str, Any]:
+    """Run ``signoff.tcl`` on a layout directory: timing at every corner, skew, checks and power at TT
+    (default activity). Its settings beyond ``config.tcl`` go to ``signoff_config.tcl``."""
+    extra = {"SIGNOFF_ODB": odb, "SIGNOFF_SPEF": spef or "", "POWER_REPORT": power_report}
+    atomic_write_text(out / "signoff_config.tcl", _config(extra))
     run_tool("openroad", ["signoff.tcl"], out, log_name, label="OpenSTA sign-off (SS, TT, FF)", progress=progress,
              command=openroad.argv(), env=openroad.env)
     text = (out / log_name).read_text(errors="replace")
