@@ -222,17 +222,17 @@ def batch_sim(network: Network, build: Build, inputs: np.ndarray, *, gaps: float
                          np.ascontiguousarray(words, dtype=np.uint32), lasts,
                          np.ascontiguousarray(loads, dtype=np.int64)):
                 f.write(part.tobytes())
-        proc = subprocess.Popen([str(exe), str(work / "job.bin"), str(work / "out.bin")], stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True, bufsize=1)
         done = 0
-        assert proc.stdout is not None and proc.stderr is not None
-        for line in proc.stdout:
-            if progress is not None and line.strip().isdigit():
-                now = int(line)
-                progress(now - done)
-                done = now
-        stderr = proc.stderr.read()
-        status = proc.wait()
+        with subprocess.Popen([str(exe), str(work / "job.bin"), str(work / "out.bin")], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True, bufsize=1) as proc:
+            assert proc.stdout is not None and proc.stderr is not None
+            for line in proc.stdout:
+                if progress is not None and line.strip().isdigit():
+                    now = int(line)
+                    progress(now - done)
+                    done = now
+            stderr = proc.stderr.read()
+            status = proc.wait()
         if status not in (0, 3) or not (work / "out.bin").is_file():
             raise BuildError(f"the batch simulation failed (status {status}: {stderr.strip()[:200]})",
                              key="--engine", value="verilator")

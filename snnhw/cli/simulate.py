@@ -55,8 +55,9 @@ def run(net: str, inputs: Path, engine: str, out: Path, limit: int | None, stats
     [0, 2^input.bits); N = 0 is valid. The trace holds predictions, scores and
     every layer's events (see docs/semantics.md).
 
-    With --engine verilator or icarus the accelerator's Verilog is generated
-    for the build (--build, --lanes, --cores), simulated with cocotb, and the
+    With a hardware engine (verilator: a compiled C++ harness, the fast one;
+    cocotb-verilator or icarus: the cocotb bench) the accelerator's Verilog is
+    generated for the build (--build, --lanes, --cores), simulated, and the
     trace is recorded from the hardware's own streams, with the extra key
     `cycles` (per-sample latency). It is then checked against the golden
     model: on any difference the command names the first one (sample, layer,
