@@ -92,3 +92,40 @@ def test_batch_weights_loaded_through_the_ports() -> None:
                                 backpressure=0.3, seed=4)
     assert compare_traces(slow, trace) == [] and np.array_equal(slow.extras["sample_end"], trace.extras["sample_end"])
     assert all(np.array_equal(counters[k], v) for k, v in slow_counters.items())
+
+
+def test_verify_cli_and_first_mismatch(tmp_path, monkeypatch, capsys) -> None:
+    """`snnhw verify` on the digits test split (chunks in two processes), and a difference named by its
+    sample number in the data set."""
+    import json
+
+    import snnhw.sim.verify as verify_module
+    from snnhw.sim.verify import verify
+
+    from snnhw.cli import main
+    from snnhw.datasets import load_dataset
+    from snnhw.netfile import resolve_network
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["verify", "digits", "--dataset", "digits", "--lanes", "2", "--limit", "60", "--chunk", "25", "--jobs",
+              "2", "--gaps", "0.2", "--backpressure", "0.2", "--json", str(tmp_path / "v.json")])
+    assert exit_info.value.code == 0
+    report = json.loads((tmp_path / "v.json").read_text())
+    assert report["bit_exact"] and report["samples"] == 60 and report["first_mismatch"] is None
+    assert report["cycles_per_sample"] > 0 and report["accuracy"] > 0.9
+    assert "bit-exact against the golden model" in capsys.readouterr().out
+
+    network = resolve_network("digits")
+    x = np.asarray(load_dataset("digits").x[:30])
+    real = verify_module.simulate
+
+    def wrong(net, inputs):  # the golden model of the second chunk predicts class 9 for its fourth sample
+        trace = real(net, inputs)
+        if len(inputs) == 10 and np.array_equal(inputs, x[10:20]):
+            trace.predictions[3] = 9 if trace.predictions[3] != 9 else 0
+        return trace
+
+    monkeypatch.setattr(verify_module, "simulate", wrong)
+    build = resolve_build(network, lanes=2)
+    result = verify(network, build, x, chunk=10, jobs=1)
+    assert not result["bit_exact"] and result["first_mismatch"].startswith("sample 13"), result["first_mismatch"]

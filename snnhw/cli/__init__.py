@@ -26,6 +26,7 @@ from snnhw.cli.options import Group
 from snnhw.cli.power import power_cmd
 from snnhw.cli.simulate import run
 from snnhw.cli.sweep import sweep_cmd
+from snnhw.cli.verify import verify_cmd
 
 __all__ = ["cli", "main"]
 
@@ -44,7 +45,7 @@ def cli(verbose: int) -> None:
 
 
 for _command in (info, run, generate, synth, report, random_cmd, eval_cmd, train, networks, demo, import_cmd,
-                 export_cmd, fetch_cmd, sweep_cmd, board, power_cmd):
+                 export_cmd, fetch_cmd, sweep_cmd, board, power_cmd, verify_cmd):
     cli.add_command(_command)
 
 
