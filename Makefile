@@ -44,7 +44,7 @@ $(STAMP): pyproject.toml Makefile
 
 ## make test: lint, then the whole test suite
 test: setup lint
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto --dist loadfile --durations=30
 
 ## make demo: the main job on the bundled example network
 demo: setup

@@ -10,6 +10,7 @@ compile. Set ``SNNHW_WAVES=1`` to keep a waveform (``dump.vcd`` for Icarus,
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import hashlib
 import logging
 import os
@@ -102,6 +103,15 @@ def _build(simulator: str, text: str, toplevel: str = TOP_NAME, *, extra: tuple[
     # cocotb's runner logs every command at INFO and "Skipping compilation" at WARNING; follow snnhw's level
     runner.log.setLevel(max(logging.ERROR if log.getEffectiveLevel() >= logging.WARNING else logging.INFO,  # type: ignore[attr-defined]
                             log.getEffectiveLevel()))
+    build_dir.parent.mkdir(parents=True, exist_ok=True)
+    # one build at a time per directory: test workers (pytest -n) may ask for the same design at once
+    with open(build_dir.parent / f"{build_dir.name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _build_locked(runner, simulator, text, toplevel, build_dir, extra, extra_text, args, waves)
+
+
+def _build_locked(runner: object, simulator: str, text: str, toplevel: str, build_dir: Path, extra: tuple[Path, ...],
+                  extra_text: list[str], args: list[str], waves: bool) -> tuple[object, Path]:
     stamp = build_dir / "snnhw-built"
     sources = [build_dir / f"{toplevel}.v", *(build_dir / f"extra{k}_{p.name}" for k, p in enumerate(extra))]
     fresh = not stamp.exists()
