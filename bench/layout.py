@@ -8,7 +8,9 @@ Writes ``--out/layout.json`` and ``--out/layout.md``.
 
     python bench/layout.py digits:8 mnist:16:global_route [--power-samples 4] [--out bench-layout] [--reuse]
 
-Each point's figures are also saved as ``OUT/NETWORK-LANES[-UNTIL].json``; ``--reuse`` takes them from
+A point whose run directory already holds a finished layout of the same network (``snnhw synth NETWORK
+--target asap7 --layout --lanes LANES --out OUT/NETWORK-LANES``) and, for power, a post-route
+``power.json`` of as many samples, is read rather than run again. Each point's figures are also saved as ``OUT/NETWORK-LANES[-UNTIL].json``; ``--reuse`` takes them from
 there, so that points run one at a time still make one table.
 """
 
@@ -48,8 +50,15 @@ def point(spec: str, out: Path, power_samples: int) -> dict[str, Any]:
     build = resolve_build(network, lanes=lanes)
     run = out / f"{name}-{lanes}"
     start = time.monotonic()
-    report = synthesize(network, build, "asap7", run, corner="TT", layout=LayoutOptions(until=until))
-    layout_s = time.monotonic() - start
+    earlier = run / "report.json"
+    report = json.loads(earlier.read_text()) if earlier.is_file() else None
+    if report is not None and (report.get("layout") or {}).get("stage") == until and \
+            report["network"]["sha256"] == network.content_hash():
+        # a finished layout run of this network (snnhw synth NET --target asap7 --layout --out RUN)
+        layout_s = float(report["runtime_s"])
+    else:
+        report = synthesize(network, build, "asap7", run, corner="TT", layout=LayoutOptions(until=until))
+        layout_s = time.monotonic() - start
     ff = synthesize(network, build, "asap7", out / f"{name}-{lanes}-ff", corner="FF", progress=False)
     row: dict[str, Any] = {
         "network": name, "lanes": lanes, "until": until, "run": str(run),
@@ -61,7 +70,10 @@ def point(spec: str, out: Path, power_samples: int) -> dict[str, Any]:
         from snnhw.power.flow import run_power
 
         x, label = _inputs(network, power_samples)
-        power = run_power(network, build, run, x, inputs_label=label)
+        done = run / "power.json"
+        power = json.loads(done.read_text()) if done.is_file() else None
+        if power is None or power.get("stage") != "post-route" or power.get("samples") != power_samples:
+            power = run_power(network, build, run, x, inputs_label=label)
         row["power"] = {k: power[k] for k in ("stage", "samples", "inputs", "energy_per_sample_nj",
                                               "energy_split_nj", "power_mw", "pj_per_sop", "clock_mhz",
                                               "cross_check", "gate_sim_s", "flow_s")}

@@ -1,0 +1,84 @@
+"""Every figure that README.md quotes, from one command.
+
+Runs the benchmarks that produce them, each into its own folder under ``--out``, then collects the
+quoted figures into ``--out/readme.json`` and ``--out/readme.md``:
+
+1. ``bench/mnist_results.py --lanes 16`` and ``--lanes 64 --targets asap7``: accuracy on the 10,000
+   MNIST test images (golden model), ECP5 Fmax after place and route, ASAP7 pre-layout Fmax (FF),
+   latency and images/s;
+2. ``bench/layout.py digits:2 mnist:16:global_route``: ASAP7 after place and route (OpenROAD),
+   Fmax at SS, TT and FF with the extracted parasitics, and the steps' run times;
+3. ``snnhw verify mnist --dataset mnist`` at 16 and 64 lanes: the RTL bit-exact on all 10,000 test
+   images, with its images/s.
+
+    python bench/readme_figures.py [--out bench-readme] [--skip mnist,layout,verify]
+
+Each step takes a while on a 2-core machine (the layout step longest: detailed routing);
+``--skip`` leaves steps out, and a step whose output is already there is reused.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+
+
+def _run(args: list[str], done: Path) -> None:
+    if done.is_file():
+        print(f"reusing {done}", file=sys.stderr)
+        return
+    print("$ " + " ".join(args), file=sys.stderr)
+    subprocess.run(args, check=True)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--out", type=Path, default=Path("bench-readme"))
+    parser.add_argument("--skip", default="", help="steps to leave out: mnist, layout, verify")
+    args = parser.parse_args()
+    skip = {s.strip() for s in args.skip.split(",") if s.strip()}
+    out = args.out
+    out.mkdir(parents=True, exist_ok=True)
+    py = sys.executable
+    figures: dict[str, Any] = {}
+    if "mnist" not in skip:
+        for lanes, targets in ((16, "xcup,ecp5,asap7"), (64, "asap7")):
+            folder = out / f"mnist-{lanes}"
+            _run([py, str(HERE / "mnist_results.py"), "--lanes", str(lanes), "--targets", targets, "--out",
+                  str(folder)], folder / "results.json")
+            figures[f"mnist_{lanes}"] = json.loads((folder / "results.json").read_text())
+    if "layout" not in skip:
+        folder = out / "layout"
+        _run([py, str(HERE / "layout.py"), "digits:2", "mnist:16:global_route", "--power-samples", "8",
+              "--reuse", "--out", str(folder)], folder / "layout.json")
+        figures["layout"] = json.loads((folder / "layout.json").read_text())
+    if "verify" not in skip:
+        for lanes in (16, 64):
+            path = out / f"verify-mnist-{lanes}.json"
+            _run([py, "-m", "snnhw", "verify", "mnist", "--dataset", "mnist", "--lanes", str(lanes), "--json",
+                  str(path)], path)
+            figures[f"verify_mnist_{lanes}"] = json.loads(path.read_text())
+    (out / "readme.json").write_text(json.dumps(figures, indent=2, default=str) + "\n")
+    lines = ["| figure | value |", "|---|---|"]
+    for name, value in figures.items():
+        if name.startswith("verify"):
+            lines.append(f"| {name}: bit-exact, images/s, cycles/image | {value['bit_exact']}, "
+                         f"{value['samples_per_s']:.0f}, {value['cycles_per_sample']:.0f} |")
+        elif name == "layout":
+            for row in value:
+                by = row["layout"]["fmax_mhz_by_corner"]
+                lines.append(f"| {row['network']}:{row['lanes']} {row['layout']['stage']}: Fmax SS/TT/FF MHz | "
+                             f"{by['SS']:.0f} / {by['TT']:.0f} / {by['FF']:.0f} |")
+    (out / "readme.md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
