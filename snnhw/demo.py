@@ -4,7 +4,8 @@
 
 1. evaluates it on the test split through the golden model (accuracy, events);
 2. generates the accelerator's Verilog;
-3. co-simulates the first samples on Verilator through cocotb and checks every
+3. simulates the first samples on the generated Verilog (Verilator, the batch
+   engine: a compiled C++ harness) and checks every
    layer's events, the scores and the predictions against the golden model;
 4. synthesizes it for UltraScale+ and ECP5 (Yosys, nextpnr) and for ASAP7
    (Yosys + OpenSTA) when the PDK is found, and measures energy per sample
@@ -115,7 +116,7 @@ def run_demo(
 
     n = min(samples, len(split.x))
     x, y = split.x[:n], split.y[:n]
-    say(f"[3/5] co-simulation: {n} test samples on Verilator (cocotb), checked against the golden model")
+    say(f"[3/5] co-simulation: {n} test samples on Verilator (compiled harness), checked against the golden model")
     t0 = time.monotonic()
     if progress:
         from tqdm import tqdm
