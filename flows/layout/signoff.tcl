@@ -28,6 +28,15 @@ foreach corner $corners {
   snnhw_metric hold_ws_ps_$corner [expr {[sta::worst_slack_corner $c min] * 1e12}]
   snnhw_metric setup_tns_ps_$corner [expr {[sta::total_negative_slack_corner_cmd $c max] * 1e12}]
 }
+# Register to register (the core's own clock): input and output paths carry the block's I/O budget
+# (delays relative to the ideal clock at the port), which a long clock tree eats into.
+foreach corner $corners {
+  foreach {kind key} {max setup min hold} {
+    set ends [find_timing_paths -path_delay $kind -from [all_registers] -to [all_registers] -corner $corner \
+      -group_path_count 1]
+    if {[llength $ends]} { snnhw_metric ${key}_ws_ps_reg2reg_$corner [expr {[[lindex $ends 0] slack] * 1e12}] }
+  }
+}
 # Reports go to files (OpenSTA's "> file"): its report stream and Tcl's stdout are buffered apart.
 set reports $::env(REPORTS_DIR)
 foreach corner $corners {

@@ -55,6 +55,7 @@ __all__ = [
     "parse_markers",
     "run_layout",
     "tcl_value",
+    "update_signoff",
     "write_sdc",
 ]
 
@@ -113,6 +114,7 @@ PLATFORM_FILES = {
 #: Units and sources of the ``layout`` section's figures.
 LAYOUT_UNITS = {
     "layout.fmax_mhz": "MHz", "layout.fmax_mhz_by_corner": "MHz", "layout.hold_wns_ps": "ps",
+    "layout.fmax_mhz_reg2reg_by_corner": "MHz", "layout.hold_wns_ps_reg2reg": "ps",
     "layout.die_area_um2": "um2", "layout.core_area_um2": "um2", "layout.core_utilization": "fraction",
     "layout.wirelength_um": "um", "layout.power_mw": "mW", "layout.clock_skew_ps": "ps",
     "layout.drc_violations": "violations", "layout.unrouted_nets": "nets", "layout.runtime_s": "s",
@@ -122,6 +124,9 @@ LAYOUT_SOURCES = {
                        "clock uncertainty and I/O delays of constraint.sdc: 1 / (period - worst setup slack)",
     "layout.fmax_mhz_by_corner": "as layout.fmax_mhz, at the SS, TT and FF libraries with the same SPEF",
     "layout.hold_wns_ps": "OpenSTA after routing: worst hold slack over SS, TT and FF",
+    "layout.fmax_mhz_reg2reg_by_corner": "as layout.fmax_mhz_by_corner, register-to-register paths only (no I/O "
+                                         "budget)",
+    "layout.hold_wns_ps_reg2reg": "as layout.hold_wns_ps, register-to-register paths only",
     "layout.die_area_um2": "OpenROAD database (floorplan sized from cell and macro area)",
     "layout.core_utilization": "OpenROAD database: cell and macro area / core area (fillers and taps left out)",
     "layout.wirelength_um": "TritonRoute (detailed_route): total routed wire length after its last iteration",
@@ -328,29 +333,52 @@ def _read(path: Path) -> str:
         return ""
 
 
+def _signoff_fields(sign: dict[str, Any], period: float) -> dict[str, Any]:
+    """The figures of the ``layout`` section that come from sign-off (timing, hold, skew, checks, power)."""
+    sm = sign["metrics"]
+
+    def fmax(key: str) -> dict[str, float | None]:
+        out = {}
+        for corner in CORNERS:
+            ws = _number(sm, f"{key}_{corner}")
+            # the period at which the worst setup slack (uncertainty included) would be zero
+            out[corner] = round(1e6 / (period - ws), 1) if ws is not None and period - ws > 0 else None
+        return out
+
+    def worst(key: str) -> float | None:
+        return min((v for c in CORNERS if (v := _number(sm, f"{key}_{c}")) is not None), default=None)
+
+    by_corner = fmax("setup_ws_ps")
+    power = sign["power"] or {}
+    return {
+        "fmax_mhz": by_corner["TT"],
+        "fmax_mhz_by_corner": by_corner,
+        "setup_wns_ps_by_corner": {c: _number(sm, f"setup_ws_ps_{c}") for c in CORNERS},
+        "setup_tns_ps_by_corner": {c: _number(sm, f"setup_tns_ps_{c}") for c in CORNERS},
+        "hold_wns_ps": worst("hold_ws_ps"),
+        "hold_wns_ps_by_corner": {c: _number(sm, f"hold_ws_ps_{c}") for c in CORNERS},
+        "fmax_mhz_reg2reg_by_corner": fmax("setup_ws_ps_reg2reg"),
+        "hold_wns_ps_reg2reg": worst("hold_ws_ps_reg2reg"),
+        "parasitics": sm.get("parasitics"),
+        "clock_skew_ps": sign["skew_ps"],
+        "max_slew_violations": _int(sm, "max_slew_violations"),
+        "max_cap_violations": _int(sm, "max_cap_violations"),
+        "limiting_path": sign["paths"]["TT"],
+        "power_mw": power.get("total"),
+        "power_split_mw": {k: v for k, v in power.items() if k != "total"},
+        "power_activity": sm.get("activity"),
+    }
+
+
 def _layout_section(settings: dict[str, Any], floorplan: Floorplan, options: LayoutOptions, clock: float,
                     steps: dict[str, float], metrics: dict[str, str], sign: dict[str, Any], kind: str) -> dict[str, Any]:
     period = 1e6 / clock
-    sm = sign["metrics"]
-    fmax = {}
-    for corner in CORNERS:
-        ws = _number(sm, f"setup_ws_ps_{corner}")
-        # The period at which the worst setup slack (uncertainty included) would be zero.
-        fmax[corner] = round(1e6 / (period - ws), 1) if ws is not None and period - ws > 0 else None
-    stage = metrics.get("stage")
-    power = sign["power"] or {}
     return {
-        "stage": stage,
+        "stage": metrics.get("stage"),
         "corner": "TT",
-        "fmax_mhz": fmax["TT"],
-        "fmax_mhz_by_corner": fmax,
         "clock_mhz": clock,
         "clock_period_ps": round(period, 1),
-        "setup_wns_ps_by_corner": {c: _number(sm, f"setup_ws_ps_{c}") for c in CORNERS},
-        "setup_tns_ps_by_corner": {c: _number(sm, f"setup_tns_ps_{c}") for c in CORNERS},
-        "hold_wns_ps": min((v for c in CORNERS if (v := _number(sm, f"hold_ws_ps_{c}")) is not None), default=None),
-        "hold_wns_ps_by_corner": {c: _number(sm, f"hold_ws_ps_{c}") for c in CORNERS},
-        "parasitics": sm.get("parasitics"),
+        **_signoff_fields(sign, period),
         "die_area_um2": _number(metrics, "die_area_um2"),
         "die_size_um": [_number(metrics, "die_width_um"), _number(metrics, "die_height_um")],
         "core_area_um2": _number(metrics, "core_area_um2"),
@@ -362,15 +390,8 @@ def _layout_section(settings: dict[str, Any], floorplan: Floorplan, options: Lay
         "instances": _int(metrics, "instances"),
         "buffers": _int(metrics, "buffers"),
         "clock_buffers": _int(metrics, "clock_buffers"),
-        "clock_skew_ps": sign["skew_ps"],
         "drc_violations": _int(metrics, "drc_violations"),
         "unrouted_nets": _int(metrics, "unrouted_nets"),
-        "max_slew_violations": _int(sm, "max_slew_violations"),
-        "max_cap_violations": _int(sm, "max_cap_violations"),
-        "limiting_path": sign["paths"]["TT"],
-        "power_mw": power.get("total"),
-        "power_split_mw": {k: v for k, v in power.items() if k != "total"},
-        "power_activity": sm.get("activity"),
         "runtime_s": {k: round(v, 1) for k, v in steps.items()},
         "settings": {k: settings[k] for k in ("CORE_UTILIZATION", "PLACE_DENSITY", "MACRO_PLACE_HALO",
                                                 "CTS_BUF_CELL", "MIN_ROUTING_LAYER", "MAX_ROUTING_LAYER")}
@@ -378,6 +399,35 @@ def _layout_section(settings: dict[str, Any], floorplan: Floorplan, options: Lay
         "openroad": kind,
         "files": {k: metrics.get(k) for k in ("def", "odb", "netlist", "spef")},
     }
+
+
+def update_signoff(run_dir: Path, *, progress: bool = True) -> dict[str, Any]:
+    """Sign off a finished layout run of ``run_dir`` again with this version's ``signoff.tcl``.
+
+    The routed database and its SPEF are kept; the sign-off figures of ``layout.json`` and of the
+    ``layout`` section of ``report.json`` and ``report.md`` are replaced. Returns the new section.
+    """
+    from snnhw.synth.report import render_markdown
+
+    out = run_dir / "layout"
+    try:
+        layout = json.loads((out / "layout.json").read_text())
+    except (OSError, ValueError) as err:
+        raise ToolError(f"no finished layout run here ({err})", source=str(out / "layout.json")) from None
+    atomic_write_text(out / "signoff.tcl", template_text("layout/signoff.tcl"))
+    sign = signoff(out, find_openroad(), odb=layout["files"]["odb"],
+                   spef=layout["files"]["spef"] if layout.get("parasitics") == "spef" else None, progress=progress)
+    layout |= _signoff_fields(sign, 1e6 / float(layout["clock_mhz"]))
+    atomic_write_text(out / "layout.json", json.dumps(layout, indent=2) + "\n")
+    report_path = run_dir / "report.json"
+    if report_path.is_file():
+        report = json.loads(report_path.read_text())
+        report["layout"] = layout
+        report["units"] = report.get("units", {}) | LAYOUT_UNITS
+        report["sources"] = dict(sorted((report.get("sources", {}) | LAYOUT_SOURCES).items()))
+        atomic_write_text(report_path, json.dumps(report, indent=2) + "\n")
+        atomic_write_text(run_dir / "report.md", render_markdown(report))
+    return layout
 
 
 def _int(metrics: dict[str, str], key: str) -> int | None:

@@ -80,6 +80,7 @@ def render_markdown(report: dict[str, Any]) -> str:
 def layout_markdown(lay: dict[str, Any]) -> list[str]:
     """The lines of a ``layout`` section (``snnhw synth --layout``): sign-off after routing."""
     by = lay["fmax_mhz_by_corner"]
+    r2r = lay.get("fmax_mhz_reg2reg_by_corner") or {}
     path = lay.get("limiting_path") or {}
     steps = ", ".join(f"{k} {fmt(v)}" for k, v in lay["runtime_s"].items())
     return [
@@ -87,6 +88,8 @@ def layout_markdown(lay: dict[str, Any]) -> list[str]:
         f"- **Fmax {fmt(lay['fmax_mhz'])} MHz at {lay['corner']}** after routing, with parasitics "
         f"({lay.get('parasitics')}), propagated clock and {lay['settings']['uncertainty']:.0%} clock uncertainty; "
         f"SS {fmt(by['SS'])} MHz, FF {fmt(by['FF'])} MHz; constraint clock {fmt(lay['clock_mhz'])} MHz",
+        f"- register to register (without the I/O budget): SS {fmt(r2r.get('SS'))}, TT {fmt(r2r.get('TT'))}, "
+        f"FF {fmt(r2r.get('FF'))} MHz; worst hold slack {fmt(lay.get('hold_wns_ps_reg2reg'))} ps",
         f"- worst hold slack {fmt(lay['hold_wns_ps'])} ps (over SS, TT, FF); clock skew {fmt(lay['clock_skew_ps'])} ps; "
         f"{fmt(lay['clock_buffers'])} clock-tree buffers",
         f"- die {fmt(lay['die_area_um2'])} µm² ({' × '.join(fmt(v) for v in lay['die_size_um'])} µm), core utilisation "
