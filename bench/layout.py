@@ -81,16 +81,19 @@ def point(spec: str, out: Path, power_samples: int) -> dict[str, Any]:
 
 
 def markdown(rows: list[dict[str, Any]]) -> str:
-    head = ("| network | lanes | last step | Fmax SS / TT / FF MHz (post-route) | pre-layout TT / FF MHz | die µm² "
+    head = ("| network | lanes | last step | Fmax SS / TT / FF MHz (post-route) | register to register SS / TT / FF MHz "
+            "| pre-layout TT / FF MHz | die µm² "
             "| util. | wire µm | DRC | unrouted | hold WNS ps | mW (TT, default activity) | nJ/image (TT, SAIF) "
             "| run time |")
     lines = [head, "|" + "---|" * (head.count("|") - 1)]
     for r in rows:
         lay = r["layout"]
         by = lay["fmax_mhz_by_corner"]
+        r2r = lay.get("fmax_mhz_reg2reg_by_corner") or {}
         power = r.get("power")
         lines.append(
             f"| {r['network']} | {r['lanes']} | {lay['stage']} | {fmt(by['SS'])} / **{fmt(by['TT'])}** / {fmt(by['FF'])} "
+            f"| {' / '.join(fmt(r2r.get(c)) for c in ('SS', 'TT', 'FF'))} "
             f"| {fmt(r['pre_layout_tt_mhz'])} / {fmt(r['pre_layout_ff_mhz'])} | {fmt(lay['die_area_um2'])} "
             f"| {fmt(lay['core_utilization'])} | {fmt(lay['wirelength_um'])} | {fmt(lay['drc_violations'])} "
             f"| {fmt(lay['unrouted_nets'])} | {fmt(lay['hold_wns_ps'])} | {fmt(lay['power_mw'])} "
