@@ -186,17 +186,18 @@ def pack_beats(inputs: np.ndarray, bits: int, pixels_per_beat: int,
 
 
 def batch_sim(network: Network, build: Build, inputs: np.ndarray, *, gaps: float = 0.0, backpressure: float = 0.0,
-              seed: int = 0, weights: Network | None = None,
-              progress: Callable[[int], None] | None = None) -> tuple[Trace, dict[str, np.ndarray]]:
+              seed: int = 0, weights: Network | None = None, progress: Callable[[int], None] | None = None,
+              harness: Path | None = None) -> tuple[Trace, dict[str, np.ndarray]]:
     """Simulate the accelerator on ``inputs`` with the batch harness.
 
     The same result as :func:`snnhw.sim.runner.cosim` from the same arguments: the trace (with the
     extras ``cycles``, ``cycles_total`` and ``sample_end``) and the raw counters (``total``,
-    ``busy``, ``stall``, ``start``, ``end``).
+    ``busy``, ``stall``, ``start``, ``end``). ``harness``: the executable of :func:`build_harness` for
+    this network and build, when the caller has it (saves generating the Verilog again).
     """
     if not (0.0 <= gaps < 1.0 and 0.0 <= backpressure < 1.0):
         raise BuildError("gaps and back-pressure must be probabilities below 1", key="--engine", value="verilator")
-    exe = build_harness(network, build)
+    exe = harness if harness is not None else build_harness(network, build)
     loads = _loads(network, build, weights)
     target = weights if weights is not None else network
     inputs = np.asarray(inputs, dtype=np.int64)

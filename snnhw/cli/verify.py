@@ -23,8 +23,9 @@ __all__ = ["verify_cmd"]
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="Only the first N test samples.")
 @click.option("--jobs", type=click.IntRange(min=1), default=None,
               help="Simulator processes at a time, each streaming its own chunk [default: the CPU count].")
-@click.option("--chunk", type=click.IntRange(min=1), default=500, show_default=True,
-              help="Samples streamed back to back through one simulator process.")
+@click.option("--chunk", type=click.IntRange(min=1), default=None,
+              help="Samples streamed back to back through one simulator process [default: the samples split "
+                   "evenly over the processes].")
 @click.option("--gaps", type=click.FloatRange(0, 1, max_open=True), default=0.0, show_default=True,
               help="Probability of an idle cycle on the pixel stream while beats wait.")
 @click.option("--backpressure", type=click.FloatRange(0, 1, max_open=True), default=0.0, show_default=True,
@@ -33,7 +34,7 @@ __all__ = ["verify_cmd"]
 @click.option("--json", "json_out", type=click.Path(path_type=Path), default=None,
               help="Also write the figures as a JSON object.")
 @build_options
-def verify_cmd(net: str, dataset: str, data: Path | None, limit: int | None, jobs: int | None, chunk: int,
+def verify_cmd(net: str, dataset: str, data: Path | None, limit: int | None, jobs: int | None, chunk: int | None,
                gaps: float, backpressure: float, seed: int, json_out: Path | None, build_file: Path | None,
                lanes: int | None, cores: int | None) -> None:
     """Verify NET's generated RTL on a data set's whole test split, bit-exact.
