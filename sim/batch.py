@@ -242,7 +242,7 @@ def batch_sim(network: Network, build: Build, inputs: np.ndarray, *, gaps: float
 
     def take(count: int, dtype: type = np.int64) -> np.ndarray:
         nonlocal pos
-        out = np.frombuffer(raw, dtype=dtype, count=count, offset=pos).copy()
+        out: np.ndarray = np.frombuffer(raw, dtype=dtype, count=count, offset=pos).copy()
         pos += np.dtype(dtype).itemsize * count
         return out
 
