@@ -20,6 +20,17 @@ settings.register_profile("snnhw", database=None, derandomize=True)
 settings.load_profile("snnhw")
 
 
+#: Test files that take minutes, run first so that the workers of ``pytest -n`` finish together
+#: (``--dist loadfile`` hands out files in collection order).
+SLOW_FIRST = ("test_layout_flow.py", "test_sweep.py", "test_cosim.py", "test_synth.py", "test_board.py",
+              "test_power.py")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    rank = {name: k for k, name in enumerate(SLOW_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: file order kept within a rank
+
+
 def base_config() -> dict[str, Any]:
     """A small valid config: an encoder with bias and a dense layer without."""
     return {

@@ -1,8 +1,10 @@
 """Co-simulation of the generated Verilog against the golden model, bit for bit.
 
-Every test here runs a real simulator through cocotb: Icarus Verilog for the
-broad matrix (it compiles in about a second), Verilator for a subset (a build
-takes tens of seconds; builds are cached by Verilog hash). Streams get random
+Every test here runs a real simulator: Icarus Verilog through cocotb for the
+broad matrix (it compiles in about a second), Verilator for a subset (through
+the batch engine's compiled harness for the deep networks, through cocotb for
+the saturating one; a build takes tens of seconds; builds are cached by
+content hash). Streams get random
 idle gaps on the pixel input and random back-pressure on the result output.
 """
 
@@ -13,6 +15,7 @@ import itertools
 
 import numpy as np
 import pytest
+from snnhw.sim.batch import batch_sim
 from snnhw.sim.runner import cosim, simulator_available
 
 from snnhw.ir import InputSpec, Layer, LayerKind, Leak, LeakKind, Network, Readout, Reset
@@ -42,12 +45,15 @@ def assert_bit_exact(network: Network, config: dict, simulator: str, *, n: int =
                      gaps: float = 0.3, backpressure: float = 0.4, silent: tuple[str, ...] = ()) -> None:
     """Co-simulate ``n`` samples of ``seed`` and compare with the golden model bit for bit; the case must
     be active (every firing layer spikes, the scores are not all zero) except the parts named ``silent``."""
-    _need(simulator)
+    _need("verilator" if simulator == "batch" else simulator)
     x = _inputs(network, n, seed)
     golden = simulate(network, x)
     assert_active(network, golden, silent)
-    trace, _ = cosim(network, resolve_build(network, config), x, simulator=simulator, gaps=gaps,
-                            backpressure=backpressure, seed=seed)
+    build = resolve_build(network, config)
+    if simulator == "batch":  # Verilator from the compiled harness (the cocotb bench's equal: tests/test_batch.py)
+        trace, _ = batch_sim(network, build, x, gaps=gaps, backpressure=backpressure, seed=seed)
+    else:
+        trace, _ = cosim(network, build, x, simulator=simulator, gaps=gaps, backpressure=backpressure, seed=seed)
     assert first_divergence(network, golden, trace) is None, first_divergence(network, golden, trace)
     assert len(trace.extras["cycles"]) == n and (trace.extras["cycles"] > 0).all()
 
@@ -125,8 +131,9 @@ def test_long_combinations_cover_every_combination() -> None:
 
 @pytest.mark.parametrize("index", range(len(LONG_COMBINATIONS)), ids=[n.name for n in LONG_COMBINATIONS])
 def test_verilator_every_combination(index: int) -> None:
+    # the batch engine: a Verilator build of its own compiles in a third of the cocotb build's time
     network = LONG_COMBINATIONS[index]
-    assert_bit_exact(network, VERILATOR_BUILDS[index], "verilator", n=5, seed=index)
+    assert_bit_exact(network, VERILATOR_BUILDS[index], "batch", n=5, seed=index)
 
 
 @pytest.mark.parametrize("network", AWKWARD, ids=[n.name for n in AWKWARD])
