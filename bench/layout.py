@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from snnhw.layout.flow import LayoutOptions
+from snnhw.layout.flow import UNTIL, LayoutOptions
 from snnhw.netfile import resolve_network
 from snnhw.rtl.build import resolve_build
 from snnhw.synth import synthesize
@@ -109,6 +109,11 @@ def main() -> None:
     parser.add_argument("--reuse", action="store_true", help="take a point's figures from an earlier run's "
                         "OUT/NETWORK-LANES[-UNTIL].json instead of running it again")
     args = parser.parse_args()
+    for spec in args.points:
+        parts = spec.split(":")
+        if len(parts) not in (2, 3) or not parts[1].isdigit() or int(parts[1]) < 1 or \
+                (len(parts) == 3 and parts[2] not in UNTIL):
+            parser.error(f"point {spec!r}: expected NETWORK:LANES[:UNTIL], LANES >= 1, UNTIL one of {', '.join(UNTIL)}")
     args.out.mkdir(parents=True, exist_ok=True)
     rows = []
     for spec in args.points:

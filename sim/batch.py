@@ -18,19 +18,17 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import re
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
 import numpy as np
-from snnhw.sim.records import records_to_trace
+from snnhw.sim.records import hardware_trace
 from snnhw.sim.runner import _loads, _timeout, _verilator_path, cache_dir
 
 from snnhw.errors import BuildError
@@ -38,7 +36,7 @@ from snnhw.ir import Network
 from snnhw.model.trace import Trace
 from snnhw.rtl.build import Build
 from snnhw.rtl.generate import TOP_NAME, verilog_text
-from snnhw.rtl.top import score_bits
+from snnhw.rtl.top import port_table
 
 __all__ = ["CXX_OPT", "VERILATOR_ARGS", "batch_sim", "build_harness", "pack_beats"]
 
@@ -53,34 +51,25 @@ CXX_OPT = "-O2"
 _MASK = (1 << 64) - 1
 
 
-@dataclass(frozen=True)
-class Ports:
-    """Widths of the top's ports."""
-
-    widths: dict[str, int]
-
-    @classmethod
-    def of(cls, verilog: str) -> Ports:
-        """Read the port declarations of module ``snnhw_top`` in ``verilog``."""
-        start = verilog.find(f"module {TOP_NAME}(")
-        if start < 0:
-            raise BuildError(f"no module {TOP_NAME} in the Verilog", key="--engine", value="verilator")
-        body = verilog[start:verilog.index("endmodule", start)]
-        widths = {}
-        for hi, lo, name in re.findall(r"^\s*(?:input|output)\s+(?:\[(\d+):(\d+)\]\s+)?(\w+)\s*;", body, re.M):
-            widths[name] = int(hi) - int(lo) + 1 if hi else 1
-        return cls(widths)
-
-
-def _switch(name: str, signature: str, cases: list[str], default: str) -> list[str]:
+def _switch(signature: str, cases: list[str], default: str) -> list[str]:
     return [f"static inline {signature} {{", "    switch (i) {", *cases, f"        default: {default}", "    }", "}"]
 
 
-def _header(ports: Ports, n_layers: int) -> str:
+def _widths(network: Network, build: Build) -> dict[str, int]:
+    """Width of every top-level port (:func:`snnhw.rtl.top.port_table`)."""
+    return {str(p["name"]): int(p["width"]) for p in port_table(network, build)}  # type: ignore[call-overload]
+
+
+def _words_per_beat(network: Network, build: Build) -> int:
+    return -(-_widths(network, build)["s_axis_pixel_tdata"] // 32)
+
+
+def _header(network: Network, build: Build) -> str:
     """``snnhw_ports.h``: the design's ports by index, for the harness."""
-    w = ports.widths
+    n_layers = len(network.layers)
+    w = _widths(network, build)
     pixel = w["s_axis_pixel_tdata"]
-    words = -(-pixel // 32)
+    words = _words_per_beat(network, build)
     for name in [f"tap_{i}_tdata" for i in range(n_layers)] + ["m_axis_result_tdata"]:
         if w.get(name, 0) > 64:
             raise BuildError(f"{name} is {w[name]} bits; the batch engine records up to 64", key="--engine",
@@ -96,20 +85,20 @@ def _header(ports: Ports, n_layers: int) -> str:
         lines += [f"    t->s_axis_pixel_tdata[{k}] = w[{k}];" for k in range(words)]
     lines.append("}")
     taps = [i for i in range(n_layers) if f"tap_{i}_tdata" in w]
-    lines += _switch("tap_valid", "bool snnhw_tap_valid(Vsnnhw_top* t, int64_t i)",
+    lines += _switch("bool snnhw_tap_valid(Vsnnhw_top* t, int64_t i)",
                      [f"        case {i}: return t->tap_{i}_tvalid;" for i in taps], "return false;")
-    lines += _switch("tap_data", "uint64_t snnhw_tap_data(Vsnnhw_top* t, int64_t i)",
+    lines += _switch("uint64_t snnhw_tap_data(Vsnnhw_top* t, int64_t i)",
                      [f"        case {i}: return t->tap_{i}_tdata;" for i in taps], "return 0;")
     for kind in ("busy", "stall"):
-        lines += _switch(kind, f"int64_t snnhw_{kind}(Vsnnhw_top* t, int i)",
+        lines += _switch(f"int64_t snnhw_{kind}(Vsnnhw_top* t, int i)",
                          [f"        case {i}: return t->{kind}_{i};" for i in range(n_layers) if f"{kind}_{i}" in w],
                          "return 0;")
     loadable = [i for i in range(n_layers) if f"wl_{i}_en" in w]
-    lines += _switch("load", "void snnhw_load(Vsnnhw_top* t, int64_t i, int64_t core, int64_t addr, int64_t lane, "
+    lines += _switch("void snnhw_load(Vsnnhw_top* t, int64_t i, int64_t core, int64_t addr, int64_t lane, "
                      "int64_t value)",
                      [f"        case {i}: t->wl_{i}_core = core; t->wl_{i}_addr = addr; t->wl_{i}_lane = lane; "
                       f"t->wl_{i}_data = value; t->wl_{i}_en = 1; break;" for i in loadable], "break;")
-    lines += _switch("load_off", "void snnhw_load_off(Vsnnhw_top* t, int64_t i)",
+    lines += _switch("void snnhw_load_off(Vsnnhw_top* t, int64_t i)",
                      [f"        case {i}: t->wl_{i}_en = 0; break;" for i in loadable], "break;")
     return "\n".join(lines) + "\n"
 
@@ -129,7 +118,7 @@ def build_harness(network: Network, build: Build) -> Path:
                          key="--engine", value="verilator")
     text = verilog_text(network, build)
     harness = resources.files("snnhw.sim").joinpath("batch_main.cpp").read_text()
-    header = _header(Ports.of(text), len(network.layers))
+    header = _header(network, build)
     key = hashlib.sha256("\0".join([text, harness, header, *VERILATOR_ARGS, CXX_OPT, _verilator_version(),
                                     sys.platform]).encode()).hexdigest()[:20]
     build_dir = cache_dir() / "sim" / f"batch-{key}"
@@ -167,8 +156,8 @@ def pack_beats(inputs: np.ndarray, bits: int, pixels_per_beat: int,
                words_per_beat: int) -> tuple[np.ndarray, np.ndarray]:
     """The pixel stream's beats of ``inputs`` as 32-bit words (least significant first) and tlast flags.
 
-    ``pixels_per_beat`` values a beat, value k in bits ``[bits·k + bits − 1 : bits·k]``, the last beat
-    of a sample padded with zeros, as :meth:`snnhw.sim.tb.TB.load` does.
+    The beats of :func:`snnhw.rtl.top.pack_beats`, computed on whole arrays (a test set is millions of
+    beats), each split into ``words_per_beat`` 32-bit words.
     """
     n, n_x = inputs.shape
     per = -(-n_x // pixels_per_beat)
@@ -204,12 +193,8 @@ def batch_sim(network: Network, build: Build, inputs: np.ndarray, *, gaps: float
     n = len(inputs)
     fired = [i for i in range(len(network.layers)) if network.fires(i)]
     if n == 0:
-        taps = [np.zeros(0, dtype=np.uint64) for _ in network.layers]
-        trace = records_to_trace(target, 0, taps, np.zeros(0, dtype=np.int64), score_bits(network),
-                                 cycles=np.zeros(0, dtype=np.int64))
-        return trace, {}
-    header = (exe.parent.parent / "snnhw_ports.h").read_text()
-    words_per_beat = int(re.search(r"SNNHW_PIXEL_WORDS (\d+)", header).group(1))  # type: ignore[union-attr]
+        return hardware_trace(network, target, 0, {}, np.zeros(0, dtype=np.int64), {}), {}
+    words_per_beat = _words_per_beat(network, build)
     words, lasts = pack_beats(inputs, network.input.bits, build.pixels_per_beat, words_per_beat)
     n_results = n * (network.output_size + 1)
     seed64 = seed & _MASK
@@ -252,11 +237,8 @@ def batch_sim(network: Network, build: Build, inputs: np.ndarray, *, gaps: float
     tapped = {i: take(int(take(1)[0]), np.uint64) for i in fired}
     if status_code == 3:
         raise TimeoutError(f"no result after {total - 1} cycles ({n_res} of {n_results} beats)")
-    taps = [tapped.get(i, np.zeros(0, dtype=np.uint64)) for i in range(len(network.layers))]
     counters = {"total": np.array(total), "busy": busy, "stall": stall, "start": start, "end": end}
-    trace = records_to_trace(target, n, taps, results, score_bits(network), cycles=end - start + 1)
-    trace.extras["cycles_total"] = np.array([total], dtype=np.int64)
-    trace.extras["sample_end"] = np.asarray(end, dtype=np.int64)
+    trace = hardware_trace(network, target, n, tapped, results, counters)
     if progress is not None and n > done:
         progress(n - done)
     return trace, counters

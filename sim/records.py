@@ -15,8 +15,9 @@ from snnhw.errors import StreamError
 from snnhw.ir import Network
 from snnhw.model.stream import decode, unpack
 from snnhw.model.trace import Trace
+from snnhw.rtl.top import score_bits
 
-__all__ = ["records_to_trace"]
+__all__ = ["hardware_trace", "records_to_trace"]
 
 
 def _signed(values: np.ndarray, bits: int) -> np.ndarray:
@@ -80,3 +81,21 @@ def records_to_trace(
     if cycles is not None:
         extras["cycles"] = np.asarray(cycles, dtype=np.int64)
     return Trace(predictions=predictions, scores=scores, events=tuple(events), extras=extras)
+
+
+def hardware_trace(network: Network, target: Network, n_samples: int, taps: dict[int, np.ndarray],
+                   results: np.ndarray, counters: dict[str, np.ndarray]) -> Trace:
+    """The trace of a simulator run of ``network``'s hardware that computed ``target`` (another weight set
+    loaded through the ports, or ``network`` itself): :func:`records_to_trace` with the extras ``cycles``
+    (per sample, first input value accepted to the prediction beat), ``cycles_total`` and
+    ``sample_end``. ``taps``: the words of each tapped layer; ``counters``: the run's ``total``,
+    ``start`` and ``end`` (unused, and may be empty, when ``n_samples`` is 0)."""
+    words = [np.asarray(taps.get(i, np.zeros(0, dtype=np.uint64))) for i in range(len(network.layers))]
+    if n_samples == 0:
+        return records_to_trace(target, 0, words, np.zeros(0, dtype=np.int64), score_bits(network),
+                                cycles=np.zeros(0, dtype=np.int64))
+    trace = records_to_trace(target, n_samples, words, results, score_bits(network),
+                             cycles=counters["end"] - counters["start"] + 1)
+    trace.extras["cycles_total"] = np.array([int(counters["total"])], dtype=np.int64)
+    trace.extras["sample_end"] = np.asarray(counters["end"], dtype=np.int64)
+    return trace

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
-from snnhw.sim.records import records_to_trace
+from snnhw.sim.records import hardware_trace
 
 from snnhw.errors import BuildError
 from snnhw.ir import Network
@@ -31,7 +31,6 @@ from snnhw.rtl.build import Build, core_slices
 from snnhw.rtl.cycles import predict_cycles
 from snnhw.rtl.generate import TOP_NAME, verilog_text
 from snnhw.rtl.memories import load_words
-from snnhw.rtl.top import score_bits
 
 __all__ = ["SIMULATORS", "cache_dir", "cosim", "simulator_available"]
 
@@ -235,10 +234,7 @@ def cosim(
     n = len(inputs)
     fired = [i for i in range(len(network.layers)) if network.fires(i)]
     if n == 0:
-        taps = [np.zeros(0, dtype=np.uint64) for _ in network.layers]
-        trace = records_to_trace(target, 0, taps, np.zeros(0, dtype=np.int64), score_bits(network),
-                                 cycles=np.zeros(0, dtype=np.int64))
-        return trace, {}
+        return hardware_trace(network, target, 0, {}, np.zeros(0, dtype=np.int64), {}), {}
     work = Path(tempfile.mkdtemp(prefix="snnhw-cosim-"))
     try:
         np.savez(work / "job.npz", inputs=inputs, taps=np.array(fired), n_out=network.output_size, gaps=gaps,
@@ -278,13 +274,9 @@ def cosim(
             raise BuildError(f"the {simulator} simulation produced no records ({tail})", key="--engine",
                              value=simulator)
         with np.load(rec_path) as rec:
-            taps = [rec[f"tap_{i}"] if f"tap_{i}" in rec else np.zeros(0, dtype=np.uint64)
-                    for i in range(len(network.layers))]
+            taps = {i: rec[f"tap_{i}"] for i in range(len(network.layers)) if f"tap_{i}" in rec}
             counters = {k: rec[k] for k in ("total", "busy", "stall", "start", "end")}
-            cycles = counters["end"] - counters["start"] + 1
-            trace = records_to_trace(target, n, taps, rec["results"], score_bits(network), cycles=cycles)
-            trace.extras["cycles_total"] = np.array([int(counters["total"])], dtype=np.int64)
-            trace.extras["sample_end"] = np.asarray(counters["end"], dtype=np.int64)
+            trace = hardware_trace(network, target, n, taps, rec["results"], counters)
         if progress is not None and n > done:
             progress(n - done)
         return trace, counters

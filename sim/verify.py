@@ -52,7 +52,6 @@ def verify(network: Network, build: Build, inputs: np.ndarray, *, chunk: int | N
         return lo, trace, counters
 
     rtl_start = time.monotonic()
-    results = []
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         results = list(pool.map(run, chunks))
     rtl_s = time.monotonic() - rtl_start

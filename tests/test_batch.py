@@ -7,21 +7,19 @@ the golden model on networks that fire in every layer.
 
 from __future__ import annotations
 
-import dataclasses
-
 import numpy as np
 import pytest
 from snnhw.sim.batch import batch_sim, pack_beats
 from snnhw.sim.rng import SplitMix64
 from snnhw.sim.runner import cosim
 
-from snnhw.ir import Network
 from snnhw.model import simulate
 from snnhw.model.trace import compare_traces, first_divergence
 from snnhw.netgen import activate, random_network
 from snnhw.rtl.build import resolve_build
+from snnhw.rtl.top import pack_beats as reference_beats
 
-from .activity import assert_active, inputs_for
+from .activity import assert_active, inputs_for, loaded_weights_case
 
 
 def test_splitmix64_reference_values() -> None:
@@ -37,6 +35,15 @@ def test_pack_beats_by_hand() -> None:
     assert words[:, 0].tolist() == [0x21, 0x03, 0x0F, 0x07] and lasts.tolist() == [0, 1, 0, 1]
     wide = pack_beats(np.full((1, 6), 255), 8, 6, 2)[0]  # 48 bits in two 32-bit words
     assert wide.tolist() == [[0xFFFFFFFF, 0xFFFF]]
+    # the same beats as the project's reference packing (snnhw.rtl.top.pack_beats), widths that straddle words
+    rng = np.random.default_rng(0)
+    for bits, ppb in ((3, 1), (5, 7), (8, 16), (7, 9)):
+        x = rng.integers(0, 1 << bits, size=(3, 23))
+        per = -(-23 // ppb)
+        words, lasts = pack_beats(x, bits, ppb, -(-bits * ppb // 32))
+        expected = [w for sample in reference_beats(x, bits, ppb) for w in sample]
+        got = [sum(int(v) << (32 * k) for k, v in enumerate(row)) for row in words]
+        assert got == expected and lasts.tolist() == ([0] * (per - 1) + [1]) * 3
 
 
 CASES = [
@@ -76,14 +83,7 @@ def test_batch_and_cocotb_give_identical_traces(index: int) -> None:
 
 def test_batch_weights_loaded_through_the_ports() -> None:
     """Hardware built for one network runs another's dense weights after loading them through wl_*."""
-    x = np.random.default_rng(9).integers(0, 8, size=(4, 6))
-    built_for = random_network(32, input_size=6, input_bits=3, sizes=[5, 4, 3], time_steps=4, readout="potential")
-    rng = np.random.default_rng(9)
-    layers = [built_for.layers[0]] + [
-        dataclasses.replace(layer, weight=rng.integers(layer.w_min, layer.w_max + 1, size=layer.weight.shape))
-        for layer in built_for.layers[1:]]
-    trained = activate(Network("trained", built_for.time_steps, built_for.input, built_for.readout, layers), x)
-    assert_active(trained, simulate(trained, x))
+    x, built_for, trained = loaded_weights_case()
     build = resolve_build(built_for, {"weights": "loadable", "lanes": 3, "cores": 2})
     trace, counters = batch_sim(built_for, build, x, weights=trained, gaps=0.2, backpressure=0.3, seed=4)
     assert first_divergence(trained, simulate(trained, x), trace) is None

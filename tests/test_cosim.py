@@ -25,7 +25,7 @@ from snnhw.netgen import activate, random_network
 from snnhw.rtl.build import core_slices, resolve_build
 from snnhw.rtl.cycles import input_events_from_trace, predict_busy, predict_total
 
-from .activity import assert_active, inputs_for
+from .activity import assert_active, inputs_for, loaded_weights_case
 from .fuzz_rtl import check
 from .test_golden import COMBINATION_NETWORKS
 
@@ -181,15 +181,7 @@ def test_icarus_traces_do_not_depend_on_hardware_parameters() -> None:
 
 def test_icarus_weights_loaded_through_the_port() -> None:
     """Hardware built for one network runs another's dense weights after loading them through wl_*."""
-    x = np.random.default_rng(9).integers(0, 8, size=(4, 6))
-    built_for = random_network(32, input_size=6, input_bits=3, sizes=[5, 4, 3], time_steps=4, readout="potential")
-    rng = np.random.default_rng(9)
-    layers = [built_for.layers[0]] + [
-        dataclasses.replace(layer, weight=rng.integers(layer.w_min, layer.w_max + 1, size=layer.weight.shape))
-        for layer in built_for.layers[1:]]
-    trained = activate(Network("trained", built_for.time_steps, built_for.input, built_for.readout, layers), x)
-    assert_active(trained, simulate(trained, x))
-    assert_active(built_for, simulate(built_for, x))
+    x, built_for, trained = loaded_weights_case()
     for config in ({"weights": "loadable", "lanes": 2}, {"weights": "loadable", "lanes": 3, "cores": 2}):
         trace, _ = cosim(built_for, resolve_build(built_for, config), x, simulator="icarus", weights=trained,
                          gaps=0.2, backpressure=0.3)

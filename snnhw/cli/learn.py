@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from snnhw.cli.options import int_list, table, with_progress, writable
+from snnhw.cli.options import dataset_options, int_list, table, with_progress, writable
 from snnhw.errors import InputError
 from snnhw.ir import Readout, Reset
 from snnhw.netfile import resolve_network
@@ -26,9 +26,7 @@ def _confusion_table(confusion: list[list[int]]) -> str:
 
 @click.command("eval")
 @click.argument("net", metavar="NET")
-@click.option("--dataset", type=click.Choice(["mnist", "digits"]), required=True, help="Data set (its test split).")
-@click.option("--data", type=click.Path(path_type=Path), default=None,
-              help="MNIST folder of the four IDX files [default: $SNNHW_MNIST_DIR, else ../shared/data/mnist].")
+@dataset_options
 @click.option("--limit", type=click.IntRange(min=0), default=None, help="Only the first N test samples.")
 @click.option("--json", "json_out", type=click.Path(path_type=Path), default=None,
               help="Also write the figures as a JSON object (accuracy as a fraction, samples, confusion, layers).")

@@ -61,6 +61,15 @@ def build_options(func):
     return func
 
 
+def dataset_options(func):
+    """``--dataset`` (its test split) and ``--data`` (the MNIST folder)."""
+    func = click.option("--data", type=click.Path(path_type=Path), default=None,
+                        help="MNIST folder of the four IDX files [default: $SNNHW_MNIST_DIR, else "
+                             "../shared/data/mnist].")(func)
+    return click.option("--dataset", type=click.Choice(["mnist", "digits"]), required=True,
+                        help="Data set (its test split).")(func)
+
+
 def resolve_build_option(network: Network, build_file: Path | None, lanes: int | None, cores: int | None) -> Any:
     from snnhw.rtl.build import load_build, resolve_build
 

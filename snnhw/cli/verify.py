@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from snnhw.cli.options import build_options, resolve_build_option, with_progress, writable
+from snnhw.cli.options import build_options, dataset_options, resolve_build_option, with_progress, writable
 from snnhw.netfile import resolve_network
 
 __all__ = ["verify_cmd"]
@@ -17,9 +17,7 @@ __all__ = ["verify_cmd"]
 
 @click.command("verify")
 @click.argument("net", metavar="NET")
-@click.option("--dataset", type=click.Choice(["mnist", "digits"]), required=True, help="Data set (its test split).")
-@click.option("--data", type=click.Path(path_type=Path), default=None,
-              help="MNIST folder of the four IDX files [default: $SNNHW_MNIST_DIR, else ../shared/data/mnist].")
+@dataset_options
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="Only the first N test samples.")
 @click.option("--jobs", type=click.IntRange(min=1), default=None,
               help="Simulator processes at a time, each streaming its own chunk [default: the CPU count].")

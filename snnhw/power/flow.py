@@ -312,7 +312,7 @@ def _lef_files(setup: PowerSetup, lib_dir: Path, work: Path) -> list[Path]:
     return [platform / PLATFORM_FILES["TECH_LEF"], platform / PLATFORM_FILES["SC_LEF"], macros]
 
 
-def opensta_energy(setup: PowerSetup, saif_path: Path, saif: Saif, *, cycles: float,
+def opensta_energy(setup: PowerSetup, saif: Saif, *, cycles: float,
                    period_ps: float) -> dict[str, Any] | None:
     """OpenSTA's energy (fJ per group) of the simulated run; ``None`` where OpenROAD cannot run.
 
@@ -385,7 +385,7 @@ def measure(setup: PowerSetup, inputs: np.ndarray, *, inputs_label: str, clock_m
     n = len(inputs)
     sops = count_sops(setup.network, inputs, golden)
     model_split_nj = {k: v / n * 1e-6 for k, v in main["energy_fj"].items()}
-    sta = (opensta_energy(setup, saif_path, saif, cycles=main["cycles"], period_ps=period_ps)
+    sta = (opensta_energy(setup, saif, cycles=main["cycles"], period_ps=period_ps)
            if opensta or setup.layout is not None else None)
     if setup.layout is not None:
         if sta is None:
