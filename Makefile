@@ -42,9 +42,11 @@ $(STAMP): pyproject.toml Makefile
 	fi
 	@touch $@
 
-## make test: lint, then the whole test suite
+## make test: lint, then the whole test suite, one test file per worker on every core; the files run in
+## the order tests/conftest.py gives them (the slowest first: xdist would otherwise start with the files
+## of the most tests)
 test: setup lint
-	$(BIN)/python -m pytest -n auto --dist loadfile --durations=30
+	$(BIN)/python -m pytest -n auto --dist loadfile --no-loadscope-reorder --durations=30
 
 ## make demo: the main job on the bundled example network
 demo: setup

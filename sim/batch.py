@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 from snnhw.sim.records import hardware_trace
-from snnhw.sim.runner import _loads, _timeout, _verilator_path, cache_dir
+from snnhw.sim.runner import _loads, _timeout, _verilator_path, cache_dir, sim_opt
 
 from snnhw.errors import BuildError
 from snnhw.ir import Network
@@ -130,7 +130,7 @@ def build_harness(network: Network, build: Build, *, netlist: str | None = None,
         Build in SAIF tracing (Verilator ``--trace-saif``): the executable then takes a third argument,
         the SAIF file to write.
     cxx_opt:
-        The C++ optimisation level of the model (default :data:`CXX_OPT`). For a netlist of tens of
+        The C++ optimisation level of the model (default :func:`~snnhw.sim.runner.sim_opt` of :data:`CXX_OPT`). For a netlist of tens of
         thousands of cells the compile time grows fast with it: ``-O0`` compiles in about half the time
         of ``-O1`` and runs about 8 times slower, which pays for a few samples.
     """
@@ -143,7 +143,7 @@ def build_harness(network: Network, build: Build, *, netlist: str | None = None,
     harness = resources.files("snnhw.sim").joinpath("batch_main.cpp").read_text()
     header = _header(network, build)
     args = [*VERILATOR_ARGS, *(SAIF_ARGS if saif else ())]
-    cxx = cxx_opt or CXX_OPT
+    cxx = cxx_opt or sim_opt(CXX_OPT)
     cflags = f"{cxx}{' -DSNNHW_SAIF -DSNNHW_HALF_PERIOD=' + str(HALF_PERIOD_PS) if saif else ''}"
     key = hashlib.sha256("\0".join([text, *extra_text, harness, header, *args, cflags, _verilator_version(),
                                     sys.platform]).encode()).hexdigest()[:20]

@@ -18,6 +18,9 @@ from hypothesis import settings
 os.environ.setdefault("HYPOTHESIS_STORAGE_DIRECTORY", os.path.join(tempfile.gettempdir(), "snnhw-hypothesis"))
 settings.register_profile("snnhw", database=None, derandomize=True)
 settings.load_profile("snnhw")
+# Verilator models of the suite's many small designs at -O0: two to three times faster to compile, and no
+# trace depends on it (snnhw.sim.runner.sim_opt); tests/test_eval.py builds the MNIST design at the default.
+os.environ.setdefault("SNNHW_SIM_OPT", "-O0")
 
 
 #: Test files that take minutes, run first so that the workers of ``pytest -n`` finish together

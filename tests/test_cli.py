@@ -161,17 +161,18 @@ def test_bad_options_refused(workdir: Path, args: list[str], fragment: str) -> N
 
 
 def test_demo_reduced(tmp_path: Path) -> None:
-    """`make demo` in a reduced mode: 12 co-simulated samples, the UltraScale+ and ASAP7 flows."""
+    """`make demo` in a reduced mode: 12 co-simulated samples, the ASAP7 flow (the FPGA flows have their own
+    tests in tests/test_synth.py)."""
     out = tmp_path / "report"
-    result = subprocess.run([sys.executable, "-m", "snnhw", "demo", "--samples", "12", "--targets", "xcup,asap7",
-                             "--lanes", "4", "--power-samples", "0", "--out", str(out)], capture_output=True, text=True, timeout=600)
+    result = subprocess.run([sys.executable, "-m", "snnhw", "demo", "--samples", "12", "--targets", "asap7",
+                             "--lanes", "2", "--power-samples", "0", "--out", str(out)], capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr
     assert "bit-exact: 12 samples" in result.stdout and "[5/5] report" in result.stdout
     summary = json.loads((out / "report.json").read_text())
     assert summary["cosim"]["bit_exact"] and summary["cosim"]["samples"] == 12
     assert summary["golden"]["samples"] == 360 and summary["golden"]["accuracy"] >= 0.95
     assert summary["cosim"]["cycles_per_sample_back_to_back"] > 0 and summary["cosim"]["latency_cycles_min"] > 0
-    assert set(summary["flows"]) == {"xcup", "asap7"} and summary["flows"]["xcup"]["fpga"]["lut"] > 0
+    assert set(summary["flows"]) == {"asap7"}
     assert summary["flows"]["asap7"]["asic"]["area_um2"] > 0
     # the energy step is covered by tests/test_power.py; here it is switched off and says so
     assert summary["power"] is None and summary["skipped"] == {"power": "--power-samples 0"}

@@ -121,13 +121,15 @@ def test_eval_refuses_a_network_of_another_shape(tmp_path: Path) -> None:
 MNIST_CLAIM = 0.99
 
 
-def test_mnist_network_on_verilator_matches_the_golden_model() -> None:
-    """The bundled MNIST network's accelerator, co-simulated on Verilator, on the first test images."""
+def test_mnist_network_on_verilator_matches_the_golden_model(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The bundled MNIST network's accelerator, co-simulated on Verilator, on the first test images; built at
+    the batch engine's own optimisation level (the rest of the suite builds at -O0)."""
     from snnhw.engines import run_engine
     from snnhw.model.trace import first_divergence
     from snnhw.rtl.build import resolve_build
 
     _require_mnist()
+    monkeypatch.delenv("SNNHW_SIM_OPT", raising=False)
     network = resolve_network("mnist")
     test = load_dataset("mnist", "test")
     x = test.x[:8]
