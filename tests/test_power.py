@@ -33,7 +33,9 @@ def setup(tmp_path_factory: pytest.TempPathFactory):
             pytest.fail(f"the ASAP7 libraries are missing in CI: {err}")
         pytest.skip(f"ASAP7 libraries not found: {err}")
     net = _net()
-    return prepare_power(net, resolve_build(net, lanes=2), tmp_path_factory.mktemp("power"), progress=False)
+    # every memory in SRAM macros (ASAP7 `memory: block`), so that the reads of each are counted
+    build = resolve_build(net, {"memory": "block"}, lanes=2)
+    return prepare_power(net, build, tmp_path_factory.mktemp("power"), progress=False)
 
 
 def _inputs(seed: int, n: int, scale: float = 1.0) -> np.ndarray:
@@ -104,6 +106,27 @@ def test_zero_inputs_leave_clock_control_and_leakage(runs) -> None:
     assert z["combinational"] < r["combinational"] and z["sequential"] < r["sequential"]
     assert z["clock"] == pytest.approx(r["clock"], rel=0.25)  # the clock pins toggle every cycle either way
     assert zero["energy_per_sample_nj"] < real["energy_per_sample_nj"]
+
+
+def test_sram_reads_follow_the_work(setup, runs) -> None:
+    """Every memory is read only on a cycle with work: the reads counted in the gate-level run equal the
+    reads the work needs (snnhw.power.reads), but for the encoder's entry memory, read once ahead at the
+    start and the end of each sample's current pass. All-zero inputs read no weight at all."""
+    for name in ("real", "zero"):
+        p = runs(name)
+        needed = p["sram_reads_needed_per_sample"]
+        counted = {k: v["reads"] / p["samples"] for k, v in p["sram_accesses"]["by_memory"].items()}
+        assert p["sram_macros"] >= 10 and set(counted) == {
+            "l0_core0.emem", "l0_core0.imem0", "l0_core0.vmem0", "l0_core0.xmem0", "l0_core0.xmem1",
+            "l1_core0.vmem0", "l1_core0.wmem", "l2_core0.vmem0", "l2_core0.wmem"}
+        for memory, reads in counted.items():
+            layer, kind = memory.split("_")[0], memory.split(".")[1].rstrip("0123456789")
+            lanes = 2 if kind == "xmem" else 1  # the two lanes' pixel buffers share one entry of work
+            want = needed[f"{layer}.{kind}"] / lanes
+            assert reads == want + (2 if kind == "emem" else 0), (name, memory, reads, want)
+        assert p["sram_reads_per_sample"] == pytest.approx(needed["total"] + 2)
+    assert runs("zero")["sram_accesses"]["by_memory"]["l1_core0.wmem"]["reads"] == 0
+    assert runs("real")["sram_accesses"]["by_memory"]["l1_core0.wmem"]["reads"] > 0
 
 
 def test_more_input_spikes_more_synaptic_energy(runs) -> None:

@@ -82,6 +82,15 @@ def _layer_of(name: str) -> int | None:
     return None
 
 
+def memory_of(instance: str) -> str:
+    """The memory that an SRAM macro instance belongs to: its name without the mapper's ``.bank.column``
+    suffixes (``l0_core0.imem0.0.1`` -> ``l0_core0.imem0``)."""
+    parts = instance.split(".")
+    while len(parts) > 1 and parts[-1].isdigit():
+        parts.pop()
+    return ".".join(parts)
+
+
 def net_energy(netlist: Netlist, saif: Saif, library: Library, *, scope: str, sim_period_ps: float,
                clock_period_ps: float, macro_shapes: dict[str, tuple[int, int]], macro_pin_cap_ff: dict[str, float],
                slew_ps: float = DEFAULT_SLEW_PS, sram: SramModel | None = None) -> dict[str, Any]:
@@ -121,6 +130,7 @@ def net_energy(netlist: Netlist, saif: Saif, library: Library, *, scope: str, si
     driven: set[str] = set()
     reads = writes = 0
     sram_access_fj = sram_leak_pw = 0.0
+    by_memory: dict[str, dict[str, int]] = defaultdict(lambda: {"macros": 0, "reads": 0, "writes": 0})
     cycles = saif.duration * saif.timescale_ps / sim_period_ps
     # output pins grouped by (cell, pin): toggles, loads and the layer each belongs to, evaluated vectorised
     outs: dict[tuple[str, str], tuple[list[int], list[float], list[str]]] = defaultdict(lambda: ([], [], []))
@@ -134,6 +144,8 @@ def net_energy(netlist: Netlist, saif: Saif, library: Library, *, scope: str, si
                 r = round(saif.t1.get(path + "rd_fire", 0) * saif.timescale_ps / sim_period_ps)
                 w = round(saif.t1.get(path + "wr_fire", 0) * saif.timescale_ps / sim_period_ps)
                 reads, writes = reads + r, writes + w
+                mem = by_memory[memory_of(inst.name)]
+                mem["macros"], mem["reads"], mem["writes"] = mem["macros"] + 1, mem["reads"] + r, mem["writes"] + w
                 e = (r + w) * sram.access_pj(depth, width) * 1000.0
                 sram_access_fj += e
                 sram_leak_pw += sram.leakage_pw(depth, width)
@@ -197,7 +209,8 @@ def net_energy(netlist: Netlist, saif: Saif, library: Library, *, scope: str, si
         "energy_fj": split,
         "layers": {k: dict(v) for k, v in sorted(layers.items())},
         "cycles": cycles,
-        "sram": {"reads": reads, "writes": writes, "access_fj": sram_access_fj, "leakage_fj": sram_leak_fj},
+        "sram": {"reads": reads, "writes": writes, "access_fj": sram_access_fj, "leakage_fj": sram_leak_fj,
+                 "by_memory": {k: by_memory[k] for k in sorted(by_memory)}},
         "leakage_pw": leakage_pw + sram_leak_pw,
         "missing_cells": sorted(missing_cells),
         "slew_ps": slew_ps,

@@ -35,7 +35,9 @@ from snnhw.model.trace import Trace, compare_traces, first_divergence
 from snnhw.power.activity import Netlist, Saif, read_netlist, read_saif
 from snnhw.power.energy import DEFAULT_SLEW_PS, SLEW_RANGE_PS, WIRE_NOTE, SramModel, net_energy
 from snnhw.power.liberty import Library, load_library
+from snnhw.power.reads import needed_reads
 from snnhw.rtl.build import Build
+from snnhw.rtl.cycles import input_events_from_trace
 from snnhw.rtl.generate import TOP_NAME, build_hash
 from snnhw.sim.batch import HALF_PERIOD_PS
 from snnhw.synth.asap7 import find_fakeram, find_liberty, liberty_files
@@ -393,6 +395,9 @@ def measure(setup: PowerSetup, inputs: np.ndarray, *, inputs_label: str, clock_m
     n = len(inputs)
     sops = count_sops(setup.network, inputs, golden)
     model_split_nj = {k: v / n * 1e-6 for k, v in main["energy_fj"].items()}
+    macro_cells = {f"snnhw_{k}_{d}x{w}" for d, w in setup.shapes for k in ("sp", "tp")}
+    needed = needed_reads(setup.network, setup.build, input_events_from_trace(setup.network, golden.events, n),
+                          [i.name for i in setup.netlist.instances if i.cell in macro_cells])
     sta = (opensta_energy(setup, saif, cycles=main["cycles"], period_ps=period_ps)
            if opensta or setup.layout is not None else None)
     if setup.layout is not None:
@@ -439,6 +444,9 @@ def measure(setup: PowerSetup, inputs: np.ndarray, *, inputs_label: str, clock_m
         "pj_per_sop": total_nj * 1e3 / mean_sops if mean_sops > 0 else None,
         "cycles_per_sample": main["cycles"] / n,
         "sram_accesses": main["sram"],
+        "sram_macros": sum(v["macros"] for v in main["sram"]["by_memory"].values()),
+        "sram_reads_per_sample": main["sram"]["reads"] / n,
+        "sram_reads_needed_per_sample": needed,
         "per_layer_nj": {k: {kk: vv / n * 1e-6 for kk, vv in v.items()} for k, v in main["layers"].items()},
         "slew_ps": slew_ps,
         "sensitivity": {f"slew_{s:g}ps_nj": sum(r["energy_fj"].values()) / n * 1e-6

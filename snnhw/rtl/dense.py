@@ -186,12 +186,17 @@ class DenseCore(RowCore):
         # weights: addressed at issue, out at S1, registered per bank at S2 (bank picked), registered
         # at S3 where c·W is formed, registered at S4; potentials and biases: addressed at S2, out at
         # S3, registered at S4 (= LEAD)
-        m.d.comb += wmem.addr.eq(j * R + r if R > 1 else j)
-        m.d.comb += vmem.raddr_next.eq(S[LEAD - 3].r)  # S2's row, into the slices' address copies
+        # read enables: weights for a SYN row only; potentials for SYN and FIRE rows, biases for FIRE
+        # and INIT rows (a row of another operation, or no row, reads nothing)
+        s1 = S[LEAD - 3]
+        m.d.comb += [wmem.addr.eq(j * R + r if R > 1 else j), wmem.en.eq(issue & (op == Op.SYN))]
+        m.d.comb += [vmem.raddr_next.eq(s1.r),  # S2's row, into the slices' address copies
+                     vmem.ren_next.eq(s1.valid & ((s1.op == Op.SYN) | (s1.op == Op.FIRE)))]
         w3 = Signal(L * W, name="w3")
         m.d.sync += w3.eq(wmem.data)
         if layer.has_bias:
-            m.d.comb += bmem.raddr_next.eq(S[LEAD - 3].r)
+            m.d.comb += [bmem.raddr_next.eq(s1.r),
+                         bmem.ren_next.eq(s1.valid & ((s1.op == Op.FIRE) | (s1.op == Op.INIT)))]
             b4 = Signal(L * P, name="b4")
             m.d.sync += b4.eq(bmem.rdata)
         prod_bits = W + self.in_widths.amp + 1

@@ -182,8 +182,10 @@ class EncoderCore(RowCore):
 
         a_valid = Signal()
         # emem's address pins are driven by its own kept copies of the counter (loaded from cnt_next),
-        # so that the counter's register drives only its increment, its comparisons and the copies
+        # so that the counter's register drives only its increment, its comparisons and the copies;
+        # it is read while the front engine computes currents (CUR), or is about to
         m.d.comb += cnt_next.eq(cnt)
+        m.d.comb += emem.en_next.eq((fop == Op.CUR) | ((fop == Op.LOAD) & self.i.valid & (cnt == n_beats - 1)))
         m.d.sync += cnt.eq(cnt_next)
         m.d.sync += a_valid.eq(0)
         filled = Signal()  # the front engine hands bank fb over this cycle
@@ -206,7 +208,10 @@ class EncoderCore(RowCore):
 
         released = Signal()  # the step engine is done with bank bb this cycle
         # read addresses of stage S2, loaded into the slices' address copies from S1
-        m.d.comb += [vmem.raddr_next.eq(S[LEAD - 3].r), imem.raddr_next.eq(S[LEAD - 3].bank * R + S[LEAD - 3].r)]
+        s1 = S[LEAD - 3]
+        fire_next = s1.valid & (s1.op == Op.FIRE)  # only a FIRE row reads the potentials and the currents
+        m.d.comb += [vmem.raddr_next.eq(s1.r), imem.raddr_next.eq(s1.bank * R + s1.r),
+                     vmem.ren_next.eq(fire_next), imem.ren_next.eq(fire_next)]
         with m.Switch(op):
             with m.Case(Op.INIT), m.If(~cool):
                 m.d.comb += issue.eq(1)
@@ -250,7 +255,7 @@ class EncoderCore(RowCore):
         subs = []
         for lane in range(L):
             col = ent2.word_select(lane, cbits)
-            m.d.comb += xmem[lane].addr.eq(col >> sub_bits)
+            m.d.comb += [xmem[lane].addr.eq(col >> sub_bits), xmem[lane].en.eq(v_b2)]
             sub = Signal(max(1, sub_bits), name=f"sub{lane}")  # the pixel within the word, at C2
             sub_c = Signal(max(1, sub_bits), name=f"sub_c{lane}")
             m.d.sync += [sub_c.eq(col[:sub_bits] if sub_bits else 0), sub.eq(sub_c)]
@@ -258,7 +263,7 @@ class EncoderCore(RowCore):
         brow = Signal(rbits)
         crow = Signal(rbits)
         if layer.has_bias:  # addressed at C3 with the row of the entry there, registered at E
-            m.d.comb += b_rd.addr.eq(brow)
+            m.d.comb += [b_rd.addr.eq(brow), b_rd.en.eq(v_c3 & last_c3)]  # read for the row being completed
             b_e = Signal(L * P, name="b_e")
             m.d.sync += b_e.eq(b_rd.data)
         with m.If(v_c3 & last_c3):

@@ -96,6 +96,11 @@ class BankedRead:
     ``addr`` becomes a register loaded from it, and every bank is cut into column slices of at
     most ``SLICE_BITS`` bits, each a memory of its own whose address pins are driven by a kept
     register copy: no register then drives the address pins of every macro of a wide, deep memory.
+
+    Read enables: only the addressed bank is read, and only when the caller asks. Without
+    ``addr_next`` the caller drives ``en`` (default 1) in the cycle of ``addr``; with it, ``en_next``
+    (default 1) one cycle ahead, into kept copies beside the address copies. A bank not read keeps
+    its output, and so does its register.
     """
 
     def __init__(self, m: Module, name: str, *, width: int, depth: int, init: Sequence[int], attrs: dict[str, str],
@@ -106,6 +111,8 @@ class BankedRead:
         abits = max(1, (depth - 1).bit_length())
         low = max(1, (size - 1).bit_length())
         self.addr = Signal(abits, name=f"{name}_addr")
+        self.en = Signal(init=1, name=f"{name}_en")
+        self.en_next = Signal(init=1, name=f"{name}_en_next")
         self.banks = banks
         regs = []
         init = list(init)
@@ -132,10 +139,14 @@ class BankedRead:
                 rd = mem.read_port()
                 if addr_next is not None:
                     copy = Signal(low, name=f"{label}_addr_copy", attrs={"keep": 1})
-                    m.d.sync += copy.eq(addr_next[:low] if banks > 1 else addr_next)
-                    m.d.comb += rd.addr.eq(copy)
+                    en_copy = Signal(name=f"{label}_en_copy", attrs={"keep": 1})
+                    hit_next = (addr_next[low:] == b) if banks > 1 else 1
+                    m.d.sync += [copy.eq(addr_next[:low] if banks > 1 else addr_next),
+                                 en_copy.eq(self.en_next & hit_next)]
+                    m.d.comb += [rd.addr.eq(copy), rd.en.eq(en_copy)]
                 else:
-                    m.d.comb += rd.addr.eq(self.addr[:low] if banks > 1 else self.addr)
+                    hit = (self.addr[low:] == b) if banks > 1 else 1
+                    m.d.comb += [rd.addr.eq(self.addr[:low] if banks > 1 else self.addr), rd.en.eq(self.en & hit)]
                 parts.append(rd.data)
                 if granularity is not None:
                     wr = mem.write_port(granularity=granularity)
@@ -171,7 +182,8 @@ class LaneMemory:
     or block RAM of a wide row.
 
     The copies are loaded from values one cycle ahead, which the caller drives: ``raddr_next``
-    (the read address of the next cycle), ``waddr_next`` and ``wen_next``. ``waddr`` and ``wen``
+    (the read address of the next cycle), ``ren_next`` (whether the next cycle reads; default 1: a
+    slice not read keeps its output), ``waddr_next`` and ``wen_next``. ``waddr`` and ``wen``
     are copies as the memories see them this cycle (for forwarding); ``wdata`` (driven by the caller)
     is written this cycle; ``rdata`` is the word that ``raddr_next`` addressed two cycles earlier.
     """
@@ -182,6 +194,7 @@ class LaneMemory:
         abits = max(1, (depth - 1).bit_length())
         keep = {"keep": 1}
         self.raddr_next = Signal(abits, name=f"{name}_raddr_next")
+        self.ren_next = Signal(init=1, name=f"{name}_ren_next")
         self.rdata = Signal(lanes * field, name=f"{name}_rdata")
         self.waddr_next = Signal(abits, name=f"{name}_waddr_next")
         self.wen_next = Signal(name=f"{name}_wen_next")
@@ -199,8 +212,9 @@ class LaneMemory:
             m.submodules[f"{name}{k}"] = mem
             rd = mem.read_port()
             ra = Signal(abits, name=f"{name}{k}_raddr_copy", attrs=keep)
-            m.d.sync += ra.eq(self.raddr_next)
-            m.d.comb += rd.addr.eq(ra)
+            re = Signal(name=f"{name}{k}_ren_copy", attrs=keep)
+            m.d.sync += [ra.eq(self.raddr_next), re.eq(self.ren_next)]
+            m.d.comb += [rd.addr.eq(ra), rd.en.eq(re)]
             outs.append(rd.data)
             if write:
                 wr = mem.write_port()

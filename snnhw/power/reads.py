@@ -1,0 +1,98 @@
+"""SRAM reads that the work needs, to put beside the reads the gate-level simulation counted.
+
+The accelerator reads a memory row only on a cycle with work (:mod:`snnhw.rtl.memories`: read
+enables), so the reads it makes follow the spikes. What the work needs, per sample and core
+(``R`` rows, ``T`` time steps, ``E`` sparse current entries of an encoder core, ``L`` lanes):
+
+* dense core: a ``SYN`` pass of ``R`` rows per input event (weights ``wmem`` and potentials
+  ``vmem``), a ``FIRE`` pass of ``R`` rows per step (potentials, and biases ``bmem``);
+* encoder core: ``E`` entry reads (``emem``) and, per entry, one pixel read in each lane's buffer
+  (``xmem``); a ``FIRE`` pass of ``R`` rows per step (potentials ``vmem``, currents ``imem``); one
+  bias row (``bmem``) per row of currents.
+
+A row read of a memory touches the macros of one address range (one bank of the RTL, one
+depth slice of the macro mapping); :func:`needed_reads` counts those macros from the netlist's
+instance names (``<memory>.<depth slice>.<column>``).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import defaultdict
+from collections.abc import Iterable
+
+import numpy as np
+
+from snnhw.ir import Network
+from snnhw.rtl.build import Build, core_slices
+from snnhw.rtl.encoder import sparse_entries
+from snnhw.rtl.memories import BANK_DEPTH
+
+__all__ = ["memory_kind", "needed_reads"]
+
+_NAME = re.compile(r"^l(\d+)_core(\d+)\.([a-z]+?)\d*(?:s\d+)?$")
+
+
+def memory_kind(memory: str) -> tuple[int, int, str] | None:
+    """``(layer, core, kind)`` of a memory name such as ``l1_core0.wmem0`` (kind ``wmem``); ``None`` for
+    a memory outside the cores."""
+    match = _NAME.match(memory)
+    return None if match is None else (int(match.group(1)), int(match.group(2)), match.group(3))
+
+
+def _macros_per_slice(instances: Iterable[str]) -> dict[tuple[int, int, str], float]:
+    """Per (layer, core, kind): the macros of one depth slice, summed over the kind's memories (lane
+    slices, column slices, RTL banks and the lanes' pixel buffers): what one row read of every memory
+    of the kind at once would touch."""
+    counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for name in instances:
+        parts = name.split(".")
+        suffix: list[str] = []
+        while len(parts) > 1 and parts[-1].isdigit():
+            suffix.insert(0, parts.pop())
+        counts[".".join(parts)][suffix[0] if len(suffix) >= 2 else "0"] += 1
+    out: dict[tuple[int, int, str], float] = defaultdict(float)
+    for memory, slices in counts.items():
+        key = memory_kind(memory)
+        if key is not None:
+            out[key] += sum(slices.values()) / len(slices)
+    return dict(out)
+
+
+def _banks(depth: int) -> int:
+    return 1 if max(2, depth) <= BANK_DEPTH else math.ceil(depth / BANK_DEPTH)
+
+
+def needed_reads(network: Network, build: Build, input_events: np.ndarray,
+                 macro_instances: Iterable[str]) -> dict[str, float]:
+    """Macro reads per sample that the work needs, by memory kind (``l1.wmem``), and ``total``.
+
+    ``input_events``: ``(layers, N)`` input events per layer and sample
+    (:func:`snnhw.rtl.cycles.input_events_from_trace`); ``macro_instances``: the SRAM macro instance
+    names of the netlist.
+    """
+    per_slice = _macros_per_slice(macro_instances)
+    T = network.time_steps
+    mean_in = input_events.mean(axis=1) if input_events.size else np.zeros(len(network.layers))
+    out: dict[str, float] = defaultdict(float)
+    for i, layer in enumerate(network.layers):
+        lb = build.layers[i]
+        for c, (lo, hi) in enumerate(core_slices(layer.size, lb.cores)):
+            lanes = min(lb.lanes, hi - lo)
+            rows = math.ceil((hi - lo) / lanes)
+            if i == 0:
+                entries = len(sparse_entries(layer.weight, lo, hi, lanes))
+                beats = -(-layer.n_in // build.pixels_per_beat)
+                # (row reads, RTL banks a read picks one of): every lane's pixel buffer is read per entry
+                rows_of: dict[str, tuple[float, int]] = {"emem": (entries, _banks(entries)), "xmem": (entries, _banks(beats)),
+                           "vmem": (T * rows, 1), "imem": (T * rows, 1), "bmem": (rows, 1)}
+            else:
+                syn = float(mean_in[i]) * rows
+                rows_of = {"wmem": (syn, _banks(layer.n_in * rows)), "vmem": (syn + T * rows, 1),
+                           "bmem": (T * rows, 1)}
+            for kind, (count, banks) in rows_of.items():
+                if (i, c, kind) in per_slice:
+                    out[f"l{i}.{kind}"] += count * per_slice[(i, c, kind)] / banks
+    out["total"] = sum(out.values())
+    return dict(out)
