@@ -129,7 +129,10 @@ def _comparable(rec: dict) -> dict:
 
 
 def test_a_local_cluster_sweep_equals_a_point_run_alone_and_resumes(tmp_path: Path) -> None:
-    (tmp_path / "s.toml").write_text(SPEC)
+    # a small random network of the digits data's shape (64 inputs of 5 bits): the point here is the sweep
+    random_network(9, input_size=64, input_bits=5, sizes=[12, 10], time_steps=3, weight_bits=4,
+                   potential_bits=10, density=0.3).save(tmp_path / "small.npz")
+    (tmp_path / "s.toml").write_text(SPEC.replace('networks = ["digits"]', f'networks = ["{tmp_path / "small.npz"}"]'))
     spec = load_spec(tmp_path / "s.toml")
     results = run_sweep(spec, tmp_path / "out", workers=2, progress=False)
     assert [r["status"] for r in results] == ["ok"] * 3, [r.get("error") for r in results]
@@ -143,7 +146,8 @@ def test_a_local_cluster_sweep_equals_a_point_run_alone_and_resumes(tmp_path: Pa
     # the largest point again, alone and outside Dask: the same record (the other points take the same path)
     options = {"cosim": 0, "dataset": "digits", "samples": 60, "clock_mhz": None, "corner": "FF"}
     rec = max(results, key=lambda r: r["point"]["lanes"])
-    alone = run_point(spec.networks["digits"], rec["point"], options, str(tmp_path / "alone"), str(tmp_path / "cache"))
+    entry = next(iter(spec.networks.values()))
+    alone = run_point(entry, rec["point"], options, str(tmp_path / "alone"), str(tmp_path / "cache"))
     assert _comparable(alone) == _comparable(rec)
     # an interrupted run: only the first line was written; --resume redoes nothing that had finished
     first = (tmp_path / "out" / "results.jsonl").read_text().splitlines()[0]
