@@ -281,6 +281,9 @@ def test_asap7_real_run_through_symlinks(tmp_path: Path) -> None:
     a = r["asic"]
     assert a["area_um2"] > 0 and 0 < a["sequential_area_um2"] < a["area_um2"] and a["cells"] > 100
     assert a["macro_area_um2"] > 0 and a["corner"] == "FF" and a["clock_period_ps"] == 1000
+    # clock gating is on by default: flip-flops with a shared enable sit behind ICG cells in the netlist
+    assert r["details"]["clock_gating"] is True and a["clock_gates"] > 0 and a["macro_count"] > 0
+    assert "clockgate -pos ICGx1_ASAP7_75t_R" in (tmp_path / "run" / "asap7.ys").read_text()
     # WNS is consistent with the clock asked for: timing the same netlist at twice the period moves the
     # worst slack by exactly the period difference, and the report's Fmax is 1 / (period − worst slack).
     from snnhw.synth.tools import run_tool

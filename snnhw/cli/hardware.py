@@ -60,6 +60,8 @@ def generate(net: str, out: Path, build_file: Path | None, lanes: int | None, co
 @click.option("--cosim", type=click.IntRange(min=0), default=0, show_default=True,
               help="Also co-simulate N of the inputs on Verilator (bit-exact check) and report measured cycles.")
 @click.option("--orfs", is_flag=True, help="ASAP7: also write an OpenROAD-flow-scripts design; run it when FLOW_HOME is set.")
+@click.option("--clock-gating/--no-clock-gating", default=None,
+              help="ASAP7: ICG cells on the clocks of flip-flops that share an enable [default: on; off with --layout].")
 @click.option("--layout", is_flag=True,
               help="ASAP7: place and route with OpenROAD, then sign off after routing at SS, TT and FF (OUT/layout/).")
 @click.option("--utilization", type=click.FloatRange(0.05, 0.90), default=0.40, show_default=True,
@@ -71,8 +73,8 @@ def generate(net: str, out: Path, build_file: Path | None, lanes: int | None, co
               help="--layout: ORFS asap7 platform directory [default: $SNNHW_ASAP7_PLATFORM, else <pdk>/../platform].")
 def synth(net: str, target: str, out: Path, build_file: Path | None, lanes: int | None, cores: int | None,
           clock_mhz: float | None, corner: str | None, pdk: Path | None, fakeram: Path | None, part: str | None,
-          inputs_file: Path | None, cosim: int, orfs: bool, layout: bool, utilization: float, until: str,
-          platform: Path | None) -> None:
+          inputs_file: Path | None, cosim: int, orfs: bool, clock_gating: bool | None, layout: bool,
+          utilization: float, until: str, platform: Path | None) -> None:
     """Synthesize NET's accelerator for a target and report resources, area, clock and latency.
 
     Writes OUT/report.json (schema in docs/flows.md: every figure with its unit
@@ -99,7 +101,7 @@ def synth(net: str, target: str, out: Path, build_file: Path | None, lanes: int 
     if out.exists() and not out.is_dir():
         raise InputError("exists and is not a directory", source=str(out))
     x = load_inputs(inputs_file, network) if inputs_file is not None else None
-    report = synthesize(network, build, target, out, clock_mhz=clock_mhz, corner=corner,
+    report = synthesize(network, build, target, out, clock_mhz=clock_mhz, corner=corner, clock_gating=clock_gating,
                         pdk=str(pdk) if pdk else None, fakeram=str(fakeram) if fakeram else None, part=part,
                         inputs=x, cosim=cosim, orfs=orfs, layout=options, progress=sys.stderr.isatty())
     click.echo(_synth_summary(report))

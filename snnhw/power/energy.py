@@ -177,7 +177,8 @@ def net_energy(netlist: Netlist, saif: Saif, library: Library, *, scope: str, si
                 group_in[1].append(where)
     for (name, pin), (tcs, caps, wheres) in outs.items():
         cell = library.cells[name]
-        kind = "sequential" if cell.sequential else "combinational"
+        # a cell with a clock input but no state of its own is a clock gate: what it drives is clock
+        kind = "sequential" if cell.sequential else ("clock" if cell.clocks else "combinational")
         tarr = np.asarray(tcs, dtype=float)
         carr = np.asarray(caps, dtype=float)
         earr = tarr * 0.5 * carr * v2

@@ -17,6 +17,7 @@ The flow, in the run directory:
 
 from __future__ import annotations
 
+import gzip
 import json
 import logging
 import re
@@ -161,9 +162,21 @@ def _cell_models(run_dir: Path, lib_dir: Path, libs: dict[str, Path], progress: 
              error_log=run_dir / "yosys_cells.log", env=yowasp_env(run_dir, lib_dir),
              label="yosys cell simulation models from the liberty", progress=progress)
     text = (run_dir / "cells.v").read_text()
+    # The clock-gating cells' function is a state table, which read_liberty does not model: behavioural
+    # models in their place (latch_posedge_precontrol: ENA | SE latched while CLK is low, GCLK = CLK & latch).
+    text = re.sub(r"^module (ICG\w+)\b.*?^endmodule\n", "", text, flags=re.M | re.S)
+    models = [f"module {name} (input CLK, input ENA, input SE, output GCLK);\n  reg IQ;\n"
+              "  always @(CLK or ENA or SE) if (!CLK) IQ = ENA | SE;\n  assign GCLK = CLK & IQ;\nendmodule\n"
+              for name in sorted({c for lib in libs.values() for c in _icg_cells(lib)})]
     # the cells' insides are not traced: the toggles the model needs are on the netlist's own nets
-    atomic_write_text(run_dir / "cells.v", "/* verilator tracing_off */\n" + text)
+    atomic_write_text(run_dir / "cells.v", "/* verilator tracing_off */\n" + text + "".join(models))
     return run_dir / "cells.v"
+
+
+def _icg_cells(lib: Path) -> list[str]:
+    """Names of the integrated clock-gating cells of a liberty file."""
+    text = lib.read_text(errors="replace") if lib.suffix != ".gz" else gzip.decompress(lib.read_bytes()).decode()
+    return re.findall(r"cell \((ICG\w+)\)", text)
 
 
 def routed_layout(run_dir: Path) -> dict[str, Any] | None:

