@@ -9,9 +9,11 @@ quoted figures into ``--out/readme.json`` and ``--out/readme.md``:
 2. ``bench/layout.py digits:2 mnist:16:global_route``: ASAP7 after place and route (OpenROAD),
    Fmax at SS, TT and FF with the extracted parasitics, and the steps' run times;
 3. ``snnhw verify mnist --dataset mnist`` at 16 and 64 lanes: the RTL bit-exact on all 10,000 test
-   images, with its images/s.
+   images, with its images/s;
+4. ``snnhw power mnist --lanes 16 --samples 100``: energy per image and per SOP in ASAP7 (TT, gate-level
+   activity, pre-layout).
 
-    python bench/readme_figures.py [--out bench-readme] [--skip mnist,layout,verify]
+    python bench/readme_figures.py [--out bench-readme] [--skip mnist,layout,verify,power]
 
 Each step takes a while on a 2-core machine (the layout step longest: detailed routing);
 ``--skip`` leaves steps out, and a step whose output is already there is reused.
@@ -40,7 +42,7 @@ def _run(args: list[str], done: Path) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--out", type=Path, default=Path("bench-readme"))
-    parser.add_argument("--skip", default="", help="steps to leave out: mnist, layout, verify")
+    parser.add_argument("--skip", default="", help="steps to leave out: mnist, layout, verify, power")
     args = parser.parse_args()
     skip = {s.strip() for s in args.skip.split(",") if s.strip()}
     out = args.out
@@ -64,12 +66,21 @@ def main() -> int:
             _run([py, "-m", "snnhw", "verify", "mnist", "--dataset", "mnist", "--lanes", str(lanes), "--json",
                   str(path)], path)
             figures[f"verify_mnist_{lanes}"] = json.loads(path.read_text())
+    if "power" not in skip:
+        folder = out / "power-mnist-16"
+        _run([py, "-m", "snnhw", "power", "mnist", "--lanes", "16", "--samples", "100", "--out", str(folder)],
+             folder / "power.json")
+        figures["power_mnist_16"] = json.loads((folder / "power.json").read_text())
     (out / "readme.json").write_text(json.dumps(figures, indent=2, default=str) + "\n")
     lines = ["| figure | value |", "|---|---|"]
     for name, value in figures.items():
         if name.startswith("verify"):
             lines.append(f"| {name}: bit-exact, images/s, cycles/image | {value['bit_exact']}, "
                          f"{value['samples_per_s']:.0f}, {value['cycles_per_sample']:.0f} |")
+        elif name.startswith("power"):
+            lines.append(f"| {name}: nJ per image, pJ per SOP, SRAM reads per image | "
+                         f"{value['energy_per_sample_nj']:.1f}, {value['pj_per_sop']:.2f}, "
+                         f"{value['sram_reads_per_sample']:.0f} |")
         elif name == "layout":
             for row in value:
                 by = row["layout"]["fmax_mhz_by_corner"]
