@@ -15,6 +15,7 @@ import pytest
 from snnhw.netgen import random_network
 from snnhw.power.activity import read_saif
 from snnhw.power.flow import CROSS_CHECK_TOLERANCE, count_sops, energy_of, measure, prepare_power, write_power
+from snnhw.power.reads import memory_kind
 from snnhw.rtl.build import resolve_build
 from snnhw.synth.asap7 import find_liberty
 
@@ -122,9 +123,11 @@ def test_sram_reads_follow_the_work(setup, runs) -> None:
             "l0_core0.emem", "l0_core0.imem0", "l0_core0.vmem0", "l0_core0.xmem0", "l0_core0.xmem1",
             "l1_core0.vmem0", "l1_core0.wmem", "l2_core0.vmem0", "l2_core0.wmem"}
         for memory, reads in counted.items():
-            layer, kind = memory.split("_")[0], memory.split(".")[1].rstrip("0123456789")
+            key = memory_kind(memory)
+            assert key is not None, memory
+            layer, _, kind = key
             lanes = 2 if kind == "xmem" else 1  # the two lanes' pixel buffers share one entry of work
-            want = needed[f"{layer}.{kind}"] / lanes
+            want = needed[f"l{layer}.{kind}"] / lanes
             assert reads == want + (2 if kind == "emem" else 0), (name, memory, reads, want)
         assert p["sram_reads_per_sample"] == pytest.approx(needed["total"] + 2)
     assert runs("zero")["sram_accesses"]["by_memory"]["l1_core0.wmem"]["reads"] == 0

@@ -82,13 +82,15 @@ def _layer_of(name: str) -> int | None:
     return None
 
 
-def memory_of(instance: str) -> str:
-    """The memory that an SRAM macro instance belongs to: its name without the mapper's ``.bank.column``
-    suffixes (``l0_core0.imem0.0.1`` -> ``l0_core0.imem0``)."""
+def macro_place(instance: str) -> tuple[str, str]:
+    """The memory an SRAM macro instance belongs to and its depth slice in the mapping: the name without
+    the mapper's ``.<depth slice>.<column>`` suffixes (``l0_core0.imem0.0.1`` -> ``("l0_core0.imem0", "0")``;
+    a memory of one depth slice has no suffix or a column only)."""
     parts = instance.split(".")
+    suffix: list[str] = []
     while len(parts) > 1 and parts[-1].isdigit():
-        parts.pop()
-    return ".".join(parts)
+        suffix.insert(0, parts.pop())
+    return ".".join(parts), suffix[0] if len(suffix) >= 2 else "0"
 
 
 def net_energy(netlist: Netlist, saif: Saif, library: Library, *, scope: str, sim_period_ps: float,
@@ -144,7 +146,7 @@ def net_energy(netlist: Netlist, saif: Saif, library: Library, *, scope: str, si
                 r = round(saif.t1.get(path + "rd_fire", 0) * saif.timescale_ps / sim_period_ps)
                 w = round(saif.t1.get(path + "wr_fire", 0) * saif.timescale_ps / sim_period_ps)
                 reads, writes = reads + r, writes + w
-                mem = by_memory[memory_of(inst.name)]
+                mem = by_memory[macro_place(inst.name)[0]]
                 mem["macros"], mem["reads"], mem["writes"] = mem["macros"] + 1, mem["reads"] + r, mem["writes"] + w
                 e = (r + w) * sram.access_pj(depth, width) * 1000.0
                 sram_access_fj += e

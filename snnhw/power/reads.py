@@ -25,9 +25,10 @@ from collections.abc import Iterable
 import numpy as np
 
 from snnhw.ir import Network
+from snnhw.power.energy import macro_place
 from snnhw.rtl.build import Build, core_slices
 from snnhw.rtl.encoder import sparse_entries
-from snnhw.rtl.memories import BANK_DEPTH
+from snnhw.rtl.memories import bank_count
 
 __all__ = ["memory_kind", "needed_reads"]
 
@@ -47,21 +48,14 @@ def _macros_per_slice(instances: Iterable[str]) -> dict[tuple[int, int, str], fl
     of the kind at once would touch."""
     counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for name in instances:
-        parts = name.split(".")
-        suffix: list[str] = []
-        while len(parts) > 1 and parts[-1].isdigit():
-            suffix.insert(0, parts.pop())
-        counts[".".join(parts)][suffix[0] if len(suffix) >= 2 else "0"] += 1
+        memory, depth_slice = macro_place(name)
+        counts[memory][depth_slice] += 1
     out: dict[tuple[int, int, str], float] = defaultdict(float)
     for memory, slices in counts.items():
         key = memory_kind(memory)
         if key is not None:
             out[key] += sum(slices.values()) / len(slices)
     return dict(out)
-
-
-def _banks(depth: int) -> int:
-    return 1 if max(2, depth) <= BANK_DEPTH else math.ceil(depth / BANK_DEPTH)
 
 
 def needed_reads(network: Network, build: Build, input_events: np.ndarray,
@@ -85,11 +79,11 @@ def needed_reads(network: Network, build: Build, input_events: np.ndarray,
                 entries = len(sparse_entries(layer.weight, lo, hi, lanes))
                 beats = -(-layer.n_in // build.pixels_per_beat)
                 # (row reads, RTL banks a read picks one of): every lane's pixel buffer is read per entry
-                rows_of: dict[str, tuple[float, int]] = {"emem": (entries, _banks(entries)), "xmem": (entries, _banks(beats)),
+                rows_of: dict[str, tuple[float, int]] = {"emem": (entries, bank_count(entries)), "xmem": (entries, bank_count(beats)),
                            "vmem": (T * rows, 1), "imem": (T * rows, 1), "bmem": (rows, 1)}
             else:
                 syn = float(mean_in[i]) * rows
-                rows_of = {"wmem": (syn, _banks(layer.n_in * rows)), "vmem": (syn + T * rows, 1),
+                rows_of = {"wmem": (syn, bank_count(layer.n_in * rows)), "vmem": (syn + T * rows, 1),
                            "bmem": (T * rows, 1)}
             for kind, (count, banks) in rows_of.items():
                 if (i, c, kind) in per_slice:

@@ -14,7 +14,7 @@ import numpy as np
 from amaranth.hdl import Array, Cat, Module, Mux, Signal, Value, unsigned
 from amaranth.lib.memory import Memory
 
-__all__ = ["BANK_DEPTH", "LANE_GROUP", "MEMORY_ATTRS", "BankedRead", "LaneMemory", "load_words", "pack_lanes", "row_values", "weight_rows"]
+__all__ = ["BANK_DEPTH", "LANE_GROUP", "MEMORY_ATTRS", "BankedRead", "LaneMemory", "bank_count", "load_words", "pack_lanes", "row_values", "weight_rows"]
 
 #: Synthesis attributes for each memory style of the build configuration.
 MEMORY_ATTRS: dict[str, dict[str, str]] = {
@@ -85,6 +85,11 @@ def load_words(weight: np.ndarray, slices: Sequence[tuple[int, int]], lanes: int
 BANK_DEPTH = 512
 
 
+def bank_count(depth: int, bank_depth: int = BANK_DEPTH) -> int:
+    """Banks of a :class:`BankedRead` of ``depth`` words (a read addresses one of them)."""
+    return 1 if max(2, depth) <= bank_depth else math.ceil(depth / bank_depth)
+
+
 class BankedRead:
     """A read-only (or lane-writable) memory built of banks, with a two-cycle registered read.
 
@@ -106,7 +111,7 @@ class BankedRead:
     def __init__(self, m: Module, name: str, *, width: int, depth: int, init: Sequence[int], attrs: dict[str, str],
                  granularity: int | None = None, bank_depth: int = BANK_DEPTH, addr_next: Value | None = None) -> None:
         depth = max(2, depth)
-        banks = 1 if depth <= bank_depth else math.ceil(depth / bank_depth)
+        banks = bank_count(depth, bank_depth)
         size = depth if banks == 1 else bank_depth
         abits = max(1, (depth - 1).bit_length())
         low = max(1, (size - 1).bit_length())
