@@ -85,12 +85,18 @@ def _layer_of(name: str) -> int | None:
 def macro_place(instance: str) -> tuple[str, str]:
     """The memory an SRAM macro instance belongs to and its depth slice in the mapping: the name without
     the mapper's ``.<depth slice>.<column>`` suffixes (``l0_core0.imem0.0.1`` -> ``("l0_core0.imem0", "0")``;
-    a memory of one depth slice has no suffix or a column only)."""
+    a memory of one depth slice has no suffix or a column only). A macro of a stack
+    (:func:`snnhw.synth.macros.macro_techmap`, ``….bank<i>``) is in depth slice ``<slice>.<i>``
+    (``l0_core0.xmem00.0.2.bank3`` -> ``("l0_core0.xmem00", "0.3")``): a read touches one macro of a stack."""
     parts = instance.split(".")
+    bank = None
+    if len(parts) > 1 and parts[-1].startswith("bank") and parts[-1][4:].isdigit():
+        bank = parts.pop()[4:]
     suffix: list[str] = []
     while len(parts) > 1 and parts[-1].isdigit():
         suffix.insert(0, parts.pop())
-    return ".".join(parts), suffix[0] if len(suffix) >= 2 else "0"
+    depth_slice = suffix[0] if len(suffix) >= 2 else "0"
+    return ".".join(parts), depth_slice if bank is None else f"{depth_slice}.{bank}"
 
 
 def net_energy(netlist: Netlist, saif: Saif, library: Library, *, scope: str, sim_period_ps: float,

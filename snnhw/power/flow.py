@@ -42,7 +42,7 @@ from snnhw.rtl.cycles import input_events_from_trace
 from snnhw.rtl.generate import TOP_NAME, build_hash
 from snnhw.sim.batch import HALF_PERIOD_PS
 from snnhw.synth.asap7 import find_fakeram, find_liberty, liberty_files
-from snnhw.synth.macros import MacroModel, read_fakerams
+from snnhw.synth.macros import MacroModel, macro_techmap, read_fakerams
 from snnhw.synth.tools import run_tool, yowasp_env
 
 __all__ = [
@@ -136,15 +136,13 @@ def _reusable(run_dir: Path, network: Network, build: Build, corner: str) -> dic
     return report if same else None
 
 
-def _power_netlist(run_dir: Path, lib_dir: Path, shapes: list[tuple[int, int]], progress: bool) -> Path:
+def _power_netlist(run_dir: Path, lib_dir: Path, models: list[MacroModel], progress: bool) -> Path:
+    shapes = sorted({(m.depth, m.width) for m in models})
     atomic_write_text(run_dir / "macros_sim.v", macro_models_verilog(shapes))
-    techmap = (run_dir / "macros_map.v").read_text()
-    atomic_write_text(run_dir / "macros_map_init.v",
-                      re.sub(r"(snnhw_(?:sp|tp)_\d+x\d+) _TECHMAP_REPLACE_", r"\1 #(.INIT(INIT)) _TECHMAP_REPLACE_",
-                             techmap))
+    atomic_write_text(run_dir / "macros_map_init.v", macro_techmap(models, init=True))
     script = (run_dir / "asap7.ys").read_text()
     script = script.replace("read_liberty -lib /run/macros.lib", "read_verilog -lib /run/macros_sim.v")
-    script = script.replace("techmap -map /run/macros_map.v", "techmap -map /run/macros_map_init.v")
+    script = script.replace("techmap -autoproc -map /run/macros_map.v", "techmap -autoproc -map /run/macros_map_init.v")
     script = re.sub(r"^tee -q -o /run/stat.json.*$", "", script, flags=re.M)
     script = script.replace(f"/run/{TOP_NAME}_asap7.v", f"/run/{TOP_NAME}_power.v")
     atomic_write_text(run_dir / "power.ys", script)
@@ -258,7 +256,7 @@ def prepare_power(network: Network, build: Build, out: str | Path, *, corner: st
     libs = liberty_files(lib_dir, corner)
     models = read_fakerams(find_fakeram(lib_dir, fakeram))
     shapes = sorted({(m.depth, m.width) for m in models})
-    netlist_path = _power_netlist(run_dir, lib_dir, shapes, progress)
+    netlist_path = _power_netlist(run_dir, lib_dir, models, progress)
     cells = _cell_models(run_dir, lib_dir, libs, progress)
     netlist = read_netlist(netlist_path)
     synth_cells = json.loads((run_dir / "stat.json").read_text())["design"]["num_cells"]

@@ -34,6 +34,16 @@ stay exact:
 
 A candidate whose distance in cycles can never equal a row's reuse distance is
 not built: with ``R ≥ F + 2`` a core has no forwarding logic at all.
+
+Idle pipelines stop toggling. The per-lane registers of a pipeline (the products, the
+potentials and their forwarding copies, the ``FIRE`` work's stage registers) live in a
+*datapath* module of their own whose every register is enabled by one signal: "a row was in
+this pipeline last cycle" (:meth:`RowCore._gate`). The RTL states it once, as an Amaranth
+``EnableInserter``; FPGA synthesis maps it to the flip-flops' clock enables, and the ASAP7 flow
+to integrated clock-gating cells (``clockgate``). A row's data registers load only on the edges
+that carry it, and those follow a cycle in which a row was in flight, so the enable, a register,
+never holds back a row. These registers need no reset (a row's data is written before it is
+read), so they have none (``reset_less``); the valid bits and the control keep theirs.
 """
 
 from __future__ import annotations
@@ -43,7 +53,7 @@ import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from amaranth.hdl import Cat, Const, Module, Mux, Signal, Value, signed
+from amaranth.hdl import Cat, Const, EnableInserter, Module, Mux, Signal, Value, signed
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import Out
 
@@ -209,6 +219,21 @@ class RowCore(wiring.Component):
             stages.append(s)
         return stages
 
+    def _gate(self, m: Module, dp: Module, valids: Sequence[Value], name: str) -> Value:
+        """Add ``dp``, the datapath registers of one pipeline, to ``m``, enabled only on the cycles after
+        one in which a row was in the pipeline: ``valids`` are the valid bits of its stages, from the
+        first (whose row the first datapath register loads on the next edge) to the last. Returns the
+        enable (a register, reset to 0).
+
+        A datapath register loads a row's data on the edge from the cycle in which the row is in the
+        stage before it, and that stage held the row the cycle before as well, or the stage before it
+        did; so the enable is 1 on every edge that carries data, and on the edges that clear a last
+        write. The registers of ``dp`` must have no reset (``reset_less``)."""
+        busy = Signal(name=f"{name}_busy")
+        m.d.sync += busy.eq(Cat(*valids).any())
+        m.submodules[name] = EnableInserter(busy)(dp)
+        return busy
+
     def _cooldown(self, m: Module, issue: Value, op: Value, last_row: Value) -> Value:
         """``1`` while the issue must wait for a ``FIRE`` (or ``INIT``) pass to be written back."""
         wait = self.F - self.rows
@@ -221,8 +246,8 @@ class RowCore(wiring.Component):
             m.d.sync += cool.eq(cool - 1)
         return cool != 0
 
-    def _resolve(self, m: Module, stages: list[Any], v_read: Value, res: Sequence[Value], wport: Any, *,
-                 complete: tuple[Op, ...]) -> Value:
+    def _resolve(self, m: Module, dp: Module, stages: list[Any], v_read: Value, res: Sequence[Value], wport: Any,
+                 *, complete: tuple[Op, ...]) -> Value:
         """The potential row as the resolve stage ``S[LEAD]`` must see it: the word read at S2 or a
         newer result in flight.
 
@@ -234,14 +259,17 @@ class RowCore(wiring.Component):
         Candidates whose value is already in a register a cycle ahead (``res[j]`` from ``res[j−1]``
         for j ≥ 2, the write before last from the last write) are folded into the S4 memory
         register itself; the rest (at most ``res[1]`` and the last write) are picked at S4 by a flat
-        AND-OR multiplexer with registered selects, before the add.
+        AND-OR multiplexer with registered selects, before the add. The wide registers (the S4 word and
+        the last writes' data) are in the gated datapath ``dp``.
         """
         R, F = self.rows, self.F
         width = len(v_read)
         nxt = stages[LEAD - 1]  # the row that reaches the resolve stage next cycle
         h1v, h1r = Signal(name="wh1_valid"), Signal(self.rbits, name="wh1_r")
-        h1d, h2d = Signal(width, name="wh1_data"), Signal(width, name="wh2_data")
-        m.d.sync += [h1v.eq(wport.en != 0), h1r.eq(wport.addr), h1d.eq(wport.data), h2d.eq(h1d)]
+        h1d = Signal(width, name="wh1_data", reset_less=True)
+        h2d = Signal(width, name="wh2_data", reset_less=True)
+        m.d.sync += [h1v.eq(wport.en != 0), h1r.eq(wport.addr)]
+        dp.d.sync += [h1d.eq(wport.data), h2d.eq(h1d)]
         # candidates, newest first: (distance in issue cycles, hit one cycle ahead, data at S4,
         # the same data one cycle ahead where a register holds it)
         cands: list[tuple[int, Value, Value, Value | None]] = []
@@ -261,8 +289,8 @@ class RowCore(wiring.Component):
         for _, hit, _, ahead in reversed(needed):  # oldest first: a newer hit overrides
             if ahead is not None:
                 early = Mux(hit, ahead, early)
-        v4 = Signal(width, name="v4")
-        m.d.sync += v4.eq(early)
+        v4 = Signal(width, name="v4", reset_less=True)
+        dp.d.sync += v4.eq(early)
         word = Signal(width, name="vrow")
         value: Value = Const(0, width)
         newer: Value = Const(0, 1)
@@ -279,10 +307,10 @@ class RowCore(wiring.Component):
         m.d.comb += word.eq(value | Mux(none, v4, 0))
         return word
 
-    def _chunked(self, m: Module, stages: list[Any], units: list[Unit], state: list[dict[str, Value]],
+    def _chunked(self, m: Module, dp: Module, stages: list[Any], units: list[Unit], state: list[dict[str, Value]],
                  ) -> list[dict[str, Value]]:
-        """Run ``units`` over the ``F`` stages S3 … S(2+F), registering the state between chunks;
-        returns each lane's final state (combinational at S(2+F))."""
+        """Run ``units`` over the ``F`` stages S3 … S(2+F), registering the state between chunks (in the
+        gated datapath ``dp``); returns each lane's final state (combinational at S(2+F))."""
         plan = chunks(units, self.F)
         lanes = []
         for lane, s in enumerate(state):
@@ -292,19 +320,19 @@ class RowCore(wiring.Component):
                 if c < self.F - 1:
                     nxt = {}
                     for key, value in s.items():
-                        reg = Signal(value.shape(), name=f"st{LEAD + c + 1}_{key}{lane}")
-                        m.d.sync += reg.eq(value)
+                        reg = Signal(value.shape(), name=f"st{LEAD + c + 1}_{key}{lane}", reset_less=True)
+                        dp.d.sync += reg.eq(value)
                         nxt[key] = reg
                     s = nxt
             lanes.append(s)
         return lanes
 
-    def _carry(self, m: Module, value: Value, name: str) -> list[Value]:
-        """``value`` at S3 carried to S4 … S(2+F): ``out[j]`` is the copy in stage S(3+j)."""
+    def _carry(self, dp: Module, value: Value, name: str) -> list[Value]:
+        """``value`` at S3 carried to S4 … S(2+F) in the gated datapath: ``out[j]`` is the copy in stage S(3+j)."""
         out: list[Value] = [value]
         for j in range(1, self.F):
-            reg = Signal(len(value), name=f"{name}{LEAD + j}")
-            m.d.sync += reg.eq(out[-1])
+            reg = Signal(len(value), name=f"{name}{LEAD + j}", reset_less=True)
+            dp.d.sync += reg.eq(out[-1])
             out.append(reg)
         return out
 

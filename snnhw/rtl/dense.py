@@ -112,6 +112,7 @@ class DenseCore(RowCore):
         bias = layer.bias if layer.bias is not None else np.zeros(layer.size, dtype=np.int64)
         bias_rows = [pack_lanes(row, P) for row in row_values(bias, self.lo, self.hi, L)]
 
+        dp = Module()  # the per-lane datapath registers, clocked only while rows are in flight (RowCore._gate)
         vmem = LaneMemory(m, "vmem", lanes=L, field=P, depth=R, init=bias_rows, attrs=attrs)
         wmem = BankedRead(m, "wmem", width=L * W, depth=layer.n_in * R,
                           init=weight_rows(layer.weight, self.lo, self.hi, L, W), attrs=attrs,
@@ -192,26 +193,26 @@ class DenseCore(RowCore):
         m.d.comb += [wmem.addr.eq(j * R + r if R > 1 else j), wmem.en.eq(issue & (op == Op.SYN))]
         m.d.comb += [vmem.raddr_next.eq(s1.r),  # S2's row, into the slices' address copies
                      vmem.ren_next.eq(s1.valid & ((s1.op == Op.SYN) | (s1.op == Op.FIRE)))]
-        w3 = Signal(L * W, name="w3")
-        m.d.sync += w3.eq(wmem.data)
+        w3 = Signal(L * W, name="w3", reset_less=True)
+        dp.d.sync += w3.eq(wmem.data)
         if layer.has_bias:
             m.d.comb += [bmem.raddr_next.eq(s1.r),
                          bmem.ren_next.eq(s1.valid & ((s1.op == Op.FIRE) | (s1.op == Op.INIT)))]
-            b4 = Signal(L * P, name="b4")
-            m.d.sync += b4.eq(bmem.rdata)
+            b4 = Signal(L * P, name="b4", reset_less=True)
+            dp.d.sync += b4.eq(bmem.rdata)
         prod_bits = W + self.in_widths.amp + 1
         prods = []
         for lane in range(L):
-            prod = Signal(signed(prod_bits), name=f"prod{lane}")
-            m.d.sync += prod.eq(_times(S[LEAD - 1].amp, w3.word_select(lane, W).as_signed()))
+            prod = Signal(signed(prod_bits), name=f"prod{lane}", reset_less=True)
+            dp.d.sync += prod.eq(_times(S[LEAD - 1].amp, w3.word_select(lane, W).as_signed()))
             prods.append(prod)
 
         # ----------------------------------------------- S4: resolve, SYN, INIT
         late_bias = faults.active("bias_after_inputs") and layer.has_bias
         res_lanes, states = [], []
         v_res = Signal(L * P, name="res4")
-        res = self._carry(m, v_res, "res")
-        vrow = self._resolve(m, S, vmem.rdata, res, SimpleNamespace(addr=vmem.waddr, data=vmem.wdata, en=vmem.wen),
+        res = self._carry(dp, v_res, "res")
+        vrow = self._resolve(m, dp, S, vmem.rdata, res, SimpleNamespace(addr=vmem.waddr, data=vmem.wdata, en=vmem.wen),
                              complete=(Op.SYN, Op.INIT))
         for lane in range(L):
             v = vrow.word_select(lane, P).as_signed()
@@ -227,7 +228,7 @@ class DenseCore(RowCore):
         units = [*fire_units(layer, fires=self.fires), *leak]
         if layer.has_bias:
             units = [add_unit(layer, "b"), *units] if late_bias else [*units, add_unit(layer, "b")]
-        final_states = self._chunked(m, S, units, states)
+        final_states = self._chunked(m, dp, S, units, states)
 
         # -------------------------------------------------- S(3+F): write-back
         sw = S[D]
@@ -242,4 +243,5 @@ class DenseCore(RowCore):
                      vmem.wdata.eq(Mux(sw.op == Op.FIRE, Cat(*new_row), res[F - 1])),
                      vmem.wen_next.eq(sp.valid & ((sp.op == Op.SYN) | (sp.op == Op.FIRE) | (sp.op == Op.INIT)))]
         self._push(m, ser, sw, outs, final)
+        self._gate(m, dp, [s.valid for s in S], "datapath")
         return m

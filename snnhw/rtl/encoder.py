@@ -135,6 +135,10 @@ class EncoderCore(RowCore):
             b_rd = bmem.read_port()
 
         ser = self._serializer(m)
+        # the per-lane datapath registers of the front engine's current pipeline and of the step
+        # engine's pass pipeline, each clocked only while its pipeline has rows (RowCore._gate)
+        front = Module()
+        steps = Module()
 
         # ---------------------------------------------------------- sequencing
         # Front engine (fop): LOAD the pixels, compute the currents (CUR) into bank `fb`, drain.
@@ -172,10 +176,12 @@ class EncoderCore(RowCore):
             m.d.sync += top.eq(cnt_next)
             tops.append(top)
         for g in range(0, L, FANOUT_LANES):
-            ga = Signal(len(cnt), name=f"xw{g // FANOUT_LANES}_addr_copy", attrs=keep)
-            gd = Signal(len(self.i.payload), name=f"xw{g // FANOUT_LANES}_data_copy", attrs=keep)
+            ga = Signal(len(cnt), name=f"xw{g // FANOUT_LANES}_addr_copy", attrs=keep, reset_less=True)
+            gd = Signal(len(self.i.payload), name=f"xw{g // FANOUT_LANES}_data_copy", attrs=keep, reset_less=True)
             ge = Signal(name=f"xw{g // FANOUT_LANES}_en_copy", attrs=keep)
-            m.d.sync += [ga.eq(tops[g // 8] if L > 8 else cnt), gd.eq(self.i.payload), ge.eq(wen)]
+            m.d.sync += ge.eq(wen)
+            with m.If(wen):  # the address and pixel copies load only with a write
+                m.d.sync += [ga.eq(tops[g // 8] if L > 8 else cnt), gd.eq(self.i.payload)]
             for lane in range(g, min(L, g + FANOUT_LANES)):
                 m.d.comb += [xmem[lane].waddr.eq(ga), xmem[lane].wdata.eq(gd), xmem[lane].wen.eq(ge)]
         m.d.comb += self.i.ready.eq(loading)
@@ -183,9 +189,11 @@ class EncoderCore(RowCore):
         a_valid = Signal()
         # emem's address pins are driven by its own kept copies of the counter (loaded from cnt_next),
         # so that the counter's register drives only its increment, its comparisons and the copies;
-        # it is read while the front engine computes currents (CUR), or is about to
+        # it reads the next entry while the front engine computes currents (CUR) and moves on, and the
+        # first one as the last pixel arrives; a stalled pass keeps its entry in the macro's output
         m.d.comb += cnt_next.eq(cnt)
-        m.d.comb += emem.en_next.eq((fop == Op.CUR) | ((fop == Op.LOAD) & self.i.valid & (cnt == n_beats - 1)))
+        m.d.comb += emem.en_next.eq(((fop == Op.CUR) & ~full.bit_select(fb, 1) & (cnt != E - 1))
+                                    | ((fop == Op.LOAD) & self.i.valid & (cnt == n_beats - 1)))
         m.d.sync += cnt.eq(cnt_next)
         m.d.sync += a_valid.eq(0)
         filled = Signal()  # the front engine hands bank fb over this cycle
@@ -243,65 +251,68 @@ class EncoderCore(RowCore):
         ent2 = emem.data  # the entry word, registered (B2)
         v_b2, v_c, v_c2, v_c3, v_d, v_e = Signal(), Signal(), Signal(), Signal(), Signal(), Signal()
         last_c, last_c2, last_c3, last_d = Signal(), Signal(), Signal(), Signal()
-        w_c = Signal(L * W, name="w_c")
-        w_c2 = Signal(L * W, name="w_c2")
-        w_c3 = Signal(L * W, name="w_c3")
+        w_c = Signal(L * W, name="w_c", reset_less=True)
+        w_c2 = Signal(L * W, name="w_c2", reset_less=True)
+        w_c3 = Signal(L * W, name="w_c3", reset_less=True)
         m.d.sync += [v_b2.eq(a_valid),
-                     v_c.eq(v_b2), last_c.eq(ent2[-1]), w_c.eq(ent2[L * cbits: L * (cbits + W)]),
-                     v_c2.eq(v_c), last_c2.eq(last_c), w_c2.eq(w_c),
-                     v_c3.eq(v_c2), last_c3.eq(last_c2), w_c3.eq(w_c2),
+                     v_c.eq(v_b2), last_c.eq(ent2[-1]),
+                     v_c2.eq(v_c), last_c2.eq(last_c),
+                     v_c3.eq(v_c2), last_c3.eq(last_c2),
                      v_d.eq(v_c3), last_d.eq(last_c3),
                      v_e.eq(v_d & last_d)]
+        front.d.sync += [w_c.eq(ent2[L * cbits: L * (cbits + W)]), w_c2.eq(w_c), w_c3.eq(w_c2)]
         subs = []
         for lane in range(L):
             col = ent2.word_select(lane, cbits)
             m.d.comb += [xmem[lane].addr.eq(col >> sub_bits), xmem[lane].en.eq(v_b2)]
-            sub = Signal(max(1, sub_bits), name=f"sub{lane}")  # the pixel within the word, at C2
-            sub_c = Signal(max(1, sub_bits), name=f"sub_c{lane}")
-            m.d.sync += [sub_c.eq(col[:sub_bits] if sub_bits else 0), sub.eq(sub_c)]
+            sub = Signal(max(1, sub_bits), name=f"sub{lane}", reset_less=True)  # the pixel within the word, at C2
+            sub_c = Signal(max(1, sub_bits), name=f"sub_c{lane}", reset_less=True)
+            front.d.sync += [sub_c.eq(col[:sub_bits] if sub_bits else 0), sub.eq(sub_c)]
             subs.append(sub)
         brow = Signal(rbits)
         crow = Signal(rbits)
         if layer.has_bias:  # addressed at C3 with the row of the entry there, registered at E
             m.d.comb += [b_rd.addr.eq(brow), b_rd.en.eq(v_c3 & last_c3)]  # read for the row being completed
-            b_e = Signal(L * P, name="b_e")
-            m.d.sync += b_e.eq(b_rd.data)
+            b_e = Signal(L * P, name="b_e", reset_less=True)
+            front.d.sync += b_e.eq(b_rd.data)
         with m.If(v_c3 & last_c3):
             m.d.sync += brow.eq(Mux(brow == R - 1, 0, brow + 1))
         pbits = W + B + 1
         cur_row = []
         for lane in range(L):
-            x_c3 = Signal(B, name=f"x_c3_{lane}")  # the pixel (registered per bank at C2, the bank picked)
-            prod = Signal(signed(pbits), name=f"wx{lane}")
+            x_c3 = Signal(B, name=f"x_c3_{lane}", reset_less=True)  # the pixel (registered per bank at C2)
+            prod = Signal(signed(pbits), name=f"wx{lane}", reset_less=True)
             word = xmem[lane].data
-            m.d.sync += [x_c3.eq(word.word_select(subs[lane], B) if ppb > 1 else word),
+            front.d.sync += [x_c3.eq(word.word_select(subs[lane], B) if ppb > 1 else word),
                          prod.eq(w_c3.word_select(lane, W).as_signed() * x_c3)]
             acc = Signal(signed(abits), name=f"acc{lane}")
             total = Signal(signed(abits + 1), name=f"total{lane}")
-            tot_e = Signal(signed(abits), name=f"sum{lane}")
+            tot_e = Signal(signed(abits), name=f"sum{lane}", reset_less=True)
             m.d.comb += total.eq(acc + prod)
             with m.If(v_d):
                 m.d.sync += acc.eq(Mux(last_d, 0, total))
-            m.d.sync += tot_e.eq(total)
+            front.d.sync += tot_e.eq(total)
             b = b_e.word_select(lane, P).as_signed() if layer.has_bias else Const(0, signed(P))
             cur_row.append(lif.sat(m, tot_e + b, P, name=f"cur{lane}").as_unsigned())
         # the currents are registered once more (stage F) and written from the slices' copies
         m.d.comb += [imem.waddr_next.eq(fb * R + crow), imem.wen_next.eq(v_e)]
-        m.d.sync += imem.wdata.eq(Cat(*cur_row))
+        cur_f = Signal(L * P, name="cur_f", reset_less=True)
+        front.d.sync += cur_f.eq(Cat(*cur_row))
+        m.d.comb += imem.wdata.eq(cur_f)
         with m.If(v_e):
             m.d.sync += crow.eq(Mux(crow == R - 1, 0, crow + 1))
 
         # ---------------------------------------------------------- step passes
         # potentials and currents: addressed at S2, out at S3, registered at S4 (= LEAD)
-        i4 = Signal(L * P, name="i4")
-        m.d.sync += i4.eq(imem.rdata)
-        vrow = self._resolve(m, S, vmem.rdata, [], SimpleNamespace(addr=vmem.waddr, data=vmem.wdata, en=vmem.wen),
+        i4 = Signal(L * P, name="i4", reset_less=True)
+        steps.d.sync += i4.eq(imem.rdata)
+        vrow = self._resolve(m, steps, S, vmem.rdata, [], SimpleNamespace(addr=vmem.waddr, data=vmem.wdata, en=vmem.wen),
                              complete=())
         states = [{"v": vrow.word_select(lane, P).as_signed(), "cur": i4.word_select(lane, P).as_signed()}
                   for lane in range(L)]
         leak = [leak_unit(layer)] if layer.leak.kind is not LeakKind.NONE else []
         units = [*leak, add_unit(layer, "cur"), *fire_units(layer, fires=self.fires)]
-        final_states = self._chunked(m, S, units, states)
+        final_states = self._chunked(m, steps, S, units, states)
         sw = S[self.depth]
         final = sw.t == T - 1
         new_row, outs = [], []
@@ -312,4 +323,6 @@ class EncoderCore(RowCore):
         m.d.comb += [vmem.waddr_next.eq(sp.r), vmem.wdata.eq(Cat(*new_row)),
                      vmem.wen_next.eq(sp.valid & ((sp.op == Op.FIRE) | (sp.op == Op.INIT)))]
         self._push(m, ser, sw, outs, final)
+        self._gate(m, front, [a_valid, v_b2, v_c, v_c2, v_c3, v_d, v_e], "front_datapath")
+        self._gate(m, steps, [s.valid for s in S], "step_datapath")
         return m

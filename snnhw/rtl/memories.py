@@ -105,7 +105,8 @@ class BankedRead:
     Read enables: only the addressed bank is read, and only when the caller asks. Without
     ``addr_next`` the caller drives ``en`` (default 1) in the cycle of ``addr``; with it, ``en_next``
     (default 1) one cycle ahead, into kept copies beside the address copies. A bank not read keeps
-    its output, and so does its register.
+    its output, and so does its register, which loads only on the cycle after its bank was read (so
+    synthesis gates its clock while the bank is idle).
     """
 
     def __init__(self, m: Module, name: str, *, width: int, depth: int, init: Sequence[int], attrs: dict[str, str],
@@ -134,6 +135,7 @@ class BankedRead:
         for b in range(banks):
             words = min(size, depth - b * size)
             parts = []
+            read = Signal(name=f"{name}{b}_read")  # this bank was read last cycle: its output is new
             for k, lo in enumerate(cuts):
                 hi = cuts[k + 1] if k + 1 < len(cuts) else width
                 mask = (1 << (hi - lo)) - 1
@@ -149,17 +151,23 @@ class BankedRead:
                     m.d.sync += [copy.eq(addr_next[:low] if banks > 1 else addr_next),
                                  en_copy.eq(self.en_next & hit_next)]
                     m.d.comb += [rd.addr.eq(copy), rd.en.eq(en_copy)]
+                    if k == 0:
+                        m.d.sync += read.eq(en_copy)
                 else:
                     hit = (self.addr[low:] == b) if banks > 1 else 1
                     m.d.comb += [rd.addr.eq(self.addr[:low] if banks > 1 else self.addr), rd.en.eq(self.en & hit)]
+                    m.d.sync += read.eq(self.en & hit)
                 parts.append(rd.data)
                 if granularity is not None:
                     wr = mem.write_port(granularity=granularity)
                     hit = (self.waddr[low:] == b) if banks > 1 else 1
                     m.d.comb += [wr.addr.eq(self.waddr[:low] if banks > 1 else self.waddr), wr.data.eq(self.wdata),
                                  wr.en.eq(Mux(hit, self.wen, 0))]
-            reg = Signal(width, name=f"{name}{b}_q")
-            m.d.sync += reg.eq(Cat(*parts))
+            # the bank's output register loads only after a read (a bank not read keeps its output, so
+            # loading it again would change nothing): its clock is gated while the bank is idle
+            reg = Signal(width, name=f"{name}{b}_q", reset_less=True)
+            with m.If(read):
+                m.d.sync += reg.eq(Cat(*parts))
             regs.append(reg)
         if banks == 1:
             self.data = regs[0]

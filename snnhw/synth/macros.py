@@ -33,7 +33,8 @@ from pathlib import Path
 from snnhw._io import atomic_write_text
 from snnhw.errors import ToolError
 
-__all__ = ["LOGIC_BIT_COST", "TWO_PORT_AREA_FACTOR", "MacroModel", "parse_fakeram", "read_fakerams", "write_macro_files"]
+__all__ = ["LOGIC_BIT_COST", "STACK_MAX_DEPTH", "TWO_PORT_AREA_FACTOR", "MacroModel", "macro_techmap", "parse_fakeram",
+           "read_fakerams", "write_macro_files"]
 
 #: Area factor of a two-port macro over the single-port fakeram7 of the same shape (assumption; see module docs).
 TWO_PORT_AREA_FACTOR = 2.0
@@ -152,47 +153,110 @@ def read_fakerams(directory: Path) -> list[MacroModel]:
     return sorted((parse_fakeram(f) for f in files), key=lambda m: (m.depth * m.width, m.depth))
 
 
-def _memlib(models: list[MacroModel]) -> str:
-    lines = ["# snnhw: SRAM macros for memory_libmap (cost = area in 0.01 um2); generated from fakeram7 models."]
+#: A memory deeper than a macro is built of ``k`` macros stacked in depth (``k`` a power of two up to
+#: this many words in all). ``memory_libmap`` would stack them itself, but it reads every macro of the
+#: stack on every read and picks the word afterwards; the stacks snnhw offers instead (``_Dk`` blocks)
+#: decode the address into the macros' chip enables, so a read touches one macro of the stack.
+STACK_MAX_DEPTH = 2048
+
+
+def _stacks(models: list[MacroModel]) -> list[tuple[MacroModel, int]]:
+    """Every (macro, k) of a block: the macro alone (k = 1) and its stacks of k = 2, 4, … macros."""
+    out = []
     for m in models:
-        sp = round(100 * m.area_um2)
-        tp = round(100 * m.area_um2 * TWO_PORT_AREA_FACTOR)
+        k = 1
+        while m.depth * k <= max(m.depth, STACK_MAX_DEPTH):
+            out.append((m, k))
+            k *= 2
+    return out
+
+
+def _block_name(ports: str, m: MacroModel, k: int) -> str:
+    return f"$__SNNHW_{ports}_{m.depth}x{m.width}_" + (f"D{k}_" if k > 1 else "")
+
+
+def _memlib(models: list[MacroModel]) -> str:
+    lines = ["# snnhw: SRAM macros for memory_libmap (cost = area in 0.01 um2); generated from fakeram7 models.",
+             "# A _D<k>_ block is k macros stacked in depth with the address decoded into their chip enables",
+             "# (cost: k macros, less one unit, so that it wins over memory_libmap's own stacking)."]
+    for m, k in _stacks(models):
+        sp = round(100 * m.area_um2) * k - (k > 1)
+        tp = round(100 * m.area_um2 * TWO_PORT_AREA_FACTOR) * k - (k > 1)
+        abits = m.abits + (k - 1).bit_length()
         lines += [
-            f"ram block $__SNNHW_SP_{m.depth}x{m.width}_ {{",
-            f"    abits {m.abits};", f"    width {m.width};", f"    cost {sp};", "    init any;",
+            f"ram block {_block_name('SP', m, k)} {{",
+            f"    abits {abits};", f"    width {m.width};", f"    cost {sp};", "    init any;",
             '    port srsw "A" {', "        clock posedge;", "        clken;", "        rdwr old;", "    }", "}",
-            f"ram block $__SNNHW_TP_{m.depth}x{m.width}_ {{",
-            f"    abits {m.abits};", f"    width {m.width};", f"    cost {tp};", "    init any;",
+            f"ram block {_block_name('TP', m, k)} {{",
+            f"    abits {abits};", f"    width {m.width};", f"    cost {tp};", "    init any;",
             '    port sr "R" {', "        clock posedge;", "        clken;", "    }",
             '    port sw "W" {', "        clock posedge;", "        clken;", "        wrtrans all old;", "    }", "}",
         ]
     return "\n".join(lines) + "\n"
 
 
-def _techmap(models: list[MacroModel]) -> str:
+def macro_techmap(models: list[MacroModel], *, init: bool = False) -> str:
+    """The ``techmap`` file from the ``memory_libmap`` blocks to macro instances. A stack of ``k`` macros
+    names them ``bank<i>`` (macro ``i`` holds words ``i·D … i·D + D − 1``), enables macro ``i`` only for
+    its addresses, and picks the read word with the registered upper address bits. With ``init`` each
+    macro gets its slice of the memory image (``INIT``), for the gate-level simulation."""
     lines = ["// snnhw: memory_libmap cells -> SRAM macro instances (generated)."]
-    for m in models:
-        a, w = m.abits, m.width
-        lines += [
-            f"module \\$__SNNHW_SP_{m.depth}x{m.width}_ (PORT_A_CLK, PORT_A_CLK_EN, PORT_A_ADDR, PORT_A_WR_DATA, "
+    for m, k in _stacks(models):
+        a, w, d = m.abits, m.width, m.depth
+        s = (k - 1).bit_length()
+
+        def inst(ports: str, i: int, pins: str) -> str:
+            param = ""
+            if init:
+                param = "#(.INIT(INIT)) " if k == 1 else f"#(.INIT(INIT[{i * d * w} +: {d * w}])) "
+            name = "_TECHMAP_REPLACE_" if k == 1 else f"\\bank{i} "
+            return f"  {m.name(ports)} {param}{name} ({pins});"
+
+        def hit(addr: str, i: int) -> str:
+            return "" if k == 1 else f" & ({addr}[{a + s - 1}:{a}] == {s}'d{i})"
+
+        low = "" if k == 1 else f"[{a - 1}:0]"
+        sp_head = [
+            f"module \\{_block_name('SP', m, k)} (PORT_A_CLK, PORT_A_CLK_EN, PORT_A_ADDR, PORT_A_WR_DATA, "
             "PORT_A_WR_EN, PORT_A_RD_DATA);",
             "  parameter INIT = 0;",
             "  input PORT_A_CLK, PORT_A_CLK_EN, PORT_A_WR_EN;",
-            f"  input [{a - 1}:0] PORT_A_ADDR;", f"  input [{w - 1}:0] PORT_A_WR_DATA;", f"  output [{w - 1}:0] PORT_A_RD_DATA;",
-            f"  {m.name('sp')} _TECHMAP_REPLACE_ (.clk(PORT_A_CLK), .ce_in(PORT_A_CLK_EN), .we_in(PORT_A_WR_EN), "
-            ".addr_in(PORT_A_ADDR), .wd_in(PORT_A_WR_DATA), .rd_out(PORT_A_RD_DATA));",
-            "endmodule",
-            f"module \\$__SNNHW_TP_{m.depth}x{m.width}_ (PORT_R_CLK, PORT_R_CLK_EN, PORT_R_ADDR, PORT_R_RD_DATA, "
+            f"  input [{a + s - 1}:0] PORT_A_ADDR;", f"  input [{w - 1}:0] PORT_A_WR_DATA;",
+            f"  output [{w - 1}:0] PORT_A_RD_DATA;",
+        ]
+        tp_head = [
+            f"module \\{_block_name('TP', m, k)} (PORT_R_CLK, PORT_R_CLK_EN, PORT_R_ADDR, PORT_R_RD_DATA, "
             "PORT_W_CLK, PORT_W_CLK_EN, PORT_W_ADDR, PORT_W_WR_DATA, PORT_W_WR_EN);",
             "  parameter INIT = 0;",
             "  input PORT_R_CLK, PORT_R_CLK_EN, PORT_W_CLK, PORT_W_CLK_EN, PORT_W_WR_EN;",
-            f"  input [{a - 1}:0] PORT_R_ADDR;", f"  input [{a - 1}:0] PORT_W_ADDR;",
+            f"  input [{a + s - 1}:0] PORT_R_ADDR;", f"  input [{a + s - 1}:0] PORT_W_ADDR;",
             f"  input [{w - 1}:0] PORT_W_WR_DATA;", f"  output [{w - 1}:0] PORT_R_RD_DATA;",
-            f"  {m.name('tp')} _TECHMAP_REPLACE_ (.clk(PORT_R_CLK), .rd_ce(PORT_R_CLK_EN), .rd_addr(PORT_R_ADDR), "
-            ".rd_out(PORT_R_RD_DATA), .wr_ce(PORT_W_CLK_EN), .we_in(PORT_W_WR_EN), .wr_addr(PORT_W_ADDR), "
-            ".wd_in(PORT_W_WR_DATA));",
-            "endmodule",
         ]
+        if k == 1:
+            lines += [*sp_head,
+                      inst("sp", 0, ".clk(PORT_A_CLK), .ce_in(PORT_A_CLK_EN), .we_in(PORT_A_WR_EN), "
+                           ".addr_in(PORT_A_ADDR), .wd_in(PORT_A_WR_DATA), .rd_out(PORT_A_RD_DATA)"),
+                      "endmodule", *tp_head,
+                      inst("tp", 0, ".clk(PORT_R_CLK), .rd_ce(PORT_R_CLK_EN), .rd_addr(PORT_R_ADDR), "
+                           ".rd_out(PORT_R_RD_DATA), .wr_ce(PORT_W_CLK_EN), .we_in(PORT_W_WR_EN), "
+                           ".wr_addr(PORT_W_ADDR), .wd_in(PORT_W_WR_DATA)"),
+                      "endmodule"]
+            continue
+        for ports, head, clk, en, addr in (("sp", sp_head, "PORT_A_CLK", "PORT_A_CLK_EN", "PORT_A_ADDR"),
+                                           ("tp", tp_head, "PORT_R_CLK", "PORT_R_CLK_EN", "PORT_R_ADDR")):
+            lines += [*head, f"  wire [{k * w - 1}:0] words;", f"  reg [{s - 1}:0] sel;",
+                      f"  always @(posedge {clk}) if ({en}) sel <= {addr}[{a + s - 1}:{a}];",
+                      f"  assign {'PORT_A_RD_DATA' if ports == 'sp' else 'PORT_R_RD_DATA'} = words[sel * {w} +: {w}];"]
+            for i in range(k):
+                if ports == "sp":
+                    pins = (f".clk(PORT_A_CLK), .ce_in(PORT_A_CLK_EN{hit('PORT_A_ADDR', i)}), .we_in(PORT_A_WR_EN), "
+                            f".addr_in(PORT_A_ADDR{low}), .wd_in(PORT_A_WR_DATA), .rd_out(words[{i * w + w - 1}:{i * w}])")
+                else:
+                    pins = (f".clk(PORT_R_CLK), .rd_ce(PORT_R_CLK_EN{hit('PORT_R_ADDR', i)}), .rd_addr(PORT_R_ADDR{low}), "
+                            f".rd_out(words[{i * w + w - 1}:{i * w}]), .wr_ce(PORT_W_CLK_EN{hit('PORT_W_ADDR', i)}), "
+                            f".we_in(PORT_W_WR_EN), .wr_addr(PORT_W_ADDR{low}), .wd_in(PORT_W_WR_DATA)")
+                lines.append(inst(ports, i, pins))
+            lines.append("endmodule")
     return "\n".join(lines) + "\n"
 
 
@@ -258,6 +322,6 @@ def write_macro_files(models: list[MacroModel], run_dir: Path) -> dict[str, Path
     """Write ``macros.txt`` (memory_libmap), ``macros_map.v`` (techmap) and ``macros.lib`` into ``run_dir``."""
     files = {"memlib": run_dir / "macros.txt", "techmap": run_dir / "macros_map.v", "liberty": run_dir / "macros.lib"}
     atomic_write_text(files["memlib"], _memlib(models))
-    atomic_write_text(files["techmap"], _techmap(models))
+    atomic_write_text(files["techmap"], macro_techmap(models))
     atomic_write_text(files["liberty"], _liberty(models))
     return files
