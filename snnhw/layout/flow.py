@@ -40,7 +40,7 @@ from snnhw.layout.runtime import find_openroad, tcl_value
 from snnhw.power.opensta import parse_report_power
 from snnhw.synth.asap7 import critical_path, find_fakeram, find_liberty, liberty_files
 from snnhw.synth.common import render, template_text
-from snnhw.synth.macros import read_fakerams
+from snnhw.synth.macros import MACRO_HALO_UM, read_fakerams
 from snnhw.synth.tools import run_tool
 
 __all__ = [
@@ -72,7 +72,7 @@ CORNERS = ("SS", "TT", "FF")
 DEFAULTS: dict[str, Any] = {
     "CORE_UTILIZATION": 0.40,
     "PLACE_DENSITY": 0.60,
-    "MACRO_PLACE_HALO": 4.0,
+    "MACRO_PLACE_HALO": MACRO_HALO_UM,
     "MACRO_ROWS_HALO_X": 2.0,
     "MACRO_ROWS_HALO_Y": 2.0,
     "CELL_PAD_IN_SITES_GLOBAL_PLACEMENT": 0,

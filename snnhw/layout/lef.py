@@ -21,13 +21,12 @@ written here, at run time, from the outline of the fakeram7 LEF of the same shap
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from snnhw._io import atomic_write_text
 from snnhw.errors import ToolError
-from snnhw.synth.macros import TWO_PORT_AREA_FACTOR, MacroModel
+from snnhw.synth.macros import TWO_PORT_AREA_FACTOR, MacroModel, lef_outline
 
 __all__ = ["MacroView", "macro_views", "pins_of", "write_macro_lef"]
 
@@ -41,9 +40,6 @@ RAIL_PITCH = 0.768
 RAIL_WIDTH = 0.096
 #: Clearance between the pin column and the M4 obstruction and rails.
 PIN_CLEARANCE = 0.060
-
-_SIZE = re.compile(r"^\s*SIZE\s+([\d.]+)\s+BY\s+([\d.]+)\s*;", re.MULTILINE)
-
 
 @dataclass(frozen=True)
 class MacroView:
@@ -70,13 +66,13 @@ def pins_of(kind: str, depth: int, width: int) -> tuple[tuple[str, str], ...]:
 def _outline(fakeram_dir: Path, model: MacroModel) -> tuple[float, float]:
     lef = fakeram_dir / f"fakeram7_{model.depth}x{model.width}.lef"
     try:
-        match = _SIZE.search(lef.read_text(errors="replace"))
+        outline = lef_outline(lef)
     except OSError:
         raise ToolError("no fakeram7 LEF for this macro shape (place and route needs its outline)",
                         source=str(lef)) from None
-    if not match:
+    if outline is None:
         raise ToolError("fakeram7 LEF without a SIZE statement", source=str(lef))
-    return float(match.group(1)), float(match.group(2))
+    return outline
 
 
 def macro_views(models: list[MacroModel], fakeram_dir: Path) -> list[MacroView]:

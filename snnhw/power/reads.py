@@ -6,8 +6,8 @@ enables), so the reads it makes follow the spikes. What the work needs, per samp
 
 * dense core: a ``SYN`` pass of ``R`` rows per input event (weights ``wmem`` and potentials
   ``vmem``), a ``FIRE`` pass of ``R`` rows per step (potentials, and biases ``bmem``);
-* encoder core: ``E`` entry reads (``emem``) and, per entry, one pixel read in each lane's buffer
-  (``xmem``); a ``FIRE`` pass of ``R`` rows per step (potentials ``vmem``, currents ``imem``); one
+* encoder core: ``E`` entry reads (``emem``) and, per entry, one pixel-word read in each lane's
+  buffer (``xmem``) unless the lane's pixel is in the word it read for the entry before; a ``FIRE`` pass of ``R`` rows per step (potentials ``vmem``, currents ``imem``); one
   bias row (``bmem``) per row of currents.
 
 A row read of a memory touches the macros of one address range (one bank of the RTL, one
@@ -27,7 +27,7 @@ import numpy as np
 from snnhw.ir import Network
 from snnhw.power.energy import macro_place
 from snnhw.rtl.build import Build, core_slices
-from snnhw.rtl.encoder import sparse_entries
+from snnhw.rtl.encoder import pixel_reads, pixels_per_word, sparse_entries
 from snnhw.rtl.memories import bank_count
 
 __all__ = ["memory_kind", "needed_reads"]
@@ -76,11 +76,16 @@ def needed_reads(network: Network, build: Build, input_events: np.ndarray,
             lanes = min(lb.lanes, hi - lo)
             rows = math.ceil((hi - lo) / lanes)
             if i == 0:
-                entries = len(sparse_entries(layer.weight, lo, hi, lanes))
-                beats = -(-layer.n_in // build.pixels_per_beat)
-                # (row reads, RTL banks a read picks one of): every lane's pixel buffer is read per entry
-                rows_of: dict[str, tuple[float, int]] = {"emem": (entries, bank_count(entries)), "xmem": (entries, bank_count(beats)),
-                           "vmem": (T * rows, 1), "imem": (T * rows, 1), "bmem": (rows, 1)}
+                image = sparse_entries(layer.weight, lo, hi, lanes)
+                entries = len(image)
+                ppw = pixels_per_word(network.input.bits, build.pixels_per_beat)
+                words = -(-layer.n_in // ppw)
+                # (row reads, RTL banks a read picks one of): a lane reads its pixel buffer for an entry
+                # unless the pixel is in the word it read last (per lane, so the mean over the lanes)
+                rows_of: dict[str, tuple[float, int]] = {
+                    "emem": (entries, bank_count(entries)),
+                    "xmem": (pixel_reads(image, ppw) / lanes, bank_count(words)),
+                    "vmem": (T * rows, 1), "imem": (T * rows, 1), "bmem": (rows, 1)}
             else:
                 syn = float(mean_in[i]) * rows
                 rows_of = {"wmem": (syn, bank_count(layer.n_in * rows)), "vmem": (syn + T * rows, 1),

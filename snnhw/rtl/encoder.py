@@ -2,8 +2,11 @@
 
 Per window the core
 
-1. **loads** the input vector from the pixel stream (one pixel per cycle) into a
+1. **loads** the input vector from the pixel stream (one beat per cycle) into a
    buffer, one copy per lane so that every lane reads its own pixel each cycle;
+   a buffer word holds several adjacent pixels (:func:`pixels_per_word`), and a
+   lane reads its buffer only when its pixel is not in the word it read last
+   (a flag per lane in the entry word);
 2. computes the **currents** ``I = sat(W·x + b)`` from a sparse image of the
    weights: row r of the core (lane l = neuron ``lo + r·L + l``) is a list of
    ``K_r`` entries, ``K_r`` the largest number of non-zero weights among the row's
@@ -41,7 +44,8 @@ from snnhw.rtl import lif
 from snnhw.rtl.core import LEAD, Op, RowCore, add_unit, auto_pipeline_depth, fire_units, leak_unit
 from snnhw.rtl.memories import MEMORY_ATTRS, BankedRead, LaneMemory, pack_lanes, row_values
 
-__all__ = ["FRONT_DRAIN", "EncoderCore", "current_bits", "sparse_entries"]
+__all__ = ["FRONT_DRAIN", "PIXEL_WORD_BITS", "EncoderCore", "current_bits", "pixel_reads", "pixels_per_word",
+           "sparse_entries"]
 
 #: Lanes whose pixel buffers share one copy of the write registers.
 FANOUT_LANES = 1
@@ -71,6 +75,38 @@ def sparse_entries(weight: np.ndarray, lo: int, hi: int, lanes: int) -> list[tup
     return entries
 
 
+#: Bits of a pixel-buffer word at least (a power-of-two number of pixels): adjacent pixels share a word,
+#: so a lane whose next entry needs a pixel of the word it read last reads nothing (a 5-pixel row of a
+#: 5×5 patch costs two reads of 8-bit pixels instead of five), and a buffer of 784 8-bit pixels is one
+#: 256×32 SRAM macro instead of thirteen 64-word ones.
+PIXEL_WORD_BITS = 32
+
+
+def pixels_per_word(input_bits: int, pixels_per_beat: int) -> int:
+    """Pixels per pixel-buffer word: the smallest power of two ≥ ``pixels_per_beat`` whose word holds
+    :data:`PIXEL_WORD_BITS` bits or more."""
+    ppw = pixels_per_beat
+    while ppw * input_bits < PIXEL_WORD_BITS:
+        ppw *= 2
+    return ppw
+
+
+def _reuse(entries: list[tuple[list[int], list[int], bool]], ppw: int) -> list[list[bool]]:
+    """Per entry and lane: the lane's pixel is in the word it read for the entry before (no read)."""
+    out, prev = [], None
+    for cols, _, _ in entries:
+        words = [c // ppw for c in cols]
+        out.append([False] * len(words) if prev is None else [w == q for w, q in zip(words, prev)])
+        prev = words
+    return out
+
+
+def pixel_reads(entries: list[tuple[list[int], list[int], bool]], ppw: int) -> int:
+    """Pixel-buffer reads of one window, summed over the lanes: one per entry and lane, unless the
+    lane's pixel is in the word it read for the entry before."""
+    return sum(not r for row in _reuse(entries, ppw) for r in row)
+
+
 def current_bits(layer: Layer, input_bits: int) -> int:
     """Signed width that holds every exact ``W·x + b`` of the layer."""
     xmax = (1 << input_bits) - 1
@@ -95,6 +131,7 @@ class EncoderCore(RowCore):
                  depth: int | None = None, pixels_per_beat: int = 1) -> None:
         self.input_bits = input_bits
         self.ppb = pixels_per_beat
+        self.ppw = pixels_per_word(input_bits, pixels_per_beat)
         self.entries = sparse_entries(layer.weight, lo, hi, lanes)
         if depth is None:
             depth = auto_pipeline_depth(layer, encoder=True, fires=fires)
@@ -108,24 +145,31 @@ class EncoderCore(RowCore):
         P, W, B = layer.potential_bits, layer.weight_bits, self.input_bits
         n_x = layer.n_in
         E = len(self.entries)
-        cbits = max(1, (n_x - 1).bit_length(), (self.ppb - 1).bit_length())
+        cbits = max(1, (n_x - 1).bit_length(), (self.ppw - 1).bit_length())
         abits = current_bits(layer, B)
         attrs = MEMORY_ATTRS[self.memory]
 
         # ------------------------------------------------------------ memories
-        ewidth = L * (cbits + W) + 1
+        # an entry: every lane's column and weight, every lane's "same pixel word as the entry before"
+        # flag (that lane's pixel buffer is not read), the row-end flag
+        ewidth = L * (cbits + W + 1) + 1
         einit = []
-        for cols, ws, last in self.entries:
-            word = pack_lanes(cols, cbits) | (pack_lanes(ws, W) << (L * cbits)) | (int(last) << (L * (cbits + W)))
+        for (cols, ws, last), reuse in zip(self.entries, _reuse(self.entries, self.ppw)):
+            word = (pack_lanes(cols, cbits) | (pack_lanes(ws, W) << (L * cbits))
+                    | (pack_lanes([int(r) for r in reuse], 1) << (L * (cbits + W)))
+                    | (int(last) << (L * (cbits + W + 1))))
             einit.append(word)
         cnt_next = Signal(range(max(n_x, E) + 1), name="cnt_next")  # the front engine's counter, a cycle ahead
         emem = BankedRead(m, "emem", width=ewidth, depth=E, init=einit, attrs=attrs, addr_next=cnt_next)
-        # each lane's pixel buffer holds one beat (ppb pixels) per word
-        ppb = self.ppb
-        sub_bits = (ppb - 1).bit_length()
+        # each lane's pixel buffer holds ppw pixels per word (one or more beats of ppb pixels)
+        ppb, ppw = self.ppb, self.ppw
+        sub_bits = (ppw - 1).bit_length()
+        slots = ppw // ppb
+        slot_bits = (slots - 1).bit_length()
         n_beats = -(-n_x // ppb)
-        xmem = [BankedRead(m, f"xmem{lane}", width=B * ppb, depth=n_beats, init=[], attrs=attrs,
-                           granularity=B * ppb) for lane in range(L)]
+        n_words = -(-n_x // ppw)
+        xmem = [BankedRead(m, f"xmem{lane}", width=B * ppw, depth=n_words, init=[], attrs=attrs,
+                           granularity=B * ppw) for lane in range(L)]
         # two banks of currents: the front engine fills one while the step engine reads the other
         imem = LaneMemory(m, "imem", lanes=L, field=P, depth=2 * R, attrs=attrs)
         vmem = LaneMemory(m, "vmem", lanes=L, field=P, depth=R, attrs=attrs)
@@ -160,7 +204,8 @@ class EncoderCore(RowCore):
         credit = self._credit(m, ser, issue, op, t)
         cool = self._cooldown(m, issue, op, last_row)
 
-        # LOAD: pixel j into every lane's buffer
+        # LOAD: beat j into every lane's buffer; a word of several beats is assembled in the lane's data
+        # copy, slot by slot, and written with its last beat (or the sample's last)
         loading = fop == Op.LOAD
         # The pixel writes go through one register copy per group of FANOUT_LANES lanes (kept apart in
         # synthesis), so that no register drives the write pins of more than one lane's buffer; the
@@ -175,13 +220,20 @@ class EncoderCore(RowCore):
             top = Signal.like(cnt, name=f"xw_t{k // 8}_addr_copy", attrs=keep)
             m.d.sync += top.eq(cnt_next)
             tops.append(top)
+        slot = cnt[:slot_bits] if slot_bits else Const(0, 1)
+        word_done = Signal()
+        m.d.comb += word_done.eq(wen & ((slot == slots - 1) | (cnt == n_beats - 1)))
         for g in range(0, L, FANOUT_LANES):
-            ga = Signal(len(cnt), name=f"xw{g // FANOUT_LANES}_addr_copy", attrs=keep, reset_less=True)
-            gd = Signal(len(self.i.payload), name=f"xw{g // FANOUT_LANES}_data_copy", attrs=keep, reset_less=True)
+            ga = Signal(max(1, len(cnt) - slot_bits), name=f"xw{g // FANOUT_LANES}_addr_copy", attrs=keep,
+                        reset_less=True)
+            gd = Signal(B * ppw, name=f"xw{g // FANOUT_LANES}_data_copy", attrs=keep, reset_less=True)
             ge = Signal(name=f"xw{g // FANOUT_LANES}_en_copy", attrs=keep)
-            m.d.sync += ge.eq(wen)
-            with m.If(wen):  # the address and pixel copies load only with a write
-                m.d.sync += [ga.eq(tops[g // 8] if L > 8 else cnt), gd.eq(self.i.payload)]
+            m.d.sync += ge.eq(word_done)
+            with m.If(word_done):  # the address copy loads only with a write, each slot only with its beat
+                m.d.sync += ga.eq((tops[g // 8] if L > 8 else cnt) >> slot_bits)
+            for k in range(slots):
+                with m.If(wen & (slot == k)):
+                    m.d.sync += gd.word_select(k, B * ppb).eq(self.i.payload)
             for lane in range(g, min(L, g + FANOUT_LANES)):
                 m.d.comb += [xmem[lane].waddr.eq(ga), xmem[lane].wdata.eq(gd), xmem[lane].wen.eq(ge)]
         m.d.comb += self.i.ready.eq(loading)
@@ -264,7 +316,8 @@ class EncoderCore(RowCore):
         subs = []
         for lane in range(L):
             col = ent2.word_select(lane, cbits)
-            m.d.comb += [xmem[lane].addr.eq(col >> sub_bits), xmem[lane].en.eq(v_b2)]
+            reuse = ent2[L * (cbits + W) + lane]  # the word read for the entry before holds this pixel
+            m.d.comb += [xmem[lane].addr.eq(col >> sub_bits), xmem[lane].en.eq(v_b2 & ~reuse)]
             sub = Signal(max(1, sub_bits), name=f"sub{lane}", reset_less=True)  # the pixel within the word, at C2
             sub_c = Signal(max(1, sub_bits), name=f"sub_c{lane}", reset_less=True)
             front.d.sync += [sub_c.eq(col[:sub_bits] if sub_bits else 0), sub.eq(sub_c)]
@@ -283,7 +336,7 @@ class EncoderCore(RowCore):
             x_c3 = Signal(B, name=f"x_c3_{lane}", reset_less=True)  # the pixel (registered per bank at C2)
             prod = Signal(signed(pbits), name=f"wx{lane}", reset_less=True)
             word = xmem[lane].data
-            front.d.sync += [x_c3.eq(word.word_select(subs[lane], B) if ppb > 1 else word),
+            front.d.sync += [x_c3.eq(word.word_select(subs[lane], B) if ppw > 1 else word),
                          prod.eq(w_c3.word_select(lane, W).as_signed() * x_c3)]
             acc = Signal(signed(abits), name=f"acc{lane}")
             total = Signal(signed(abits + 1), name=f"total{lane}")

@@ -15,8 +15,9 @@ the standard cells are in ps and fF. For every fakeram7 shape snnhw writes
   single-port macro. This is an assumption, stated in every report that uses it;
 
 and three files for Yosys and OpenSTA: a ``memory_libmap`` library (each macro's
-cost is its area, so Yosys tiles a memory with the cheapest mix of macros and
-keeps it in flip-flops when that is smaller), a ``techmap`` file from the Yosys
+cost is its footprint, its area and the placement halo around it, so Yosys tiles a
+memory with the cheapest mix of macros, prefers a few large macros to many small
+ones, and keeps a memory in flip-flops when that is smaller), a ``techmap`` file from the Yosys
 cells to the macro instances, and a liberty file with the converted models.
 
 Weight memories of ``rom`` builds map to the single-port macros: their contents
@@ -33,8 +34,19 @@ from pathlib import Path
 from snnhw._io import atomic_write_text
 from snnhw.errors import ToolError
 
-__all__ = ["LOGIC_BIT_COST", "STACK_MAX_DEPTH", "TWO_PORT_AREA_FACTOR", "MacroModel", "macro_techmap", "parse_fakeram",
-           "read_fakerams", "write_macro_files"]
+__all__ = [
+    "LOGIC_BIT_COST",
+    "MACRO_HALO_UM",
+    "STACK_MAX_DEPTH",
+    "TWO_PORT_AREA_FACTOR",
+    "MacroModel",
+    "footprint_um2",
+    "lef_outline",
+    "macro_techmap",
+    "parse_fakeram",
+    "read_fakerams",
+    "write_macro_files",
+]
 
 #: Area factor of a two-port macro over the single-port fakeram7 of the same shape (assumption; see module docs).
 TWO_PORT_AREA_FACTOR = 2.0
@@ -43,6 +55,29 @@ TWO_PORT_AREA_FACTOR = 2.0
 LOGIC_BIT_COST = {"ram": 0.40, "rom": 0.10}
 
 _NAME = re.compile(r"fakeram7_(\d+)x(\d+)$")
+_SIZE = re.compile(r"^\s*SIZE\s+([\d.]+)\s+BY\s+([\d.]+)\s*;", re.MULTILINE)
+
+#: Keep-out around every macro in the floorplan, µm (the layout flow's ``MACRO_PLACE_HALO``). No cell
+#: sits in it, so it is part of what a macro costs in silicon.
+MACRO_HALO_UM = 4.0
+
+
+def lef_outline(lef: Path) -> tuple[float, float] | None:
+    """``(width, height)`` in µm from a LEF's ``SIZE`` statement; ``None`` if the file has none."""
+    match = _SIZE.search(lef.read_text(errors="replace"))
+    return (float(match.group(1)), float(match.group(2))) if match else None
+
+
+def footprint_um2(model: MacroModel, ports: str) -> float:
+    """What one ``"sp"`` or ``"tp"`` macro costs in silicon: its area (two-port:
+    :data:`TWO_PORT_AREA_FACTOR` times, as tall) and the halo ring around its outline
+    (:data:`MACRO_HALO_UM`), where no cell may be placed. Without an outline, the area alone."""
+    factor = 1.0 if ports == "sp" else TWO_PORT_AREA_FACTOR
+    area = model.area_um2 * factor
+    if model.outline_um is None:
+        return area
+    w, h = model.outline_um[0], model.outline_um[1] * factor
+    return area + (w + 2 * MACRO_HALO_UM) * (h + 2 * MACRO_HALO_UM) - w * h
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?")
 
 
@@ -61,6 +96,7 @@ class MacroModel:
     clk_cap_ff: float
     input_cap_ff: float
     output_slew_ps: float
+    outline_um: tuple[float, float] | None = None  # (width, height) of the fakeram7 LEF beside the liberty file
 
     @property
     def abits(self) -> int:
@@ -141,6 +177,7 @@ def parse_fakeram(path: Path) -> MacroModel:
         min_period_ps=1000 * (_attr(clk, "min_period") or 0.0), clk_cap_ff=1000 * (_attr(clk, "capacitance") or 0.0),
         input_cap_ff=1000 * max([c for c in caps if c is not None] or [0.0]),
         output_slew_ps=1000 * max(slew or [0.0]),
+        outline_um=lef_outline(path.with_suffix(".lef")) if path.with_suffix(".lef").is_file() else None,
     )
 
 
@@ -176,12 +213,13 @@ def _block_name(ports: str, m: MacroModel, k: int) -> str:
 
 
 def _memlib(models: list[MacroModel]) -> str:
-    lines = ["# snnhw: SRAM macros for memory_libmap (cost = area in 0.01 um2); generated from fakeram7 models.",
+    lines = ["# snnhw: SRAM macros for memory_libmap (cost = footprint in 0.01 um2: area and placement halo);",
+             "# generated from fakeram7 models.",
              "# A _D<k>_ block is k macros stacked in depth with the address decoded into their chip enables",
              "# (cost: k macros, less one unit, so that it wins over memory_libmap's own stacking)."]
     for m, k in _stacks(models):
-        sp = round(100 * m.area_um2) * k - (k > 1)
-        tp = round(100 * m.area_um2 * TWO_PORT_AREA_FACTOR) * k - (k > 1)
+        sp = round(100 * footprint_um2(m, "sp")) * k - (k > 1)
+        tp = round(100 * footprint_um2(m, "tp")) * k - (k > 1)
         abits = m.abits + (k - 1).bit_length()
         lines += [
             f"ram block {_block_name('SP', m, k)} {{",
@@ -195,6 +233,68 @@ def _memlib(models: list[MacroModel]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _stack_modules(m: MacroModel, k: int, *, init: bool) -> list[str]:
+    """The techmap modules (single- and two-port) of the block of ``k`` macros ``m`` (k = 1: the macro)."""
+    a, w, d = m.abits, m.width, m.depth
+    s = (k - 1).bit_length()
+
+    def inst(ports: str, i: int, pins: str) -> str:
+        param = ""
+        if init:
+            param = "#(.INIT(INIT)) " if k == 1 else f"#(.INIT(INIT[{i * d * w} +: {d * w}])) "
+        name = "_TECHMAP_REPLACE_" if k == 1 else f"\\bank{i} "
+        return f"  {m.name(ports)} {param}{name} ({pins});"
+
+    def hit(addr: str, i: int) -> str:
+        return "" if k == 1 else f" & ({addr}[{a + s - 1}:{a}] == {s}'d{i})"
+
+    low = "" if k == 1 else f"[{a - 1}:0]"
+    sp_head = [
+        f"module \\{_block_name('SP', m, k)} (PORT_A_CLK, PORT_A_CLK_EN, PORT_A_ADDR, PORT_A_WR_DATA, "
+        "PORT_A_WR_EN, PORT_A_RD_DATA);",
+        "  parameter INIT = 0;",
+        "  input PORT_A_CLK, PORT_A_CLK_EN, PORT_A_WR_EN;",
+        f"  input [{a + s - 1}:0] PORT_A_ADDR;", f"  input [{w - 1}:0] PORT_A_WR_DATA;",
+        f"  output [{w - 1}:0] PORT_A_RD_DATA;",
+    ]
+    tp_head = [
+        f"module \\{_block_name('TP', m, k)} (PORT_R_CLK, PORT_R_CLK_EN, PORT_R_ADDR, PORT_R_RD_DATA, "
+        "PORT_W_CLK, PORT_W_CLK_EN, PORT_W_ADDR, PORT_W_WR_DATA, PORT_W_WR_EN);",
+        "  parameter INIT = 0;",
+        "  input PORT_R_CLK, PORT_R_CLK_EN, PORT_W_CLK, PORT_W_CLK_EN, PORT_W_WR_EN;",
+        f"  input [{a + s - 1}:0] PORT_R_ADDR;", f"  input [{a + s - 1}:0] PORT_W_ADDR;",
+        f"  input [{w - 1}:0] PORT_W_WR_DATA;", f"  output [{w - 1}:0] PORT_R_RD_DATA;",
+    ]
+    if k == 1:
+        return [*sp_head,
+                inst("sp", 0, ".clk(PORT_A_CLK), .ce_in(PORT_A_CLK_EN), .we_in(PORT_A_WR_EN), "
+                     ".addr_in(PORT_A_ADDR), .wd_in(PORT_A_WR_DATA), .rd_out(PORT_A_RD_DATA)"),
+                "endmodule", *tp_head,
+                inst("tp", 0, ".clk(PORT_R_CLK), .rd_ce(PORT_R_CLK_EN), .rd_addr(PORT_R_ADDR), "
+                     ".rd_out(PORT_R_RD_DATA), .wr_ce(PORT_W_CLK_EN), .we_in(PORT_W_WR_EN), "
+                     ".wr_addr(PORT_W_ADDR), .wd_in(PORT_W_WR_DATA)"),
+                "endmodule"]
+    lines: list[str] = []
+    for ports, head, clk, en, addr, out in (
+            ("sp", sp_head, "PORT_A_CLK", "PORT_A_CLK_EN", "PORT_A_ADDR", "PORT_A_RD_DATA"),
+            ("tp", tp_head, "PORT_R_CLK", "PORT_R_CLK_EN", "PORT_R_ADDR", "PORT_R_RD_DATA")):
+        lines += [*head, f"  wire [{k * w - 1}:0] words;", f"  reg [{s - 1}:0] sel;",
+                  f"  always @(posedge {clk}) if ({en}) sel <= {addr}[{a + s - 1}:{a}];",
+                  f"  assign {out} = words[sel * {w} +: {w}];"]
+        for i in range(k):
+            rd = f".rd_out(words[{i * w + w - 1}:{i * w}])"
+            if ports == "sp":
+                pins = (f".clk(PORT_A_CLK), .ce_in(PORT_A_CLK_EN{hit('PORT_A_ADDR', i)}), .we_in(PORT_A_WR_EN), "
+                        f".addr_in(PORT_A_ADDR{low}), .wd_in(PORT_A_WR_DATA), {rd}")
+            else:
+                pins = (f".clk(PORT_R_CLK), .rd_ce(PORT_R_CLK_EN{hit('PORT_R_ADDR', i)}), "
+                        f".rd_addr(PORT_R_ADDR{low}), {rd}, .wr_ce(PORT_W_CLK_EN{hit('PORT_W_ADDR', i)}), "
+                        f".we_in(PORT_W_WR_EN), .wr_addr(PORT_W_ADDR{low}), .wd_in(PORT_W_WR_DATA)")
+            lines.append(inst(ports, i, pins))
+        lines.append("endmodule")
+    return lines
+
+
 def macro_techmap(models: list[MacroModel], *, init: bool = False) -> str:
     """The ``techmap`` file from the ``memory_libmap`` blocks to macro instances. A stack of ``k`` macros
     names them ``bank<i>`` (macro ``i`` holds words ``i·D … i·D + D − 1``), enables macro ``i`` only for
@@ -202,61 +302,7 @@ def macro_techmap(models: list[MacroModel], *, init: bool = False) -> str:
     macro gets its slice of the memory image (``INIT``), for the gate-level simulation."""
     lines = ["// snnhw: memory_libmap cells -> SRAM macro instances (generated)."]
     for m, k in _stacks(models):
-        a, w, d = m.abits, m.width, m.depth
-        s = (k - 1).bit_length()
-
-        def inst(ports: str, i: int, pins: str) -> str:
-            param = ""
-            if init:
-                param = "#(.INIT(INIT)) " if k == 1 else f"#(.INIT(INIT[{i * d * w} +: {d * w}])) "
-            name = "_TECHMAP_REPLACE_" if k == 1 else f"\\bank{i} "
-            return f"  {m.name(ports)} {param}{name} ({pins});"
-
-        def hit(addr: str, i: int) -> str:
-            return "" if k == 1 else f" & ({addr}[{a + s - 1}:{a}] == {s}'d{i})"
-
-        low = "" if k == 1 else f"[{a - 1}:0]"
-        sp_head = [
-            f"module \\{_block_name('SP', m, k)} (PORT_A_CLK, PORT_A_CLK_EN, PORT_A_ADDR, PORT_A_WR_DATA, "
-            "PORT_A_WR_EN, PORT_A_RD_DATA);",
-            "  parameter INIT = 0;",
-            "  input PORT_A_CLK, PORT_A_CLK_EN, PORT_A_WR_EN;",
-            f"  input [{a + s - 1}:0] PORT_A_ADDR;", f"  input [{w - 1}:0] PORT_A_WR_DATA;",
-            f"  output [{w - 1}:0] PORT_A_RD_DATA;",
-        ]
-        tp_head = [
-            f"module \\{_block_name('TP', m, k)} (PORT_R_CLK, PORT_R_CLK_EN, PORT_R_ADDR, PORT_R_RD_DATA, "
-            "PORT_W_CLK, PORT_W_CLK_EN, PORT_W_ADDR, PORT_W_WR_DATA, PORT_W_WR_EN);",
-            "  parameter INIT = 0;",
-            "  input PORT_R_CLK, PORT_R_CLK_EN, PORT_W_CLK, PORT_W_CLK_EN, PORT_W_WR_EN;",
-            f"  input [{a + s - 1}:0] PORT_R_ADDR;", f"  input [{a + s - 1}:0] PORT_W_ADDR;",
-            f"  input [{w - 1}:0] PORT_W_WR_DATA;", f"  output [{w - 1}:0] PORT_R_RD_DATA;",
-        ]
-        if k == 1:
-            lines += [*sp_head,
-                      inst("sp", 0, ".clk(PORT_A_CLK), .ce_in(PORT_A_CLK_EN), .we_in(PORT_A_WR_EN), "
-                           ".addr_in(PORT_A_ADDR), .wd_in(PORT_A_WR_DATA), .rd_out(PORT_A_RD_DATA)"),
-                      "endmodule", *tp_head,
-                      inst("tp", 0, ".clk(PORT_R_CLK), .rd_ce(PORT_R_CLK_EN), .rd_addr(PORT_R_ADDR), "
-                           ".rd_out(PORT_R_RD_DATA), .wr_ce(PORT_W_CLK_EN), .we_in(PORT_W_WR_EN), "
-                           ".wr_addr(PORT_W_ADDR), .wd_in(PORT_W_WR_DATA)"),
-                      "endmodule"]
-            continue
-        for ports, head, clk, en, addr in (("sp", sp_head, "PORT_A_CLK", "PORT_A_CLK_EN", "PORT_A_ADDR"),
-                                           ("tp", tp_head, "PORT_R_CLK", "PORT_R_CLK_EN", "PORT_R_ADDR")):
-            lines += [*head, f"  wire [{k * w - 1}:0] words;", f"  reg [{s - 1}:0] sel;",
-                      f"  always @(posedge {clk}) if ({en}) sel <= {addr}[{a + s - 1}:{a}];",
-                      f"  assign {'PORT_A_RD_DATA' if ports == 'sp' else 'PORT_R_RD_DATA'} = words[sel * {w} +: {w}];"]
-            for i in range(k):
-                if ports == "sp":
-                    pins = (f".clk(PORT_A_CLK), .ce_in(PORT_A_CLK_EN{hit('PORT_A_ADDR', i)}), .we_in(PORT_A_WR_EN), "
-                            f".addr_in(PORT_A_ADDR{low}), .wd_in(PORT_A_WR_DATA), .rd_out(words[{i * w + w - 1}:{i * w}])")
-                else:
-                    pins = (f".clk(PORT_R_CLK), .rd_ce(PORT_R_CLK_EN{hit('PORT_R_ADDR', i)}), .rd_addr(PORT_R_ADDR{low}), "
-                            f".rd_out(words[{i * w + w - 1}:{i * w}]), .wr_ce(PORT_W_CLK_EN{hit('PORT_W_ADDR', i)}), "
-                            f".we_in(PORT_W_WR_EN), .wr_addr(PORT_W_ADDR{low}), .wd_in(PORT_W_WR_DATA)")
-                lines.append(inst(ports, i, pins))
-            lines.append("endmodule")
+        lines += _stack_modules(m, k, init=init)
     return "\n".join(lines) + "\n"
 
 
