@@ -28,7 +28,7 @@ from snnhw.ir import Network
 from snnhw.power.energy import macro_place
 from snnhw.rtl.build import Build, core_slices
 from snnhw.rtl.encoder import pixel_reads, pixels_per_word, sparse_entries
-from snnhw.rtl.memories import bank_count
+from snnhw.rtl.memories import BANK_DEPTH, bank_count
 
 __all__ = ["memory_kind", "needed_reads"]
 
@@ -42,20 +42,42 @@ def memory_kind(memory: str) -> tuple[int, int, str] | None:
     return None if match is None else (int(match.group(1)), int(match.group(2)), match.group(3))
 
 
-def _macros_per_slice(instances: Iterable[str]) -> dict[tuple[int, int, str], float]:
-    """Per (layer, core, kind): the macros of one depth slice, summed over the kind's memories (lane
-    slices, column slices, RTL banks and the lanes' pixel buffers): what one row read of every memory
-    of the kind at once would touch."""
+def _per_memory(instances: Iterable[str]) -> dict[str, float]:
+    """Per memory (``l0_core0.emem1s2``): the macros of one depth slice, what one row read touches."""
     counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for name in instances:
         memory, depth_slice = macro_place(name)
         counts[memory][depth_slice] += 1
+    return {memory: sum(slices.values()) / len(slices) for memory, slices in counts.items()}
+
+
+def _macros_per_slice(per_memory: dict[str, float]) -> dict[tuple[int, int, str], float]:
+    """Per (layer, core, kind): the macros of one depth slice, summed over the kind's memories (lane
+    slices, column slices, RTL banks and the lanes' pixel buffers): what one row read of every memory
+    of the kind at once would touch."""
     out: dict[tuple[int, int, str], float] = defaultdict(float)
-    for memory, slices in counts.items():
+    for memory, macros in per_memory.items():
         key = memory_kind(memory)
         if key is not None:
-            out[key] += sum(slices.values()) / len(slices)
+            out[key] += macros
     return dict(out)
+
+
+_ENTRY_BANK = re.compile(r"\.emem(\d*)(?:s\d+)?$")
+
+
+def _entry_reads(per_memory: dict[str, float], layer: int, core: int, entries: int) -> float:
+    """Macro reads of one pass over an encoder core's ``entries``: each RTL bank of the entry memory
+    (``emem<bank>s<slice>``) is read once per entry it holds, whether its macros are all there or
+    some of it was kept in logic."""
+    total = 0.0
+    prefix = f"l{layer}_core{core}."
+    for memory, macros in per_memory.items():
+        match = _ENTRY_BANK.search(memory)
+        if memory.startswith(prefix) and match:
+            bank = int(match.group(1) or 0)
+            total += max(0, min(BANK_DEPTH, entries - bank * BANK_DEPTH)) * macros
+    return total
 
 
 def needed_reads(network: Network, build: Build, input_events: np.ndarray,
@@ -66,7 +88,8 @@ def needed_reads(network: Network, build: Build, input_events: np.ndarray,
     (:func:`snnhw.rtl.cycles.input_events_from_trace`); ``macro_instances``: the SRAM macro instance
     names of the netlist.
     """
-    per_slice = _macros_per_slice(macro_instances)
+    per_memory = _per_memory(macro_instances)
+    per_slice = _macros_per_slice(per_memory)
     T = network.time_steps
     mean_in = input_events.mean(axis=1) if input_events.size else np.zeros(len(network.layers))
     out: dict[str, float] = defaultdict(float)
@@ -82,8 +105,9 @@ def needed_reads(network: Network, build: Build, input_events: np.ndarray,
                 words = -(-layer.n_in // ppw)
                 # (row reads, RTL banks a read picks one of): a lane reads its pixel buffer for an entry
                 # unless the pixel is in the word it read last (per lane, so the mean over the lanes)
+                if (i, c, "emem") in per_slice:
+                    out[f"l{i}.emem"] += _entry_reads(per_memory, i, c, entries)
                 rows_of: dict[str, tuple[float, int]] = {
-                    "emem": (entries, bank_count(entries)),
                     "xmem": (pixel_reads(image, ppw) / lanes, bank_count(words)),
                     "vmem": (T * rows, 1), "imem": (T * rows, 1), "bmem": (rows, 1)}
             else:

@@ -37,6 +37,7 @@ from snnhw.errors import ToolError
 __all__ = [
     "LOGIC_BIT_COST",
     "MACRO_HALO_UM",
+    "MAX_MACRO_WIDTH",
     "STACK_MAX_DEPTH",
     "TWO_PORT_AREA_FACTOR",
     "MacroModel",
@@ -197,10 +198,20 @@ def read_fakerams(directory: Path) -> list[MacroModel]:
 STACK_MAX_DEPTH = 2048
 
 
+#: The widest macro ``memory_libmap`` may use, in bits. A macro reads its whole word on every access, and
+#: in the energy model (:class:`snnhw.power.energy.SramModel`) an access costs in proportion to the width
+#: times the square root of the capacity: a word of W bits read from macros w bits wide and D deep costs
+#: W·sqrt(D·w), so narrow macros side by side read a wide word for less, and the 256-bit shapes, which
+#: the footprint cost would otherwise pick for a 96-bit weight word (reading 256 bits for it), cost
+#: several times the energy. The 256-bit fakeram7 shapes stay in the liberty and LEF views.
+MAX_MACRO_WIDTH = 64
+
+
 def _stacks(models: list[MacroModel]) -> list[tuple[MacroModel, int]]:
-    """Every (macro, k) of a block: the macro alone (k = 1) and its stacks of k = 2, 4, … macros."""
+    """Every (macro, k) of a block: each macro up to :data:`MAX_MACRO_WIDTH` bits wide, alone (k = 1)
+    and in stacks of k = 2, 4, … macros."""
     out = []
-    for m in models:
+    for m in (m for m in models if m.width <= MAX_MACRO_WIDTH):
         k = 1
         while m.depth * k <= max(m.depth, STACK_MAX_DEPTH):
             out.append((m, k))
