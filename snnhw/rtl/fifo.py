@@ -63,19 +63,14 @@ class SkidBuffer(wiring.Component):
 
     def elaborate(self, platform) -> Module:
         m = Module()
-        # the payload registers load only with a transfer and have no reset (they matter only while
-        # their valid bit is set), so that an idle buffer's are clock-gated
-        out = Signal(self._shape, name="out", reset_less=True)
-        skid = Signal(self._shape, name="skid", reset_less=True)
+        skid = Signal(self._shape, name="skid")
         skid_valid = Signal(name="skid_valid")
-        m.d.comb += [self.i.ready.eq(~skid_valid), self.o.payload.eq(out)]
+        m.d.comb += self.i.ready.eq(~skid_valid)
         with m.If(~self.o.valid | self.o.ready):
             with m.If(skid_valid):
-                m.d.sync += [out.eq(skid), self.o.valid.eq(1), skid_valid.eq(0)]
+                m.d.sync += [self.o.payload.eq(skid), self.o.valid.eq(1), skid_valid.eq(0)]
             with m.Else():
-                m.d.sync += self.o.valid.eq(self.i.valid)
-                with m.If(self.i.valid):
-                    m.d.sync += out.eq(self.i.payload)
+                m.d.sync += [self.o.payload.eq(self.i.payload), self.o.valid.eq(self.i.valid)]
         with m.Elif(self.i.valid & ~skid_valid):
             m.d.sync += [skid.eq(self.i.payload), skid_valid.eq(1)]
         return m

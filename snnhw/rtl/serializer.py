@@ -163,9 +163,7 @@ class RowSerializer(wiring.Component):
             return Cat(part, Const(0, (g + 1) * G * width - hi * width)) if hi < (g + 1) * G else part
 
         # ------------------------------------------------ prefetch register
-        # the row registers (nxt, rw, cur) load only with a valid row or item and have no reset, so an
-        # idle serializer's are clock-gated; their valid bits keep their reset
-        nxt = Signal(self.rlayout, name="nxt", reset_less=True)
+        nxt = Signal(self.rlayout, name="nxt")
         nxt_valid = Signal(name="nxt_valid")
         nxt_gnz = Signal(NG, name="nxt_gnz")
         head = self.rlayout(q.r_data)
@@ -173,13 +171,11 @@ class RowSerializer(wiring.Component):
         fill = ~nxt_valid | load_rw
         m.d.comb += [q.r_en.eq(fill), self.pop.eq(fill & q.r_rdy)]
         with m.If(fill):
-            m.d.sync += nxt_valid.eq(q.r_rdy)
-            with m.If(q.r_rdy):
-                m.d.sync += [nxt.eq(q.r_data),
-                             nxt_gnz.eq(Cat(*(group_bits(head.mask, g, 1) != 0 for g in range(NG))))]
+            m.d.sync += [nxt_valid.eq(q.r_rdy), nxt.eq(q.r_data),
+                         nxt_gnz.eq(Cat(*(group_bits(head.mask, g, 1) != 0 for g in range(NG))))]
 
         # ------------------------------------------------------- row stage
-        rw = Signal(self.rlayout, name="rw", reset_less=True)
+        rw = Signal(self.rlayout, name="rw")
         rw_valid = Signal(name="rw_valid")
         gnz = Signal(NG, name="gnz")
         left = Signal(range(NG + 1), name="items_left")  # items the row still has to hand on
@@ -212,14 +208,13 @@ class RowSerializer(wiring.Component):
         advance = items.i.valid & items.i.ready
         m.d.comb += load_rw.eq(~rw_valid | (left == 0) | (advance & last))
         with m.If(load_rw):
-            m.d.sync += [rw_valid.eq(nxt_valid), gnz.eq(nxt_gnz), left.eq(Mux(nxt_valid, nxt_items, 0))]
-            with m.If(nxt_valid):
-                m.d.sync += [rw.eq(nxt), rbase.eq(self.base + rmul)]
+            m.d.sync += [rw_valid.eq(nxt_valid), rw.eq(nxt), gnz.eq(nxt_gnz), left.eq(Mux(nxt_valid, nxt_items, 0)),
+                         rbase.eq(self.base + rmul)]
         with m.Elif(advance):
             m.d.sync += [gnz.eq(gnz & ~sel), left.eq(left - 1)]
 
         # ------------------------------------------------------ lane stage
-        cur = Signal(self.ilayout, name="cur", reset_less=True)
+        cur = Signal(self.ilayout, name="cur")
         cur_valid = Signal(name="cur_valid")
         tick_pend = Signal()
         tlast = Signal(self.widths.dt)
@@ -262,9 +257,7 @@ class RowSerializer(wiring.Component):
         load = ~cur_valid | finished
         m.d.comb += items.o.ready.eq(load)
         with m.If(load):
-            m.d.sync += cur_valid.eq(items.o.valid)
-            with m.If(items.o.valid):
-                m.d.sync += cur.eq(items.o.payload)
+            m.d.sync += [cur_valid.eq(items.o.valid), cur.eq(items.o.payload)]
             if self.ticks:
                 m.d.sync += tick_pend.eq(items.o.payload.step_end)
         with m.Elif(fire):
