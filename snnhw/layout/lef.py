@@ -26,7 +26,7 @@ from pathlib import Path
 
 from snnhw._io import atomic_write_text
 from snnhw.errors import ToolError
-from snnhw.synth.macros import TWO_PORT_AREA_FACTOR, MacroModel, lef_outline
+from snnhw.synth.macros import TWO_PORT_AREA_FACTOR, MacroModel
 
 __all__ = ["MacroView", "macro_views", "pins_of", "write_macro_lef"]
 
@@ -64,15 +64,12 @@ def pins_of(kind: str, depth: int, width: int) -> tuple[tuple[str, str], ...]:
 
 
 def _outline(fakeram_dir: Path, model: MacroModel) -> tuple[float, float]:
-    lef = fakeram_dir / f"fakeram7_{model.depth}x{model.width}.lef"
-    try:
-        outline = lef_outline(lef)
-    except OSError:
-        raise ToolError("no fakeram7 LEF for this macro shape (place and route needs its outline)",
-                        source=str(lef)) from None
-    if outline is None:
-        raise ToolError("fakeram7 LEF without a SIZE statement", source=str(lef))
-    return outline
+    """The outline that :func:`snnhw.synth.macros.parse_fakeram` read from the LEF beside the liberty file."""
+    if model.outline_um is None:
+        lef = fakeram_dir / f"fakeram7_{model.depth}x{model.width}.lef"
+        raise ToolError("no fakeram7 LEF with a SIZE statement for this macro shape (place and route needs its "
+                        "outline)", source=str(lef))
+    return model.outline_um
 
 
 def macro_views(models: list[MacroModel], fakeram_dir: Path) -> list[MacroView]:

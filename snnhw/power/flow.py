@@ -17,7 +17,6 @@ The flow, in the run directory:
 
 from __future__ import annotations
 
-import gzip
 import json
 import logging
 import re
@@ -173,8 +172,7 @@ def _cell_models(run_dir: Path, lib_dir: Path, libs: dict[str, Path], progress: 
 
 def _icg_cells(lib: Path) -> list[str]:
     """Names of the integrated clock-gating cells of a liberty file."""
-    text = lib.read_text(errors="replace") if lib.suffix != ".gz" else gzip.decompress(lib.read_bytes()).decode()
-    return re.findall(r"cell \((ICG\w+)\)", text)
+    return re.findall(r"cell \((ICG\w+)\)", lib.read_text(errors="replace"))
 
 
 def routed_layout(run_dir: Path) -> dict[str, Any] | None:

@@ -6,9 +6,10 @@ enables), so the reads it makes follow the spikes. What the work needs, per samp
 
 * dense core: a ``SYN`` pass of ``R`` rows per input event (weights ``wmem`` and potentials
   ``vmem``), a ``FIRE`` pass of ``R`` rows per step (potentials, and biases ``bmem``);
-* encoder core: ``E`` entry reads (``emem``) and, per entry, one pixel-word read in each lane's
-  buffer (``xmem``) unless the lane's pixel is in the word it read for the entry before; a ``FIRE`` pass of ``R`` rows per step (potentials ``vmem``, currents ``imem``); one
-  bias row (``bmem``) per row of currents.
+* encoder core: ``E`` entry reads (``emem``, each RTL bank for the entries it holds) and, per
+  entry, one pixel-word read in each lane's buffer (``xmem``) unless the lane's pixel is in the word
+  it read for the entry before; a ``FIRE`` pass of ``R`` rows per step (potentials ``vmem``,
+  currents ``imem``); one bias row (``bmem``) per row of currents.
 
 A row read of a memory touches the macros of one address range (one bank of the RTL, one
 depth slice of the macro mapping); :func:`needed_reads` counts those macros from the netlist's
@@ -103,10 +104,10 @@ def needed_reads(network: Network, build: Build, input_events: np.ndarray,
                 entries = len(image)
                 ppw = pixels_per_word(network.input.bits, build.pixels_per_beat)
                 words = -(-layer.n_in // ppw)
-                # (row reads, RTL banks a read picks one of): a lane reads its pixel buffer for an entry
-                # unless the pixel is in the word it read last (per lane, so the mean over the lanes)
                 if (i, c, "emem") in per_slice:
                     out[f"l{i}.emem"] += _entry_reads(per_memory, i, c, entries)
+                # (row reads, RTL banks a read picks one of): a lane reads its pixel buffer for an entry
+                # unless the pixel is in the word it read last (per lane, so the mean over the lanes)
                 rows_of: dict[str, tuple[float, int]] = {
                     "xmem": (pixel_reads(image, ppw) / lanes, bank_count(words)),
                     "vmem": (T * rows, 1), "imem": (T * rows, 1), "bmem": (rows, 1)}

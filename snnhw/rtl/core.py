@@ -219,11 +219,11 @@ class RowCore(wiring.Component):
             stages.append(s)
         return stages
 
-    def _gate(self, m: Module, dp: Module, valids: Sequence[Value], name: str) -> Value:
+    def _gate(self, m: Module, dp: Module, valids: Sequence[Value], name: str) -> None:
         """Add ``dp``, the datapath registers of one pipeline, to ``m``, enabled only on the cycles after
         one in which a row was in the pipeline: ``valids`` are the valid bits of its stages, from the
-        first (whose row the first datapath register loads on the next edge) to the last. Returns the
-        enable (a register, reset to 0).
+        first (whose row the first datapath register loads on the next edge) to the last. The enable is
+        a register, reset to 0.
 
         A datapath register loads a row's data on the edge from the cycle in which the row is in the
         stage before it, and that stage held the row the cycle before as well, or the stage before it
@@ -232,7 +232,6 @@ class RowCore(wiring.Component):
         busy = Signal(name=f"{name}_busy")
         m.d.sync += busy.eq(Cat(*valids).any())
         m.submodules[name] = EnableInserter(busy)(dp)
-        return busy
 
     def _cooldown(self, m: Module, issue: Value, op: Value, last_row: Value) -> Value:
         """``1`` while the issue must wait for a ``FIRE`` (or ``INIT``) pass to be written back."""

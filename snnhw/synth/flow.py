@@ -164,7 +164,7 @@ def synthesize(
         Also co-simulate the first ``cosim`` samples on Verilator and report measured cycles.
     clock_gating:
         ASAP7 only: put flip-flops that share an enable behind ICG cells (Yosys ``clockgate``; default on,
-        off with ``layout``: the place-and-route flow is not yet checked with gated clocks).
+        off with ``layout``, whose detailed routing took longer with gated clocks; ``docs/flows.md``).
     orfs:
         ASAP7 only: also write (and, with ``FLOW_HOME`` set, run) an OpenROAD-flow-scripts design.
     layout:
@@ -226,7 +226,7 @@ def synthesize(
     else:
         from snnhw.synth.asap7 import run_asap7
 
-        # ICG clock gating by default, except for place and route: the layout flow is not yet checked with it
+        # ICG clock gating by default, except for place and route (slower detailed routing with it)
         gating = clock_gating if clock_gating is not None else layout is None
         result = run_asap7(run_dir, TOP_NAME, clock_mhz=clock, corner=corner, pdk=pdk, fakeram=fakeram,
                            progress=progress, clock_gating=gating)
