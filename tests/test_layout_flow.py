@@ -3,7 +3,7 @@ sign-off at SS, TT and FF), then the routed netlist through the power flow, bit-
 
 One layout run serves every test (module fixture). The network is the smallest that still holds every
 unit of the accelerator (encoder, two LIF layers, streams, merge, readout): 4,503 cells (synthesis
-without clock gating, commit 613c0e5); its detailed routing took 816 s in a fresh-clone `make test`. Its memories are small enough to be registers, so the
+without clock gating, commit 613c0e5); its detailed routing took 816 s in a fresh-clone `make test` at 40a79f7. Its memories are small enough to be registers, so the
 SRAM macros' own LEF and placement are covered by the unit tests and the ``digits`` benchmark.
 """
 
