@@ -91,7 +91,7 @@ def main() -> int:
     events = input_events_from_trace(network, simulate(network, x).events, len(x))
     sweep = []
     for lanes in (int(v) for v in args.sweep.split(",")):
-        b2b, alone = sample_cycles(network, resolve_build(network, lanes=lanes), events)
+        b2b, alone = sample_cycles(network, resolve_build(network, lanes=lanes), events, x)
         sweep.append({"lanes": lanes, "cycles_per_sample": b2b, "latency_cycles": alone})
         print(f"cycle model, {lanes} lanes: {b2b:.0f} cycles/image back to back, {alone:.0f} for one image", flush=True)
     results["sweep"] = sweep

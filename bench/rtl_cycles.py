@@ -46,7 +46,7 @@ def model_check() -> None:
         build = resolve_build(network, config)
         _, counters = cosim(network, build, x, simulator="icarus")
         measured = float(counters["total"]) / len(x)
-        model = predict_total(network, build, events) / len(x)
+        model = predict_total(network, build, events, x) / len(x)
         print(f"{config}: {measured:.0f} cycles/sample measured, {model:.0f} modelled "
               f"({100 * (model - measured) / measured:+.1f} %)")
 
@@ -72,8 +72,8 @@ def main() -> int:
     rows = []
     for lanes in (int(v) for v in args.lanes.split(",")):
         build = resolve_build(network, lanes=lanes)
-        busy = predict_cycles(network, build, events)
-        total = predict_total(network, build, events) / len(x)
+        busy = predict_cycles(network, build, events, x)
+        total = predict_total(network, build, events, x) / len(x)
         rows.append({"lanes": lanes, "model_cycles_per_sample": total,
                      "busy_per_layer": [float(b) for b in busy.mean(axis=1)]})
         print(f"lanes {lanes:3d}: model {total:10.0f} cycles/sample back to back; busy per layer "
@@ -92,7 +92,7 @@ def main() -> int:
             wall = time.perf_counter() - t0
             exact = first_divergence(network, reference, trace) is None
             measured = float(counters["total"]) / len(xs)
-            model = predict_total(network, build, events[:, : len(xs)]) / len(xs)
+            model = predict_total(network, build, events[:, : len(xs)], xs) / len(xs)
             print(f"verilator, {lanes} lanes, {len(xs)} samples: {measured:.0f} cycles/sample measured, "
                   f"{model:.0f} modelled, bit-exact {exact}, {wall:.0f} s wall (generate + build + simulate)",
                   flush=True)

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from snnhw.errors import InputError
 from snnhw.ir import Network
 from snnhw.model import simulate
 from snnhw.model.trace import first_divergence
@@ -43,8 +44,27 @@ def case(seed: int) -> Case:
     inputs = rng.integers(0, 1 << input_bits, size=(int(rng.integers(1, 4)), input_size))
     if not inputs.any():  # an all-zero batch can only be active through biases
         inputs[0, 0] = (1 << input_bits) - 1
-    network = random_network(seed, input_size=input_size, input_bits=input_bits, sizes=sizes, time_steps=time_steps,
-                             readout=readout, vary=True, active_on=inputs)
+    kwargs: dict[str, Any] = {"input_size": input_size, "input_bits": input_bits, "sizes": sizes,
+                              "time_steps": time_steps, "readout": readout, "vary": True}
+    # half the cases get blank runs of pixels, now and then a blank sample (encoder rows that are skipped),
+    # from a generator of their own, so that the draws below stay what they were; kept where the network
+    # can still be made active on them
+    blank = np.random.default_rng([seed, 1])
+    network = None
+    if blank.random() < 0.5:
+        blanked = inputs.copy()
+        for row in blanked:
+            lo = int(blank.integers(0, input_size))
+            row[lo: lo + int(blank.integers(1, input_size // 2 + 2))] = 0
+        if len(blanked) > 1 and blank.random() < 0.5:
+            blanked[int(blank.integers(0, len(blanked)))] = 0
+        try:
+            network = random_network(seed, active_on=blanked, **kwargs)
+            inputs = blanked
+        except InputError:
+            pass
+    if network is None:
+        network = random_network(seed, active_on=inputs, **kwargs)
     config: dict[str, Any] = {"lanes": int(rng.integers(1, 5)), "cores": int(rng.integers(1, 4)),
                               "fifo_depth": int(rng.integers(1, 4))}
     gaps, backpressure = float(rng.random() * 0.5), float(rng.random() * 0.7)

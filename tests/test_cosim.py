@@ -206,7 +206,7 @@ def test_cycle_model_matches_cosimulation() -> None:
         assert first_divergence(network, golden, trace) is None
         events = input_events_from_trace(network, golden.events, len(x))
         measured = float(counters["total"]) / len(x)
-        predicted = predict_total(network, build, events) / len(x)
+        predicted = predict_total(network, build, events, x) / len(x)
         assert measured >= 1000, measured
         assert abs(measured - predicted) <= 0.10 * predicted, (config, measured, predicted)
         if config.get("cores", 1) > 1:

@@ -102,13 +102,17 @@ def test_half_the_clock_period(setup, runs) -> None:
     assert fast["sram"] < slow["sram"]  # the SRAM's leakage part halves too
 
 
-def test_zero_inputs_leave_clock_control_and_leakage(runs) -> None:
+def test_zero_inputs_cost_little(runs) -> None:
+    """An all-zero input: no synaptic operation, the encoder's front engine skips every row and loads
+    the pixels four to a beat, and idle datapaths are gated, so every dynamic term is lower than for a
+    real input, the clock included, and the whole costs well under half."""
     zero, real = runs("zero"), runs("real")
     assert zero["sops_per_sample"] == 0 and zero["pj_per_sop"] is None
     z, r = zero["energy_split_nj"], real["energy_split_nj"]
-    assert z["combinational"] < r["combinational"] and z["sequential"] < r["sequential"]
-    assert z["clock"] == pytest.approx(r["clock"], rel=0.25)  # the clock pins toggle every cycle either way
-    assert zero["energy_per_sample_nj"] < real["energy_per_sample_nj"]
+    for term in ("combinational", "sequential", "clock", "sram"):
+        assert z[term] < r[term], term
+    assert zero["cycles_per_sample"] < real["cycles_per_sample"]
+    assert zero["energy_per_sample_nj"] < 0.5 * real["energy_per_sample_nj"]
 
 
 def test_sram_reads_follow_the_work(setup, runs) -> None:
@@ -132,7 +136,13 @@ def test_sram_reads_follow_the_work(setup, runs) -> None:
         for kind, reads in by_kind.items():
             assert reads == pytest.approx(needed[kind]), (name, kind, reads, needed[kind])
         assert p["sram_reads_per_sample"] == pytest.approx(needed["total"])
-    assert runs("zero")["sram_accesses"]["by_memory"]["l1_core0.wmem"]["reads"] == 0
+    # all-zero inputs: no weight read, no pixel read, and one entry per row of the encoder (its rows'
+    # sums are skipped): only the fixed per-step work (potentials, currents, biases) is left
+    zero = runs("zero")["sram_accesses"]["by_memory"]
+    assert zero["l1_core0.wmem"]["reads"] == 0
+    assert zero["l0_core0.xmem0"]["reads"] == zero["l0_core0.xmem1"]["reads"] == 0
+    rows = -(-setup.network.layers[0].size // setup.build.layers[0].lanes)
+    assert zero["l0_core0.emem"]["reads"] == rows * runs("zero")["samples"]
     assert runs("real")["sram_accesses"]["by_memory"]["l1_core0.wmem"]["reads"] > 0
 
 

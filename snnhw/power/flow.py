@@ -406,7 +406,7 @@ def measure(setup: PowerSetup, inputs: np.ndarray, *, inputs_label: str, clock_m
     model_split_nj = {k: v / n * 1e-6 for k, v in main["energy_fj"].items()}
     macro_cells = {f"snnhw_{k}_{d}x{w}" for d, w in setup.shapes for k in ("sp", "tp")}
     needed = needed_reads(setup.network, setup.build, input_events_from_trace(setup.network, golden.events, n),
-                          [i.name for i in setup.netlist.instances if i.cell in macro_cells])
+                          inputs, [i.name for i in setup.netlist.instances if i.cell in macro_cells])
     sta = (opensta_energy(setup, saif, cycles=main["cycles"], period_ps=period_ps)
            if opensta or setup.layout is not None else None)
     if setup.layout is not None:

@@ -6,9 +6,11 @@ enables), so the reads it makes follow the spikes. What the work needs, per samp
 
 * dense core: a ``SYN`` pass of ``R`` rows per input event (weights ``wmem`` and potentials
   ``vmem``), a ``FIRE`` pass of ``R`` rows per step (potentials, and biases ``bmem``);
-* encoder core: ``E`` entry reads (``emem``, each RTL bank for the entries it holds) and, per
-  entry, one pixel-word read in each lane's buffer (``xmem``) unless the lane's pixel is in the word
-  it read for the entry before; a ``FIRE`` pass of ``R`` rows per step (potentials ``vmem``,
+* encoder core: one entry read (``emem``, the RTL bank that holds it) per entry it issues: every
+  entry of a row that meets a non-zero pixel, the first entry of any other row
+  (:func:`snnhw.rtl.encoder.issued_entries`); per entry of an active row, one pixel-word read in
+  each lane's buffer (``xmem``) unless the lane's pixel is in the word it read for the entry
+  before in the row; a ``FIRE`` pass of ``R`` rows per step (potentials ``vmem``,
   currents ``imem``); one bias row (``bmem``) per row of currents.
 
 A row read of a memory touches the macros of one address range (one bank of the RTL, one
@@ -28,7 +30,7 @@ import numpy as np
 from snnhw.ir import Network
 from snnhw.power.energy import macro_place
 from snnhw.rtl.build import Build, core_slices
-from snnhw.rtl.encoder import pixel_reads, pixels_per_word, sparse_entries
+from snnhw.rtl.encoder import active_rows, issued_entries, pixel_reads, pixels_per_word, sparse_entries
 from snnhw.rtl.memories import BANK_DEPTH, bank_count
 
 __all__ = ["memory_kind", "needed_reads"]
@@ -67,26 +69,27 @@ def _macros_per_slice(per_memory: dict[str, float]) -> dict[tuple[int, int, str]
 _ENTRY_BANK = re.compile(r"\.emem(\d*)(?:s\d+)?$")
 
 
-def _entry_reads(per_memory: dict[str, float], layer: int, core: int, entries: int) -> float:
-    """Macro reads of one pass over an encoder core's ``entries``: each RTL bank of the entry memory
-    (``emem<bank>s<slice>``) is read once per entry it holds, whether its macros are all there or
-    some of it was kept in logic."""
+def _entry_reads(per_memory: dict[str, float], layer: int, core: int, issued: np.ndarray) -> float:
+    """Macro reads of an encoder core's entry memory for the entries it issues (``issued``: how often
+    each entry is issued, per sample): each RTL bank (``emem<bank>s<slice>``) is read once per issue of
+    an entry it holds, whether its macros are all there or some of it was kept in logic."""
     total = 0.0
     prefix = f"l{layer}_core{core}."
     for memory, macros in per_memory.items():
         match = _ENTRY_BANK.search(memory)
         if memory.startswith(prefix) and match:
             bank = int(match.group(1) or 0)
-            total += max(0, min(BANK_DEPTH, entries - bank * BANK_DEPTH)) * macros
+            total += float(issued[bank * BANK_DEPTH:(bank + 1) * BANK_DEPTH].sum()) * macros
     return total
 
 
-def needed_reads(network: Network, build: Build, input_events: np.ndarray,
+def needed_reads(network: Network, build: Build, input_events: np.ndarray, inputs: np.ndarray,
                  macro_instances: Iterable[str]) -> dict[str, float]:
     """Macro reads per sample that the work needs, by memory kind (``l1.wmem``), and ``total``.
 
     ``input_events``: ``(layers, N)`` input events per layer and sample
-    (:func:`snnhw.rtl.cycles.input_events_from_trace`); ``macro_instances``: the SRAM macro instance
+    (:func:`snnhw.rtl.cycles.input_events_from_trace`); ``inputs``: the ``(N, n_in)`` samples (the
+    encoder's work follows their non-zero pixels); ``macro_instances``: the SRAM macro instance
     names of the netlist.
     """
     per_memory = _per_memory(macro_instances)
@@ -101,15 +104,19 @@ def needed_reads(network: Network, build: Build, input_events: np.ndarray,
             rows = math.ceil((hi - lo) / lanes)
             if i == 0:
                 image = sparse_entries(layer.weight, lo, hi, lanes)
-                entries = len(image)
                 ppw = pixels_per_word(network.input.bits, build.pixels_per_beat)
                 words = -(-layer.n_in // ppw)
+                active = active_rows(layer.weight, lo, hi, lanes, ppw, inputs)
                 if (i, c, "emem") in per_slice:
-                    out[f"l{i}.emem"] += _entry_reads(per_memory, i, c, entries)
+                    issued = np.zeros(len(image))
+                    for a in active:
+                        np.add.at(issued, issued_entries(image, a), 1)
+                    out[f"l{i}.emem"] += _entry_reads(per_memory, i, c, issued / max(1, len(active)))
                 # (row reads, RTL banks a read picks one of): a lane reads its pixel buffer for an entry
                 # unless the pixel is in the word it read last (per lane, so the mean over the lanes)
+                xreads = float(np.mean([pixel_reads(image, ppw, a) for a in active])) if len(active) else 0.0
                 rows_of: dict[str, tuple[float, int]] = {
-                    "xmem": (pixel_reads(image, ppw) / lanes, bank_count(words)),
+                    "xmem": (xreads / lanes, bank_count(words)),
                     "vmem": (T * rows, 1), "imem": (T * rows, 1), "bmem": (rows, 1)}
             else:
                 syn = float(mean_in[i]) * rows

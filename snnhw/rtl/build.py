@@ -94,12 +94,17 @@ class Build:
         return {"layers": [asdict(layer) for layer in self.layers], "pixels_per_beat": self.pixels_per_beat}
 
 
-def auto_pixels_per_beat(encoder_lanes: int) -> int:
-    """``pixels_per_beat: "auto"``: 1 below 32 encoder lanes, else ``lanes / 16`` rounded up to a power of
-    two (4 at 64 lanes, 8 at 128), so that loading a sample's pixels never sets the pace."""
+def auto_pixels_per_beat(encoder_lanes: int, input_bits: int = 8) -> int:
+    """``pixels_per_beat: "auto"``: the larger of the pixels that fill a 32-bit beat (4 of 8 bits, 8 of
+    4 bits: the width of one pixel-buffer word, so a beat writes a word and loading a sample takes a
+    quarter of the cycles of one pixel per beat) and, from 32 encoder lanes on, ``lanes / 16`` rounded
+    up to a power of two (4 at 64 lanes, 8 at 128), so that loading a sample never sets the pace."""
+    word = 1
+    while word * 2 * input_bits <= 32 and word < 64:
+        word *= 2
     if encoder_lanes < 32:
-        return 1
-    return min(64, 1 << (math.ceil(encoder_lanes / 16) - 1).bit_length())
+        return word
+    return max(word, min(64, 1 << (math.ceil(encoder_lanes / 16) - 1).bit_length()))
 
 
 def core_slices(size: int, cores: int) -> list[tuple[int, int]]:
@@ -225,7 +230,7 @@ def resolve_build(
         if values["pipeline_depth"] == "auto":
             values["pipeline_depth"] = auto_pipeline_depth(layer, encoder=i == 0, fires=network.fires(i))
         resolved.append(LayerBuild(**{k: values[k] for k in _LAYER_KEYS}))
-    ppb = auto_pixels_per_beat(resolved[0].lanes) if ppb_value == "auto" else int(ppb_value)
+    ppb = auto_pixels_per_beat(resolved[0].lanes, network.input.bits) if ppb_value == "auto" else int(ppb_value)
     return Build(tuple(resolved), pixels_per_beat=ppb)
 
 

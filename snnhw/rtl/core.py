@@ -75,6 +75,7 @@ class Op(enum.IntEnum):
     INIT = 4
     LOAD = 5
     CUR = 6
+    PREP = 7
 
 
 #: One unit of a ``FIRE`` row's work on one lane: ``(m, state, name) -> state``; the state maps

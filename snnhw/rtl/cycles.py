@@ -3,9 +3,11 @@
 Per sample, a core of a layer is busy for
 
 * encoder: ``max(front, steps)``: its front engine loads the next window and computes
-  its currents (``ceil(n_in / pixels_per_beat)`` + ``E`` + 8, with E the sparse current entries: Σ over rows of
-  the row's largest non-zero count, at least 1) while its step engine runs the current
-  window (``T·max(R, F)`` + 2); the two overlap;
+  its currents (``ceil(n_in / pixels_per_beat)`` + ``E`` + 10, with E the sparse current entries it
+  issues: Σ over rows of the row's largest non-zero count, at least 1, for a row that meets a
+  non-zero pixel, and 1 for any other row, :func:`snnhw.rtl.encoder.active_rows`) while its step
+  engine runs the current window (``T·max(R, F)`` + 2); the two overlap. Without the inputs the
+  model takes every row as active (the slowest case);
 * dense: ``input events·R + T·max(R, F) + 1`` — one row per cycle for each input spike
   and for each step's fire pass, plus the end-of-window row;
 
@@ -31,9 +33,9 @@ import numpy as np
 from snnhw.ir import Network
 from snnhw.rtl.build import Build, core_slices
 from snnhw.rtl.core import LEAD
-from snnhw.rtl.encoder import FRONT_DRAIN, sparse_entries
+from snnhw.rtl.encoder import FRONT_DRAIN, active_rows, issued_entries, pixels_per_word, sparse_entries
 
-__all__ = ["LayerCost", "cycle_model", "event_bound", "input_events_from_trace", "layer_costs", "predict_busy",
+__all__ = ["LayerCost", "cycle_model", "encoder_front", "event_bound", "input_events_from_trace", "layer_costs", "predict_busy",
            "predict_cycles", "predict_total", "sample_cycles", "steady_cycles"]
 
 #: Cycles between a window's last token and its result beats leaving (FIFO, merge and readout registers).
@@ -65,7 +67,7 @@ def layer_costs(network: Network, build: Build) -> list[LayerCost]:
             step = max(rows, lb.pipeline_depth - LEAD + 1)
             if i == 0:
                 entries = len(sparse_entries(layer.weight, lo, hi, lanes))
-                front = -(-layer.n_in // build.pixels_per_beat) + entries + FRONT_DRAIN + 2
+                front = -(-layer.n_in // build.pixels_per_beat) + entries + FRONT_DRAIN + 3
                 cost = LayerCost(fixed=max(front, T * step + 2), per_event=0, rows=rows, front=front)
             else:
                 cost = LayerCost(fixed=T * step + 1, per_event=rows, rows=rows)
@@ -108,24 +110,51 @@ def predict_busy(network: Network, build: Build, input_events: np.ndarray) -> np
     return np.stack(rows)
 
 
-def predict_cycles(network: Network, build: Build, input_events: np.ndarray) -> np.ndarray:
+def encoder_front(network: Network, build: Build, inputs: np.ndarray) -> np.ndarray:
+    """Cycles of the encoder's front engine per sample, ``(N,)`` (its slowest core): the load, the
+    entries it issues for the sample's pixels, and the drain."""
+    layer, lb = network.layers[0], build.layers[0]
+    x = np.atleast_2d(np.asarray(inputs))
+    ppw = pixels_per_word(network.input.bits, build.pixels_per_beat)
+    fixed = -(-layer.n_in // build.pixels_per_beat) + FRONT_DRAIN + 3
+    worst = np.zeros(len(x), dtype=np.int64)
+    for lo, hi in core_slices(layer.size, lb.cores):
+        lanes = min(lb.lanes, hi - lo)
+        entries = sparse_entries(layer.weight, lo, hi, lanes)
+        active = active_rows(layer.weight, lo, hi, lanes, ppw, x)
+        issued = np.array([len(issued_entries(entries, a)) for a in active], dtype=np.int64)
+        worst = np.maximum(worst, fixed + issued)
+    return worst
+
+
+def predict_cycles(network: Network, build: Build, input_events: np.ndarray,
+                   inputs: np.ndarray | None = None) -> np.ndarray:
     """Cycles each layer needs per sample, ``(layers, N)``, given input events per layer and sample
-    (back to back, the slowest layer sets the pace)."""
+    (back to back, the slowest layer sets the pace); with the samples' ``inputs`` the encoder's front
+    follows their non-zero pixels, without them every row counts as active."""
     costs = layer_costs(network, build)
     ev = np.asarray(input_events, dtype=np.int64)
-    return np.stack([c.fixed + c.per_event * ev[i] for i, c in enumerate(costs)])
+    out = np.stack([c.fixed + c.per_event * ev[i] for i, c in enumerate(costs)])
+    if inputs is not None and out.shape[1]:
+        T, lb = network.time_steps, build.layers[0]
+        step = max(costs[0].rows, lb.pipeline_depth - LEAD + 1)
+        out[0] = np.maximum(encoder_front(network, build, inputs), T * step + 2)
+    return out
 
 
-def predict_total(network: Network, build: Build, input_events: np.ndarray) -> float:
+def predict_total(network: Network, build: Build, input_events: np.ndarray,
+                  inputs: np.ndarray | None = None) -> float:
     """Predicted cycles to stream N samples back to back (no gaps, no back-pressure)."""
-    busy = predict_cycles(network, build, input_events)
+    busy = predict_cycles(network, build, input_events, inputs)
     if busy.shape[1] == 0:
         return 0.0
-    front = layer_costs(network, build)[0].front
+    front = layer_costs(network, build)[0].front if inputs is None else int(encoder_front(network, build,
+                                                                                         inputs[:1])[0])
     return float(busy.max(axis=0).sum() + front + network.output_size + 1 + PIPELINE_CONSTANT)
 
 
-def sample_cycles(network: Network, build: Build, input_events: np.ndarray) -> tuple[float, float]:
+def sample_cycles(network: Network, build: Build, input_events: np.ndarray,
+                  inputs: np.ndarray | None = None) -> tuple[float, float]:
     """Predicted cycles per sample: back to back, and for one sample alone (mean over the samples).
 
     ``input_events`` is as for :func:`cycle_model`; N = 0 gives ``(0.0, 0.0)``.
@@ -133,8 +162,9 @@ def sample_cycles(network: Network, build: Build, input_events: np.ndarray) -> t
     n = input_events.shape[1]
     if n == 0:
         return 0.0, 0.0
-    back_to_back = predict_total(network, build, input_events) / n
-    alone = float(np.mean([predict_total(network, build, input_events[:, i : i + 1]) for i in range(n)]))
+    back_to_back = predict_total(network, build, input_events, inputs) / n
+    alone = float(np.mean([predict_total(network, build, input_events[:, i : i + 1],
+                                         None if inputs is None else inputs[i : i + 1]) for i in range(n)]))
     return back_to_back, alone
 
 

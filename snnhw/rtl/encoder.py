@@ -13,7 +13,9 @@ Per window the core
    neurons (at least 1); each entry gives every lane a column and a weight, so a
    patch encoder with a handful of non-zeros per neuron costs a handful of
    cycles per row, not ``n_in``; the sum is exact (a wide accumulator) and
-   clamped once, as the spec says;
+   clamped once, as the spec says; a row none of whose weights meets a non-zero pixel-buffer word
+   (a bitmap of the words, kept while loading) is not computed: it takes one cycle, and its sum is 0
+   (:func:`active_rows`), so an empty or sparse input costs little;
 3. runs T **steps**, one pass over its rows each: ``V ← sat(leak(V) + I)``, then
    ``fire``; after the last step the potential is reset to 0;
 4. closes the window with an end-of-window row.
@@ -44,8 +46,8 @@ from snnhw.rtl import lif
 from snnhw.rtl.core import LEAD, Op, RowCore, add_unit, auto_pipeline_depth, fire_units, leak_unit
 from snnhw.rtl.memories import MEMORY_ATTRS, BankedRead, LaneMemory, pack_lanes, row_values
 
-__all__ = ["FRONT_DRAIN", "PIXEL_WORD_BITS", "EncoderCore", "current_bits", "pixel_reads", "pixels_per_word",
-           "sparse_entries"]
+__all__ = ["FRONT_DRAIN", "PIXEL_WORD_BITS", "EncoderCore", "active_rows", "current_bits", "issued_entries",
+           "pixel_reads", "pixels_per_word", "row_starts", "row_words", "sparse_entries"]
 
 #: Lanes whose pixel buffers share one copy of the write registers.
 FANOUT_LANES = 1
@@ -92,19 +94,71 @@ def pixels_per_word(input_bits: int, pixels_per_beat: int) -> int:
 
 
 def _reuse(entries: list[tuple[list[int], list[int], bool]], ppw: int) -> list[list[bool]]:
-    """Per entry and lane: the lane's pixel is in the word it read for the entry before (no read)."""
+    """Per entry and lane: the lane's pixel is in the word it read for the entry before (no read).
+    A row's first entry always reads: the row before may have been skipped (:func:`active_rows`)."""
     out, prev = [], None
-    for cols, _, _ in entries:
+    for cols, _, last in entries:
         words = [c // ppw for c in cols]
         out.append([False] * len(words) if prev is None else [w == q for w, q in zip(words, prev)])
-        prev = words
+        prev = None if last else words
     return out
 
 
-def pixel_reads(entries: list[tuple[list[int], list[int], bool]], ppw: int) -> int:
-    """Pixel-buffer reads of one window, summed over the lanes: one per entry and lane, unless the
-    lane's pixel is in the word it read for the entry before."""
-    return sum(not r for row in _reuse(entries, ppw) for r in row)
+def row_starts(entries: list[tuple[list[int], list[int], bool]]) -> list[int]:
+    """Index of each row's first entry, and the entry count last: row r is entries
+    ``starts[r] … starts[r + 1] − 1``."""
+    starts = [0]
+    for k, (_, _, last) in enumerate(entries):
+        if last:
+            starts.append(k + 1)
+    return starts
+
+
+def row_words(weight: np.ndarray, lo: int, hi: int, lanes: int, ppw: int) -> list[list[int]]:
+    """Per row of an encoder core: the pixel-buffer words that hold a pixel with a non-zero weight of
+    one of the row's neurons (sorted; empty for a row without weights)."""
+    rows = math.ceil((hi - lo) / lanes)
+    out = []
+    for r in range(rows):
+        block = weight[lo + r * lanes: min(hi, lo + (r + 1) * lanes)]
+        cols = np.flatnonzero(np.any(block != 0, axis=0))
+        out.append(sorted({int(c) // ppw for c in cols}))
+    return out
+
+
+def active_rows(weight: np.ndarray, lo: int, hi: int, lanes: int, ppw: int, x: np.ndarray) -> np.ndarray:
+    """``(N, R)``: whether row r of the core has a non-zero weight on a pixel-buffer word holding a
+    non-zero pixel of sample n. The front engine computes only those rows' sums; every other row's
+    sum is 0 (its current is ``sat(b)``), and it costs one cycle."""
+    x = np.atleast_2d(np.asarray(x))
+    n, n_in = x.shape
+    n_words = -(-n_in // ppw)
+    padded = np.zeros((n, n_words * ppw), dtype=bool)
+    padded[:, :n_in] = x != 0
+    nz: np.ndarray = np.asarray(padded.reshape(n, n_words, ppw).any(axis=2))
+    return np.stack([nz[:, words].any(axis=1) if words else np.zeros(n, dtype=bool)
+                     for words in row_words(weight, lo, hi, lanes, ppw)], axis=1)
+
+
+def issued_entries(entries: list[tuple[list[int], list[int], bool]], active: np.ndarray) -> list[int]:
+    """The entries the front engine issues (and reads) for one window: every entry of an active row,
+    the first entry of any other row (with its products forced to 0)."""
+    starts = row_starts(entries)
+    out: list[int] = []
+    for r, on in enumerate(np.asarray(active, dtype=bool)):
+        out.extend(range(starts[r], starts[r + 1]) if on else [starts[r]])
+    return out
+
+
+def pixel_reads(entries: list[tuple[list[int], list[int], bool]], ppw: int,
+                active: np.ndarray | None = None) -> int:
+    """Pixel-buffer reads of one window, summed over the lanes: one per entry of an active row (all
+    rows when ``active`` is None) and lane, unless the lane's pixel is in the word it read for the
+    entry before in the same row."""
+    reuse = _reuse(entries, ppw)
+    starts = row_starts(entries)
+    rows = range(len(starts) - 1) if active is None else np.flatnonzero(np.asarray(active, dtype=bool))
+    return sum(not r for row in rows for k in range(starts[row], starts[row + 1]) for r in reuse[k])
 
 
 def current_bits(layer: Layer, input_bits: int) -> int:
@@ -244,22 +298,55 @@ class EncoderCore(RowCore):
         # it reads the next entry while the front engine computes currents (CUR) and moves on, and the
         # first one as the last pixel arrives; a stalled pass keeps its entry in the macro's output
         m.d.comb += cnt_next.eq(cnt)
-        m.d.comb += emem.en_next.eq(((fop == Op.CUR) & ~full.bit_select(fb, 1) & (cnt != E - 1))
-                                    | ((fop == Op.LOAD) & self.i.valid & (cnt == n_beats - 1)))
+        # Rows that meet no non-zero pixel are skipped. While loading, `nzw` marks the pixel-buffer
+        # words with a non-zero pixel; in PREP (one cycle) `act` gets one bit per row: the row has a
+        # non-zero weight on a marked word. A skipped row issues its first entry alone, with its
+        # products forced to 0 and its row-end flag set (`kill`), and the counter jumps to the next
+        # row's first entry (`nstart`, from a table of row starts indexed by `fi`, two rows ahead).
+        starts = row_starts(self.entries)
+        words_of = row_words(layer.weight, self.lo, self.hi, L, ppw)
+        nzw = Signal(n_words, name="nz_words", reset_less=True)
+        act = Signal(R, name="row_active", reset_less=True)
+        sbits = max(1, E.bit_length())
+        start_tab = Const(sum(v << (k * sbits) for k, v in enumerate(starts + [E] * 2)), (R + 3) * sbits)
+        nstart = Signal(sbits, name="next_row_start")
+        fi = Signal(range(R + 3), name="row_after_next")
+        first = Signal(name="row_first")
+        last_frow = Signal(name="last_row_issuing")
+        kill_a = Signal()
+        with m.If(wen):
+            with m.If(cnt == 0):
+                m.d.sync += nzw.eq(0)
+            with m.If(self.i.payload != 0):
+                m.d.sync += nzw.bit_select(cnt >> slot_bits, 1).eq(1)
+        free = ~full.bit_select(fb, 1)
+        inc = Signal.like(cnt_next, name="cnt_inc")
+        m.d.comb += inc.eq(cnt + 1)
+        skip = first & ~act[0]
+        row_last = skip | (inc == nstart)
+        m.d.comb += emem.en_next.eq(((fop == Op.CUR) & free & ~(row_last & last_frow)) | (fop == Op.PREP))
         m.d.sync += cnt.eq(cnt_next)
-        m.d.sync += a_valid.eq(0)
+        m.d.sync += [a_valid.eq(0), kill_a.eq(0)]
         filled = Signal()  # the front engine hands bank fb over this cycle
         with m.Switch(fop):
             with m.Case(Op.LOAD), m.If(self.i.valid):
                 m.d.comb += cnt_next.eq(cnt + 1)
                 with m.If(cnt == n_beats - 1):
-                    m.d.sync += fop.eq(Op.CUR)
+                    m.d.sync += fop.eq(Op.PREP)
                     m.d.comb += cnt_next.eq(0)
-            with m.Case(Op.CUR), m.If(~full.bit_select(fb, 1)):  # wait for a free bank
-                m.d.sync += a_valid.eq(1)
-                m.d.comb += cnt_next.eq(cnt + 1)
-                with m.If(cnt == E - 1):
-                    m.d.sync += [fop.eq(Op.IDLE), drain.eq(FRONT_DRAIN)]
+            with m.Case(Op.PREP):  # entry 0 is read; the row flags are loaded from the word bitmap
+                m.d.sync += [fop.eq(Op.CUR), first.eq(1), nstart.eq(starts[1]), fi.eq(2),
+                             last_frow.eq(R == 1),
+                             act.eq(Cat(*[Cat(*(nzw[w] for w in words)).any() if words else Const(0, 1)
+                                           for words in words_of]))]
+            with m.Case(Op.CUR), m.If(free):  # wait for a free bank
+                m.d.sync += [a_valid.eq(1), kill_a.eq(skip), first.eq(row_last)]
+                m.d.comb += cnt_next.eq(Mux(skip, nstart, inc))
+                with m.If(row_last):
+                    m.d.sync += [act.eq(act >> 1), nstart.eq(start_tab.word_select(fi, sbits)), fi.eq(fi + 1),
+                                 last_frow.eq(fi == R)]
+                    with m.If(last_frow):
+                        m.d.sync += [fop.eq(Op.IDLE), drain.eq(FRONT_DRAIN)]
             with m.Case(Op.IDLE):  # the last entries leave the current pipeline
                 m.d.sync += drain.eq(drain - 1)
                 with m.If(drain == 0):
@@ -302,22 +389,23 @@ class EncoderCore(RowCore):
         # address); E: sat(sum + b) is written.
         ent2 = emem.data  # the entry word, registered (B2)
         v_b2, v_c, v_c2, v_c3, v_d, v_e = Signal(), Signal(), Signal(), Signal(), Signal(), Signal()
+        kill_b2 = Signal()
         last_c, last_c2, last_c3, last_d = Signal(), Signal(), Signal(), Signal()
         w_c = Signal(L * W, name="w_c", reset_less=True)
         w_c2 = Signal(L * W, name="w_c2", reset_less=True)
         w_c3 = Signal(L * W, name="w_c3", reset_less=True)
-        m.d.sync += [v_b2.eq(a_valid),
-                     v_c.eq(v_b2), last_c.eq(ent2[-1]),
+        m.d.sync += [v_b2.eq(a_valid), kill_b2.eq(kill_a),
+                     v_c.eq(v_b2), last_c.eq(ent2[-1] | kill_b2),
                      v_c2.eq(v_c), last_c2.eq(last_c),
                      v_c3.eq(v_c2), last_c3.eq(last_c2),
                      v_d.eq(v_c3), last_d.eq(last_c3),
                      v_e.eq(v_d & last_d)]
-        front.d.sync += [w_c.eq(ent2[L * cbits: L * (cbits + W)]), w_c2.eq(w_c), w_c3.eq(w_c2)]
+        front.d.sync += [w_c.eq(Mux(kill_b2, 0, ent2[L * cbits: L * (cbits + W)])), w_c2.eq(w_c), w_c3.eq(w_c2)]
         subs = []
         for lane in range(L):
             col = ent2.word_select(lane, cbits)
             reuse = ent2[L * (cbits + W) + lane]  # the word read for the entry before holds this pixel
-            m.d.comb += [xmem[lane].addr.eq(col >> sub_bits), xmem[lane].en.eq(v_b2 & ~reuse)]
+            m.d.comb += [xmem[lane].addr.eq(col >> sub_bits), xmem[lane].en.eq(v_b2 & ~reuse & ~kill_b2)]
             sub = Signal(max(1, sub_bits), name=f"sub{lane}", reset_less=True)  # the pixel within the word, at C2
             sub_c = Signal(max(1, sub_bits), name=f"sub_c{lane}", reset_less=True)
             front.d.sync += [sub_c.eq(col[:sub_bits] if sub_bits else 0), sub.eq(sub_c)]

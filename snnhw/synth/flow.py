@@ -70,7 +70,7 @@ def performance(network: Network, build: Build, x: np.ndarray, clock_mhz: float,
                 inputs_label: str, cosim: int = 0, progress: bool = True) -> tuple[dict[str, Any], dict[str, str]]:
     """The ``performance`` section: cycles from the model (and, with ``cosim``, Verilator) at ``clock_mhz``."""
     events = _events(network, x)
-    per_sample, latency = sample_cycles(network, build, events)
+    per_sample, latency = sample_cycles(network, build, events, x)
     perf: dict[str, Any] = {
         "cycles_per_sample": per_sample,
         "event_bound_cycles": float(event_bound(network, build, events).mean()) if len(x) else 0.0,
