@@ -216,7 +216,7 @@ def batch_sim(network: Network, build: Build, inputs: np.ndarray, *, gaps: float
 
     The same result as :func:`snnhw.sim.runner.cosim` from the same arguments: the trace (with the
     extras ``cycles``, ``cycles_total`` and ``sample_end``) and the raw counters (``total``,
-    ``busy``, ``stall``, ``start``, ``end``). ``harness``: the executable of :func:`build_harness` for
+    ``busy``, ``stall``, ``start``, ``end``, ``seq``, ``samples_accepted``, ``framing_errors``). ``harness``: the executable of :func:`build_harness` for
     this network and build, when the caller has it (saves generating the Verilog again). ``saif_to``: where
     to write the run's switching activity (the harness must be built with ``saif=True``).
     """
@@ -271,10 +271,12 @@ def batch_sim(network: Network, build: Build, inputs: np.ndarray, *, gaps: float
     status_code, total, n_res, n_start, n_end, n_layers = (int(v) for v in take(6))
     results, start, end = take(n_res), take(n_start), take(n_end)
     busy, stall = take(n_layers), take(n_layers)
+    seq, (accepted, errors) = take(n_end), take(2)
     tapped = {i: take(int(take(1)[0]), np.uint64) for i in fired}
     if status_code == 3:
         raise TimeoutError(f"no result after {total - 1} cycles ({n_res} of {n_results} beats)")
-    counters = {"total": np.array(total), "busy": busy, "stall": stall, "start": start, "end": end}
+    counters = {"total": np.array(total), "busy": busy, "stall": stall, "start": start, "end": end, "seq": seq,
+                "samples_accepted": np.array(accepted), "framing_errors": np.array(errors)}
     trace = hardware_trace(network, target, n, tapped, results, counters)
     if progress is not None and n > done:
         progress(n - done)

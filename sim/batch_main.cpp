@@ -12,7 +12,8 @@
 // stream (idle with probability `gaps` while beats wait) and the result stream's tready (low with
 // probability `backpressure`) from the same SplitMix64 sequence, settles, and records every handshake
 // that the next rising edge acts on. OUT gets int64 {status, cycles, n_results, n_start, n_end,
-// n_layers}, then results, start and end cycles, busy and stall per layer, and per tap its word count
+// n_layers}, then results, start and end cycles, busy and stall per layer, the sequence number
+// (m_axis_result_tuser) of each result, {samples_accepted, framing_errors}, and per tap its word count
 // and words (uint64). Progress: one line per finished sample on stdout ("n").
 // Exit status 0, or 3 when the run passes `timeout` cycles (OUT still written, status 3).
 //
@@ -150,7 +151,7 @@ int main(int argc, char** argv) {
     t->eval();
     tick(c, t);
 
-    std::vector<int64_t> results, starts, ends;
+    std::vector<int64_t> results, starts, ends, seqs;
     std::vector<std::vector<uint64_t>> tapped(n_taps);
     results.reserve(n_results);
     int64_t pos = 0, cycle = 0, status = 0;
@@ -172,6 +173,7 @@ int main(int argc, char** argv) {
             results.push_back(static_cast<int64_t>(t->m_axis_result_tdata));
             if (t->m_axis_result_tlast) {
                 ends.push_back(cycle);
+                seqs.push_back(static_cast<int64_t>(t->m_axis_result_tuser));
                 printf("%zu\n", ends.size());
                 fflush(stdout);
             }
@@ -193,6 +195,7 @@ int main(int argc, char** argv) {
         busy[i] = snnhw_busy(t, i);
         stall[i] = snnhw_stall(t, i);
     }
+    std::vector<int64_t> framing = {static_cast<int64_t>(t->samples_accepted), static_cast<int64_t>(t->framing_errors)};
     t->final();
 #ifdef SNNHW_SAIF
     if (saif) {
@@ -215,6 +218,8 @@ int main(int argc, char** argv) {
     write_array(out, ends);
     write_array(out, busy);
     write_array(out, stall);
+    write_array(out, seqs);
+    write_array(out, framing);
     for (const auto& words_k : tapped) {
         std::vector<int64_t> count = {static_cast<int64_t>(words_k.size())};
         write_array(out, count);

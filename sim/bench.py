@@ -30,11 +30,12 @@ async def run_job(dut) -> None:
         n_layers = int(job["n_layers"])
         loads = job["loads"].tolist()
         bits, ppb = int(job["bits"]), int(job["pixels_per_beat"])
+        malformed = [(int(a), int(b)) for a, b in job["malformed"].reshape(-1, 2)] if "malformed" in job else []
     tb = TB(dut, layers=layers, n_x=inputs.shape[1], gaps=gaps, backpressure=bp, seed=seed, bits=bits,
             pixels_per_beat=ppb)
     await tb.reset()
     await tb.load_weights(loads)
-    tb.load(inputs.tolist())
+    tb.load(inputs.tolist(), malformed)
     rec = await tb.run(len(inputs) * (n_out + 1), timeout, progress=work / "progress")
     start = np.array(rec.sample_start, dtype=np.int64)
     end = np.array(rec.sample_end, dtype=np.int64)
@@ -46,6 +47,9 @@ async def run_job(dut) -> None:
         "total": np.array(rec.cycles),
         "busy": np.array([int(getattr(dut, f"busy_{i}").value) for i in range(n_layers)]),
         "stall": np.array([int(getattr(dut, f"stall_{i}").value) for i in range(n_layers)]),
+        "seq": np.array(rec.seq, dtype=np.int64),
+        "samples_accepted": np.array(int(dut.samples_accepted.value)),
+        "framing_errors": np.array(int(dut.framing_errors.value)),
     })
     tmp = work / "records.tmp.npz"
     np.savez(tmp, **arrays)  # type: ignore[arg-type]

@@ -18,7 +18,7 @@ import shutil
 import sys
 import tempfile
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -196,6 +196,7 @@ def cosim(
     seed: int = 0,
     weights: Network | None = None,
     progress: Callable[[int], None] | None = None,
+    malformed: Sequence[tuple[int, int]] = (),
 ) -> tuple[Trace, dict[str, np.ndarray]]:
     """Simulate the accelerator on ``inputs`` and return the trace its streams carried.
 
@@ -211,6 +212,10 @@ def cosim(
         that of ``weights``. Lets one built simulator serve many trained weight sets.
     progress:
         Called with the number of samples finished since the last call.
+    malformed:
+        ``(before, beats)`` pairs: a sample of ``beats`` beats with ``tlast`` on its last (a size
+        other than the network's) is sent before sample ``before`` (``len(inputs)``: after the last).
+        The hardware drops it and counts it in ``framing_errors``; the trace is that of ``inputs``.
 
     Returns
     -------
@@ -218,7 +223,8 @@ def cosim(
         The trace (with the extras ``cycles``: per-sample latency, from the first input
         value accepted to the prediction beat, and ``cycles_total``: cycles from reset to the
         last prediction, the samples streamed back to back) and the raw counters (``total`` cycles,
-        ``busy`` and ``stall`` per layer, ``start``/``end`` cycle of each sample).
+        ``busy`` and ``stall`` per layer, ``start``/``end`` cycle of each sample, ``seq``: the
+        sequence number of each result, ``samples_accepted`` and ``framing_errors`` at the end).
     """
     missing = simulator_available(simulator)
     if missing:
@@ -236,7 +242,8 @@ def cosim(
         np.savez(work / "job.npz", inputs=inputs, taps=np.array(fired), n_out=network.output_size, gaps=gaps,
                  backpressure=backpressure, seed=seed, timeout=_timeout(network, build, n, gaps, backpressure),
                  n_layers=len(network.layers), loads=loads, bits=network.input.bits,
-                 pixels_per_beat=build.pixels_per_beat)
+                 pixels_per_beat=build.pixels_per_beat,
+                 malformed=np.array(list(malformed), dtype=np.int64).reshape(-1, 2))
         waves = os.environ.get("SNNHW_WAVES") == "1" and simulator == "verilator"
 
         def simulate() -> None:
@@ -265,7 +272,8 @@ def cosim(
                              value=simulator)
         with np.load(rec_path) as rec:
             taps = {i: rec[f"tap_{i}"] for i in range(len(network.layers)) if f"tap_{i}" in rec}
-            counters = {k: rec[k] for k in ("total", "busy", "stall", "start", "end")}
+            counters = {k: rec[k] for k in ("total", "busy", "stall", "start", "end", "seq", "samples_accepted",
+                                            "framing_errors")}
             trace = hardware_trace(network, target, n, taps, rec["results"], counters)
         if progress is not None and n > done:
             progress(n - done)

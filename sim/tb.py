@@ -8,6 +8,7 @@ stream, which keeps the Python work per cycle small.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -65,6 +66,7 @@ class Records:
 
     taps: dict[int, list[int]] = field(default_factory=dict)
     results: list[int] = field(default_factory=list)
+    seq: list[int] = field(default_factory=list)
     sample_start: list[int] = field(default_factory=list)
     sample_end: list[int] = field(default_factory=list)
     cycles: int = 0
@@ -82,6 +84,7 @@ class TB:
         self.beats_per_sample = -(-n_x // pixels_per_beat)
         self.backpressure = backpressure
         self.pixels = StreamDriver(dut, "s_axis_pixel", gaps, self.rng)
+        self.starts: set[int] = set()  # beat positions that begin a well-formed sample
         self.taps = [(i, getattr(dut, f"tap_{i}_tvalid"), getattr(dut, f"tap_{i}_tdata")) for i in layers]
         self.records = Records(taps={i: [] for i in layers})
         cocotb.start_soon(Clock(dut.clk, 10, unit="ns").start())  # type: ignore[arg-type]
@@ -113,16 +116,30 @@ class TB:
         if last is not None:
             getattr(dut, f"wl_{last}_en").value = 0
 
-    def load(self, samples: list[list[int]]) -> None:
+    def load(self, samples: list[list[int]], malformed: Sequence[tuple[int, int]] = ()) -> None:
         """Queue samples (each ``n_x`` values) on the pixel stream, ``pixels_per_beat`` values a beat
-        (value k in bits ``[bits·k + bits − 1 : bits·k]``, the last beat of a sample padded with zeros)."""
-        for sample in samples:
+        (value k in bits ``[bits·k + bits − 1 : bits·k]``, the last beat of a sample padded with zeros).
+
+        ``malformed``: ``(before, beats)`` pairs: a sample of ``beats`` beats (``tlast`` on its last),
+        other than the sample size, is sent before sample ``before`` (the hardware drops it; its beats
+        repeat the next sample's, or ones past its end)."""
+        extra: dict[int, list[int]] = {}
+        for before, beats in malformed:
+            extra.setdefault(int(before), []).append(int(beats))
+        for index, sample in enumerate([*samples, None]):
+            for beats in extra.get(index, []):
+                for j in range(beats):
+                    self.pixels.beats.append(((j * 2654435761) & ((1 << (self.bits * self.ppb)) - 1),
+                                              j == beats - 1))
+            if sample is None:
+                break
             words = []
             for start in range(0, len(sample), self.ppb):
                 word = 0
                 for k, value in enumerate(sample[start:start + self.ppb]):
                     word |= int(value) << (self.bits * k)
                 words.append(word)
+            self.starts.add(len(self.pixels.beats))
             for j, word in enumerate(words):
                 self.pixels.beats.append((word, j == len(words) - 1))
 
@@ -143,13 +160,14 @@ class TB:
             rready.value = int(ready)
             await ReadOnly()
             before = self.pixels.pos
-            if self.pixels.sample() and before % self.beats_per_sample == 0:
+            if self.pixels.sample() and before in self.starts:
                 rec.sample_start.append(cycle)
             if ready and int(rvalid.value):
                 if not rdata.value.is_resolvable:
                     raise ValueError(f"result beat {len(rec.results)} at cycle {cycle} is {rdata.value}")
                 rec.results.append(int(rdata.value))
                 if int(rlast.value):
+                    rec.seq.append(int(dut.m_axis_result_tuser.value))
                     rec.sample_end.append(cycle)
                     if progress is not None:
                         progress.write_text(str(len(rec.sample_end)))

@@ -238,3 +238,22 @@ def test_icarus_banked_memories() -> None:
     trace, _ = cosim(network, resolve_build(network, {"lanes": 1, "weights": "loadable"}), x, simulator="icarus",
                      weights=trained, gaps=0.2, backpressure=0.3)
     assert first_divergence(trained, simulate(trained, x), trace) is None
+
+
+@pytest.mark.parametrize("config", [{"lanes": 2, "pixels_per_beat": 1}, {"lanes": 3, "cores": 2, "pixels_per_beat": 4}])
+def test_icarus_malformed_samples_dropped_and_counted(config: dict) -> None:
+    """Short and long samples (tlast early, late, on the first beat) among good ones, with gaps and
+    back-pressure: each is dropped whole and counted in ``framing_errors``, every good sample is
+    bit-exact (the one right after a dropped one too), and the results carry their samples' sequence
+    numbers."""
+    x = np.random.default_rng(3).integers(0, 16, size=(4, 20))
+    network = random_network(5, input_size=20, input_bits=4, sizes=[12, 8, 4], time_steps=3, density=0.5,
+                             active_on=x)
+    build = resolve_build(network, config)
+    beats = -(-20 // build.pixels_per_beat)
+    malformed = [(0, beats - 1), (1, beats + 3), (2, 1), (4, beats + 1)]
+    trace, counters = cosim(network, build, x, simulator="icarus", gaps=0.2, backpressure=0.3, malformed=malformed)
+    assert first_divergence(network, simulate(network, x), trace) is None
+    assert counters["seq"].tolist() == list(range(len(x)))
+    assert int(counters["samples_accepted"]) == len(x)
+    assert int(counters["framing_errors"]) == len(malformed)

@@ -200,7 +200,8 @@ def test_encoder_core_equals_golden_layer(lanes: int, seed: int) -> None:
     dut = EncoderCore(layer, time_steps=5, input_bits=3, out_widths=network.stream_widths(0), lo=0, hi=layer.size,
                       lanes=lanes)
     assert len(golden.events[0]) > 0
-    got = _run_stream_block(dut, x.reshape(-1).tolist(), len(x), seed, gaps=0.3, bp=0.4)
+    beats = [{"data": int(v), "abort": 0} for v in x.reshape(-1)]
+    got = _run_stream_block(dut, beats, len(x), seed, gaps=0.3, bp=0.4)
     assert np.array_equal(got, encode(golden.events[0], len(x)))
 
 
@@ -285,3 +286,59 @@ def test_skid_buffer_passes_every_word_in_order(seed: int) -> None:
     sim.add_testbench(bench)
     sim.run()
     assert out == words[:len(out)] and len(out) == 400
+
+
+def test_sample_framer_drops_short_and_long_samples() -> None:
+    """Beats with tlast: good samples of 3 beats pass with ``abort`` low; a short one (tlast early) has
+    ``abort`` on its last beat; a long one has it on its third beat and its further beats are swallowed
+    through its tlast; each is counted once. The input is not ready during reset."""
+    from amaranth.hdl import ClockDomain
+
+    from snnhw.rtl.framing import SampleFramer
+
+    dut = SampleFramer(8, 3, 12)
+    top = Module()
+    top.domains.sync = cd = ClockDomain()
+    top.submodules.dut = dut
+    # (data, last) per beat: good, short (2), good, long (5), good
+    beats = [(1, 0), (2, 0), (3, 1), (4, 0), (5, 1), (6, 0), (7, 0), (8, 1),
+             (9, 0), (10, 0), (11, 0), (12, 0), (13, 1), (14, 0), (15, 0), (16, 1)]
+    seen: list[tuple[int, int]] = []
+    in_reset_ready: list[int] = []
+
+    async def bench(ctx):
+        ctx.set(dut.i.valid, 1)
+        ctx.set(dut.i.payload, {"data": 99, "last": 1})
+        ctx.set(dut.o.ready, 1)
+        for _ in range(3):  # held in reset with a beat offered: nothing is taken
+            ctx.set(cd.rst, 1)
+            in_reset_ready.append(ctx.get(dut.i.ready))
+            in_reset_ready.append(ctx.get(dut.o.valid))
+            await ctx.tick()
+        ctx.set(cd.rst, 0)
+        pos, cycles = 0, 0
+        rng = np.random.default_rng(1)
+        while pos < len(beats):
+            ctx.set(dut.i.valid, 1)
+            ctx.set(dut.i.payload, {"data": beats[pos][0], "last": beats[pos][1]})
+            ready = bool(rng.random() < 0.7)
+            ctx.set(dut.o.ready, ready)
+            _, _, i_ready, o_valid, o_payload = await ctx.tick().sample(dut.i.ready, dut.o.valid, dut.o.payload)
+            if i_ready:
+                pos += 1
+            if o_valid and ready:
+                seen.append((int(o_payload.data), int(o_payload.abort)))
+            cycles += 1
+            assert cycles < 200
+        ctx.set(dut.i.valid, 0)
+        for _ in range(4):  # the counters trail by their latency
+            await ctx.tick()
+        assert ctx.get(dut.accepted) == 3 and ctx.get(dut.errors) == 2
+
+    sim = Simulator(top)
+    sim.add_clock(1e-8, domain=cd)
+    sim.add_testbench(bench)
+    sim.run()
+    assert in_reset_ready == [0] * 6
+    assert seen == [(1, 0), (2, 0), (3, 0), (4, 0), (5, 1), (6, 0), (7, 0), (8, 0),
+                    (9, 0), (10, 0), (11, 1), (14, 0), (15, 0), (16, 0)]

@@ -44,6 +44,7 @@ from amaranth.lib.wiring import In
 from snnhw.ir import Layer, LeakKind, StreamWidths
 from snnhw.rtl import lif
 from snnhw.rtl.core import LEAD, Op, RowCore, add_unit, auto_pipeline_depth, fire_units, leak_unit
+from snnhw.rtl.framing import beat_layout
 from snnhw.rtl.memories import MEMORY_ATTRS, BankedRead, LaneMemory, pack_lanes, row_values
 
 __all__ = ["FRONT_DRAIN", "PIXEL_WORD_BITS", "EncoderCore", "active_rows", "current_bits", "issued_entries",
@@ -174,7 +175,8 @@ def current_bits(layer: Layer, input_bits: int) -> int:
 
 
 class EncoderCore(RowCore):
-    """The encoder's core: pixels ``i`` (one input value per transfer, ``n_in`` per window), output ``o``.
+    """The encoder's core: pixel beats ``i`` (``pixels_per_beat`` input values and the framer's ``abort``
+    flag per transfer, ``ceil(n_in / pixels_per_beat)`` per window), output ``o``.
 
     Parameters are those of :class:`snnhw.rtl.dense.DenseCore`, with ``input_bits``
     (B) instead of input stream widths. Neurons ``lo … hi−1``.
@@ -191,7 +193,7 @@ class EncoderCore(RowCore):
             depth = auto_pipeline_depth(layer, encoder=True, fires=fires)
         super().__init__(layer, time_steps=time_steps, out_widths=out_widths, lo=lo, hi=hi, lanes=lanes, fires=fires,
                          ticks=ticks, memory=memory, depth=depth,
-                         members={"i": In(stream.Signature(unsigned(input_bits * pixels_per_beat)))})
+                         members={"i": In(stream.Signature(beat_layout(input_bits * pixels_per_beat)))})
 
     def elaborate(self, platform) -> Module:
         m = Module()
@@ -287,7 +289,7 @@ class EncoderCore(RowCore):
                 m.d.sync += ga.eq((tops[g // 8] if L > 8 else cnt) >> slot_bits)
             for k in range(slots):
                 with m.If(wen & (slot == k)):
-                    m.d.sync += gd.word_select(k, B * ppb).eq(self.i.payload)
+                    m.d.sync += gd.word_select(k, B * ppb).eq(self.i.payload.data)
             for lane in range(g, min(L, g + FANOUT_LANES)):
                 m.d.comb += [xmem[lane].waddr.eq(ga), xmem[lane].wdata.eq(gd), xmem[lane].wen.eq(ge)]
         m.d.comb += self.i.ready.eq(loading)
@@ -317,7 +319,7 @@ class EncoderCore(RowCore):
         with m.If(wen):
             with m.If(cnt == 0):
                 m.d.sync += nzw.eq(0)
-            with m.If(self.i.payload != 0):
+            with m.If(self.i.payload.data != 0):
                 m.d.sync += nzw.bit_select(cnt >> slot_bits, 1).eq(1)
         free = ~full.bit_select(fb, 1)
         inc = Signal.like(cnt_next, name="cnt_inc")
@@ -331,7 +333,9 @@ class EncoderCore(RowCore):
         with m.Switch(fop):
             with m.Case(Op.LOAD), m.If(self.i.valid):
                 m.d.comb += cnt_next.eq(cnt + 1)
-                with m.If(cnt == n_beats - 1):
+                with m.If(self.i.payload.abort):  # a short or long sample (SampleFramer): start again
+                    m.d.comb += cnt_next.eq(0)
+                with m.Elif(cnt == n_beats - 1):
                     m.d.sync += fop.eq(Op.PREP)
                     m.d.comb += cnt_next.eq(0)
             with m.Case(Op.PREP):  # entry 0 is read; the row flags are loaded from the word bitmap

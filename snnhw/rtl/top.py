@@ -15,7 +15,7 @@ tree behind (plus a tick filter); a single-core layer gets neither. See
 from __future__ import annotations
 
 import numpy as np
-from amaranth.hdl import Module, unsigned
+from amaranth.hdl import Module, Signal
 from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -26,14 +26,17 @@ from snnhw.rtl.dense import DenseCore
 from snnhw.rtl.encoder import EncoderCore
 from snnhw.rtl.fifo import StreamFIFO
 from snnhw.rtl.fork import Broadcast
+from snnhw.rtl.framing import SampleFramer, beat_layout
 from snnhw.rtl.merge import SpikeMerge, TickFilter
 from snnhw.rtl.readout import Readout as ReadoutUnit
 from snnhw.rtl.stream import token_layout
 
-__all__ = ["COUNTER_BITS", "COUNTER_LAG", "Accelerator", "beats_per_sample", "pack_beats", "port_table", "result_bits", "score_bits"]
+__all__ = ["COUNTER_BITS", "COUNTER_LAG", "SEQUENCE_BITS", "Accelerator", "beats_per_sample", "pack_beats", "port_table", "result_bits", "score_bits"]
 
 #: Width of the cycle counters (they wrap).
 COUNTER_BITS = 32
+#: Width of a result's sequence number (``m_axis_result_tuser``; it wraps).
+SEQUENCE_BITS = 16
 #: Cycles by which the counter ports trail the events they count (their carry is pipelined).
 COUNTER_LAG = counter_latency(COUNTER_BITS)
 
@@ -90,13 +93,23 @@ def port_table(network: Network, build: Build) -> list[dict[str, object]]:
         {"name": "s_axis_pixel_tvalid", "dir": "in", "width": 1, "meaning": "AXI4-Stream valid"},
         {"name": "s_axis_pixel_tready", "dir": "out", "width": 1, "meaning": "AXI4-Stream ready"},
         {"name": "s_axis_pixel_tlast", "dir": "in", "width": 1,
-         "meaning": "last beat of a sample (informational: samples are counted by size)"},
+         "meaning": (f"last beat of a sample, checked: a sample whose tlast is not on its beat "
+                     f"{beats_per_sample(network, build)} is dropped whole and counted in framing_errors")},
         {"name": "m_axis_result_tdata", "dir": "out", "width": result_bits(network),
          "meaning": f"{network.output_size} score beats (signed, {score_bits(network)} bits, sign-extended) "
                     "then the prediction"},
         {"name": "m_axis_result_tvalid", "dir": "out", "width": 1, "meaning": "AXI4-Stream valid"},
         {"name": "m_axis_result_tready", "dir": "in", "width": 1, "meaning": "AXI4-Stream ready"},
         {"name": "m_axis_result_tlast", "dir": "out", "width": 1, "meaning": "set on the prediction beat"},
+        {"name": "m_axis_result_tuser", "dir": "out", "width": SEQUENCE_BITS,
+         "meaning": "sequence number of the accepted sample the beat belongs to: 0 for the first after reset "
+                    f"(wraps at 2^{SEQUENCE_BITS})"},
+        {"name": "samples_accepted", "dir": "out", "width": COUNTER_BITS,
+         "meaning": f"samples accepted since reset (tlast on their last beat), as of {COUNTER_LAG} cycles earlier "
+                    "(wraps)"},
+        {"name": "framing_errors", "dir": "out", "width": COUNTER_BITS,
+         "meaning": f"samples dropped since reset because their tlast came early or late, as of {COUNTER_LAG} "
+                    "cycles earlier (wraps)"},
         {"name": "cycle_count", "dir": "out", "width": COUNTER_BITS,
          "meaning": f"cycles since reset, as of {COUNTER_LAG} cycles earlier (wraps)"},
     ]
@@ -163,10 +176,12 @@ class Accelerator(wiring.Component):
         m.d.comb += [cycles.en.eq(1), self.cycle_count.eq(cycles.value)]
 
         ppb = self.build.pixels_per_beat
-        pixel = stream.Signature(unsigned(B * ppb)).create()
-        m.d.comb += [pixel.payload.eq(self.s_axis_pixel_tdata[:B * ppb]), pixel.valid.eq(self.s_axis_pixel_tvalid),
-                     self.s_axis_pixel_tready.eq(pixel.ready)]
-        src = pixel  # the stream feeding the next layer
+        m.submodules.framer = framer = SampleFramer(B * ppb, beats_per_sample(net, self.build), COUNTER_BITS)
+        m.d.comb += [framer.i.payload.data.eq(self.s_axis_pixel_tdata[:B * ppb]),
+                     framer.i.payload.last.eq(self.s_axis_pixel_tlast), framer.i.valid.eq(self.s_axis_pixel_tvalid),
+                     self.s_axis_pixel_tready.eq(framer.i.ready), self.samples_accepted.eq(framer.accepted),
+                     self.framing_errors.eq(framer.errors)]
+        src = framer.o  # the stream feeding the next layer
 
         value_streams = []
         for i, layer in enumerate(net.layers):
@@ -197,7 +212,7 @@ class Accelerator(wiring.Component):
             if len(cores) == 1:
                 wiring.connect(m, src, cores[0].i)
             else:
-                shape = unsigned(B * ppb) if i == 0 else token_layout(net.stream_widths(i - 1))
+                shape = beat_layout(B * ppb) if i == 0 else token_layout(net.stream_widths(i - 1))
                 m.submodules[f"l{i}_fork"] = fork = Broadcast(shape, len(cores))
                 wiring.connect(m, src, fork.i)
                 for c, core in enumerate(cores):
@@ -256,4 +271,9 @@ class Accelerator(wiring.Component):
             self.m_axis_result_tvalid.eq(ro.o.valid),
             ro.o.ready.eq(self.m_axis_result_tready),
         ]
+        # results leave in the order of the accepted samples: their sequence number counts the results
+        seq = Signal(SEQUENCE_BITS, name="result_seq")
+        with m.If(ro.o.valid & self.m_axis_result_tready & ro.o.payload.last):
+            m.d.sync += seq.eq(seq + 1)
+        m.d.comb += self.m_axis_result_tuser.eq(seq)
         return m
