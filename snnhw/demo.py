@@ -81,8 +81,10 @@ def run_demo(
         the reason in the report, when its PDK is not found.
     power_samples:
         Test samples simulated on the ASAP7 gate-level netlist for energy per
-        sample (TT corner, run directory ``power_asap7/``); 0 skips it. Runs
-        when ASAP7 is among the targets and found.
+        sample (TT corner); 0 skips it. Runs when ASAP7 is among the targets
+        and found. With it, the ASAP7 flow synthesizes at the TT corner (the
+        energy's corner) and the energy step reuses that run (``synth_asap7/``);
+        without it, at FF (the pre-layout best case).
     say:
         Receives one line per step.
 
@@ -156,7 +158,10 @@ def run_demo(
                 say(f"[4/5] synthesis {k}/{len(chosen)}: asap7 skipped: {skipped[target]}")
                 continue
         say(f"[4/5] synthesis {k}/{len(chosen)}: {target}")
-        report = synthesize(network, build, target, out_dir / f"synth_{target}", inputs=x, progress=progress)
+        # one ASAP7 synthesis serves the flow and the energy step: at TT, the corner of the power tables
+        corner = {"corner": "TT" if power_samples else "FF"} if target == "asap7" else {}
+        report = synthesize(network, build, target, out_dir / f"synth_{target}", inputs=x, progress=progress,
+                            **corner)
         flows[target] = report
         perf = report["performance"]
         say(f"      {_flow_line(target, report)}; {perf['latency_us']:.2f} µs per sample "
@@ -174,7 +179,7 @@ def run_demo(
         m = min(power_samples, len(split.x))
         say(f"[4/5] energy: {m} test samples through the ASAP7 TT netlist (gate-level Verilator, checked against "
             "the golden model)")
-        power = run_power(network, build, out_dir / "power_asap7", split.x[:m],
+        power = run_power(network, build, out_dir / "synth_asap7", split.x[:m],
                           inputs_label=f"the first {m} {dataset} test samples", progress=progress)
         from snnhw.synth.report import fmt
 
@@ -273,7 +278,7 @@ def _markdown(s: dict[str, Any]) -> str:
         from snnhw.synth.report import power_markdown
 
         lines += power_markdown(s["power"])
-        lines += ["The gate-level run's own `report.md` and `power.json` are in `power_asap7/`; see docs/power.md.", ""]
+        lines += ["The gate-level run's own `report.md` and `power.json` are in `synth_asap7/`; see docs/power.md.", ""]
     elif "power" in s["skipped"]:
         lines += [f"Energy per sample: not measured ({s['skipped']['power']}).", ""]
     lines += [

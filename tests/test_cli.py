@@ -174,6 +174,7 @@ def test_demo_reduced(tmp_path: Path) -> None:
     assert summary["cosim"]["cycles_per_sample_back_to_back"] > 0 and summary["cosim"]["latency_cycles_min"] > 0
     assert set(summary["flows"]) == {"asap7"}
     assert summary["flows"]["asap7"]["asic"]["area_um2"] > 0
+    assert summary["flows"]["asap7"]["asic"]["corner"] == "FF"  # no energy step: the best case, not TT
     # the energy step is covered by tests/test_power.py; here it is switched off and says so
     assert summary["power"] is None and summary["skipped"] == {"power": "--power-samples 0"}
     text = (out / "report.md").read_text()
