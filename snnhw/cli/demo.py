@@ -34,8 +34,10 @@ def demo(net: str, dataset: str, data: Path | None, samples: int, lanes: int, ta
     Evaluates NET on its test set through the golden model, generates the
     accelerator's Verilog, co-simulates test samples on Verilator and checks
     them bit-exact against the golden model, synthesizes for UltraScale+,
-    ECP5 and ASAP7 (ASAP7 when its PDK is found), measures energy per sample
-    from the ASAP7 netlist's switching activity (as `snnhw power`), and writes
+    ECP5 and ASAP7 (ASAP7 when its PDK is found: at the TT corner, whose run
+    the energy step reuses, or at FF with --power-samples 0), measures energy
+    per sample from the ASAP7 netlist's switching activity (as `snnhw power`),
+    and writes
     OUT/report.md, report.json and a spike raster of one sample through every
     layer.
     """
