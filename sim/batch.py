@@ -24,6 +24,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
@@ -38,8 +39,8 @@ from snnhw.rtl.build import Build
 from snnhw.rtl.generate import TOP_NAME, verilog_text
 from snnhw.rtl.top import port_table
 
-__all__ = ["CXX_OPT", "HALF_PERIOD_PS", "NETLIST_ARGS", "SAIF_ARGS", "VERILATOR_ARGS", "batch_sim",
-           "build_harness", "pack_beats"]
+__all__ = ["CXX_OPT", "HALF_PERIOD_PS", "NETLIST_ARGS", "SAIF_ARGS", "VERILATOR_ARGS", "Phase", "PhaseRecord",
+           "batch_phases", "batch_sim", "build_harness", "config_words", "pack_beats"]
 
 log = logging.getLogger(__name__)
 
@@ -109,6 +110,19 @@ def _header(network: Network, build: Build) -> str:
                       f"t->wl_{i}_data = value; t->wl_{i}_en = 1; break;" for i in loadable], "break;")
     lines += _switch("void snnhw_load_off(Vsnnhw_top* t, int64_t i)",
                      [f"        case {i}: t->wl_{i}_en = 0; break;" for i in loadable], "break;")
+    config = "s_axis_config_tdata" in w
+    lines += ["static inline void snnhw_set_config(Vsnnhw_top* t, bool valid, uint32_t word, bool last) {",
+              *(["    t->s_axis_config_tvalid = valid;", "    t->s_axis_config_tdata = word;",
+                 "    t->s_axis_config_tlast = last;"] if config else ["    (void)t; (void)valid; (void)word; (void)last;"]),
+              "}",
+              "static inline bool snnhw_config_ready(Vsnnhw_top* t) {",
+              "    return t->s_axis_config_tready;" if config else "    (void)t; return true;",
+              "}",
+              "static inline void snnhw_config_status(Vsnnhw_top* t, int64_t* out) {",
+              *([f"    out[{k}] = static_cast<int64_t>(t->{name});" for k, name in enumerate(
+                  ("config_committed", "config_hash", "config_crc_errors", "config_errors", "config_refused"))]
+                if config else ["    (void)t; for (int k = 0; k < 5; ++k) out[k] = 0;"]),
+              "}"]
     return "\n".join(lines) + "\n"
 
 
@@ -209,41 +223,73 @@ def pack_beats(inputs: np.ndarray, bits: int, pixels_per_beat: int,
     return words.astype(np.uint32), lasts
 
 
-def batch_sim(network: Network, build: Build, inputs: np.ndarray, *, gaps: float = 0.0, backpressure: float = 0.0,
-              seed: int = 0, weights: Network | None = None, progress: Callable[[int], None] | None = None,
-              harness: Path | None = None, saif_to: Path | None = None) -> tuple[Trace, dict[str, np.ndarray]]:
-    """Simulate the accelerator on ``inputs`` with the batch harness.
+@dataclass
+class Phase:
+    """One phase of a batch run: configuration words (each ``(word, tlast)``) sent before the samples
+    (``config_at`` None) or from the phase's cycle ``config_at`` on, beside them; then the samples
+    ``inputs`` (of the design's input size); with ``reset_at``, a reset at that cycle ends the phase."""
 
-    The same result as :func:`snnhw.sim.runner.cosim` from the same arguments: the trace (with the
-    extras ``cycles``, ``cycles_total`` and ``sample_end``) and the raw counters (``total``,
-    ``busy``, ``stall``, ``start``, ``end``, ``seq``, ``samples_accepted``, ``framing_errors``). ``harness``: the executable of :func:`build_harness` for
-    this network and build, when the caller has it (saves generating the Verilog again). ``saif_to``: where
-    to write the run's switching activity (the harness must be built with ``saif=True``).
-    """
+    inputs: np.ndarray
+    config: list[tuple[int, bool]] = field(default_factory=list)
+    config_at: int | None = None
+    reset_at: int | None = None
+    results: int | None = None  # result beats to wait for (default: every sample's)
+
+
+@dataclass
+class PhaseRecord:
+    """What one phase's streams carried: the raw records and the counters."""
+
+    status: int
+    total: int
+    results: np.ndarray
+    taps: dict[int, np.ndarray]
+    counters: dict[str, np.ndarray]
+    config: dict[str, int]
+
+
+def config_words(frames: Sequence[Sequence[int]]) -> list[tuple[int, bool]]:
+    """The words of configuration frames, each with its ``tlast`` (set on a frame's last word)."""
+    return [(int(w), k == len(f) - 1) for f in frames for k, w in enumerate(f)]
+
+
+def batch_phases(network: Network, build: Build, phases: Sequence[Phase], *, gaps: float = 0.0,
+                 backpressure: float = 0.0, seed: int = 0, weights: Network | None = None,
+                 progress: Callable[[int], None] | None = None, harness: Path | None = None,
+                 saif_to: Path | None = None) -> list[PhaseRecord]:
+    """Run ``phases`` one after another on one simulated design (its memories and registers carry over)."""
     if not (0.0 <= gaps < 1.0 and 0.0 <= backpressure < 1.0):
         raise BuildError("gaps and back-pressure must be probabilities below 1", key="--engine", value="verilator")
     exe = harness if harness is not None else build_harness(network, build)
     loads = _loads(network, build, weights)
-    target = weights if weights is not None else network
-    inputs = np.asarray(inputs, dtype=np.int64)
-    n = len(inputs)
     fired = [i for i in range(len(network.layers)) if network.fires(i)]
-    if n == 0:
-        return hardware_trace(network, target, 0, {}, np.zeros(0, dtype=np.int64), {}), {}
     words_per_beat = _words_per_beat(network, build)
-    words, lasts = pack_beats(inputs, network.input.bits, build.pixels_per_beat, words_per_beat)
-    n_results = n * (network.output_size + 1)
     seed64 = seed & _MASK
-    head = np.array([len(lasts), words_per_beat, len(lasts) // n, n_results,
-                     _timeout(network, build, n, gaps, backpressure), len(loads),
-                     seed64 - (1 << 64) if seed64 >= (1 << 63) else seed64, len(fired)], dtype=np.int64)
+    beats = -(-network.input.size // build.pixels_per_beat)
+    head = np.array([len(phases), words_per_beat, beats, len(fired), len(loads),
+                     seed64 - (1 << 64) if seed64 >= (1 << 63) else seed64], dtype=np.int64)
     with tempfile.TemporaryDirectory(prefix="snnhw-batch-") as work_name:
         work = Path(work_name)
         with open(work / "job.bin", "wb") as f:
             for part in (head, np.array([gaps, backpressure], dtype=np.float64), np.array(fired, dtype=np.int64),
-                         np.ascontiguousarray(words, dtype=np.uint32), lasts,
                          np.ascontiguousarray(loads, dtype=np.int64)):
                 f.write(part.tobytes())
+            for ph in phases:
+                x = np.asarray(ph.inputs, dtype=np.int64).reshape(-1, network.input.size)
+                n = len(x)
+                if n:
+                    words, lasts = pack_beats(x, network.input.bits, build.pixels_per_beat, words_per_beat)
+                else:
+                    words, lasts = np.zeros((0, words_per_beat), dtype=np.uint32), np.zeros(0, dtype=np.uint8)
+                n_results = ph.results if ph.results is not None else n * (network.output_size + 1)
+                timeout = _timeout(network, build, max(n, 1), gaps, backpressure) + 4 * len(ph.config)
+                info = np.array([len(ph.config), len(lasts), n_results, timeout,
+                                 -1 if ph.config_at is None else ph.config_at,
+                                 -1 if ph.reset_at is None else ph.reset_at], dtype=np.int64)
+                cfg = np.array([w for w, _ in ph.config], dtype=np.uint32)
+                cfg_last = np.array([int(last) for _, last in ph.config], dtype=np.uint8)
+                for part in (info, cfg, cfg_last, np.ascontiguousarray(words, dtype=np.uint32), lasts):
+                    f.write(part.tobytes())
         done = 0
         argv = [str(exe), str(work / "job.bin"), str(work / "out.bin"), *([str(saif_to)] if saif_to else [])]
         with subprocess.Popen(argv, stdout=subprocess.PIPE,
@@ -268,16 +314,55 @@ def batch_sim(network: Network, build: Build, inputs: np.ndarray, *, gaps: float
         pos += np.dtype(dtype).itemsize * count
         return out
 
-    status_code, total, n_res, n_start, n_end, n_layers = (int(v) for v in take(6))
-    results, start, end = take(n_res), take(n_start), take(n_end)
-    busy, stall = take(n_layers), take(n_layers)
-    seq, (accepted, errors) = take(n_end), take(2)
-    tapped = {i: take(int(take(1)[0]), np.uint64) for i in fired}
-    if status_code == 3:
-        raise TimeoutError(f"no result after {total - 1} cycles ({n_res} of {n_results} beats)")
-    counters = {"total": np.array(total), "busy": busy, "stall": stall, "start": start, "end": end, "seq": seq,
-                "samples_accepted": np.array(accepted), "framing_errors": np.array(errors)}
-    trace = hardware_trace(network, target, n, tapped, results, counters)
-    if progress is not None and n > done:
-        progress(n - done)
+    n_phases, n_layers = (int(v) for v in take(2))
+    records = []
+    while len(records) < n_phases and pos < len(raw):
+        status_code, total, n_res, n_start, n_end = (int(v) for v in take(5))
+        results, start, end = take(n_res), take(n_start), take(n_end)
+        busy, stall = take(n_layers), take(n_layers)
+        seq, (accepted, errors) = take(n_end), take(2)
+        committed, ident, crc_errors, cfg_errors, refused = (int(v) for v in take(5))
+        tapped = {i: take(int(take(1)[0]), np.uint64) for i in fired}
+        counters = {"total": np.array(total), "busy": busy, "stall": stall, "start": start, "end": end, "seq": seq,
+                    "samples_accepted": np.array(accepted), "framing_errors": np.array(errors)}
+        config = {"committed": committed, "hash": ident & _MASK, "crc_errors": crc_errors, "errors": cfg_errors,
+                  "refused": refused}
+        records.append(PhaseRecord(status_code, total, results, tapped, counters, config))
+    if progress is not None:
+        n_all = sum(len(np.asarray(ph.inputs).reshape(-1, network.input.size)) for ph in phases)
+        if n_all > done:
+            progress(n_all - done)
+    return records
+
+
+def batch_sim(network: Network, build: Build, inputs: np.ndarray, *, gaps: float = 0.0, backpressure: float = 0.0,
+              seed: int = 0, weights: Network | None = None, progress: Callable[[int], None] | None = None,
+              harness: Path | None = None, saif_to: Path | None = None,
+              config: Sequence[Sequence[int]] = (), target: Network | None = None) -> tuple[Trace, dict[str, np.ndarray]]:
+    """Simulate the accelerator on ``inputs`` with the batch harness.
+
+    The same result as :func:`snnhw.sim.runner.cosim` from the same arguments: the trace (with the
+    extras ``cycles``, ``cycles_total`` and ``sample_end``) and the raw counters (``total``,
+    ``busy``, ``stall``, ``start``, ``end``, ``seq``, ``samples_accepted``, ``framing_errors``). ``harness``: the executable of :func:`build_harness` for
+    this network and build, when the caller has it (saves generating the Verilog again). ``saif_to``: where
+    to write the run's switching activity (the harness must be built with ``saif=True``).
+    ``config``: configuration frames sent before the samples (a loadable design's load image), and
+    ``target`` the network they load, padded to the design's shape (:func:`snnhw.program.embed`); the
+    counters then also hold the configuration status (``config``).
+    """
+    inputs = np.asarray(inputs, dtype=np.int64)
+    n = len(inputs)
+    goal = weights if weights is not None else (target if target is not None else network)
+    if n == 0 and not config:
+        return hardware_trace(network, goal, 0, {}, np.zeros(0, dtype=np.int64), {}), {}
+    (rec,) = batch_phases(network, build, [Phase(inputs, config=config_words(config))], gaps=gaps,
+                          backpressure=backpressure, seed=seed, weights=weights, progress=progress, harness=harness,
+                          saif_to=saif_to)
+    if rec.status == 3:
+        raise TimeoutError(f"no result after {rec.total - 1} cycles ({len(rec.results)} of "
+                           f"{n * (network.output_size + 1)} beats)")
+    counters = dict(rec.counters)
+    if config:
+        counters["config"] = rec.config  # type: ignore[assignment]
+    trace = hardware_trace(network, goal, n, rec.taps, rec.results, counters)
     return trace, counters

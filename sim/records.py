@@ -32,6 +32,7 @@ def records_to_trace(
     results: np.ndarray,
     score_bits: int,
     cycles: np.ndarray | None = None,
+    widths: list | None = None,
 ) -> Trace:
     """Build a trace from hardware records.
 
@@ -49,6 +50,9 @@ def records_to_trace(
         Signed width of a score in a beat.
     cycles:
         Per-sample cycle counts, stored as the extra ``cycles``.
+    widths:
+        The taps' stream widths when the hardware's differ from ``network``'s (a loadable design
+        sized for more time steps or neurons than the network it runs).
 
     Raises
     ------
@@ -61,7 +65,7 @@ def records_to_trace(
             events.append(np.zeros((0, 4), dtype=np.int64))
             continue
         layer = network.layers[i]
-        tokens = unpack(np.asarray(words, dtype=np.uint64), network.stream_widths(i))
+        tokens = unpack(np.asarray(words, dtype=np.uint64), network.stream_widths(i) if widths is None else widths[i])
         if n_samples == 0 and len(tokens) == 0:
             events.append(np.zeros((0, 4), dtype=np.int64))
             continue
@@ -91,11 +95,12 @@ def hardware_trace(network: Network, target: Network, n_samples: int, taps: dict
     ``sample_end``. ``taps``: the words of each tapped layer; ``counters``: the run's ``total``,
     ``start`` and ``end`` (unused, and may be empty, when ``n_samples`` is 0)."""
     words = [np.asarray(taps.get(i, np.zeros(0, dtype=np.uint64))) for i in range(len(network.layers))]
+    widths = [network.stream_widths(i) for i in range(len(network.layers))]
     if n_samples == 0:
         return records_to_trace(target, 0, words, np.zeros(0, dtype=np.int64), score_bits(network),
-                                cycles=np.zeros(0, dtype=np.int64))
+                                cycles=np.zeros(0, dtype=np.int64), widths=widths)
     trace = records_to_trace(target, n_samples, words, results, score_bits(network),
-                             cycles=counters["end"] - counters["start"] + 1)
+                             cycles=counters["end"] - counters["start"] + 1, widths=widths)
     trace.extras["cycles_total"] = np.array([int(counters["total"])], dtype=np.int64)
     trace.extras["sample_end"] = np.asarray(counters["end"], dtype=np.int64)
     return trace

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["BoardError", "BuildError", "ImportRefused", "InputError", "NetworkError", "SnnhwError", "StreamError", "ToolError"]
+__all__ = ["BoardError", "BuildError", "CapacityError", "ImportRefused", "InputError", "NetworkError", "SnnhwError", "StreamError", "ToolError"]
 
 
 def _show(value: Any) -> str:
@@ -97,6 +97,10 @@ class StreamError(SnnhwError, ValueError):
 
 class BuildError(SnnhwError, ValueError):
     """A build configuration cannot be realised (it never refuses a valid network)."""
+
+
+class CapacityError(SnnhwError, ValueError):
+    """A network does not fit a loadable design: the message names the first limit it exceeds."""
 
 
 class ToolError(SnnhwError, RuntimeError):

@@ -11,6 +11,9 @@ fast and how big it is. It is a JSON object; every key is optional::
       "weights": "rom",      # rom | loadable  (a weight write port on the dense layers)
       "pipeline_depth": "auto",  # auto | integer >= 4: register stages of a core's row datapath
       "pixels_per_beat": "auto", # auto | 1, 2, 4, … 64: input values per s_axis_pixel beat (global only)
+      "loadable": false,     # a programmable design: every parameter written over s_axis_config (global only)
+      "encoder_fan_in": "auto",  # loadable: non-zero weights per encoder neuron it can hold (auto: the network's)
+      "preloaded": true,     # loadable: the network's values are in the memories and committed at start-up
       "layers": {            # per-layer overrides, keyed by layer name or index
         "hidden": {"lanes": 16, "memory": "block"}
       }
@@ -35,15 +38,16 @@ from snnhw.errors import BuildError
 from snnhw.ir import Network
 from snnhw.rtl.core import LEAD, auto_pipeline_depth
 
-__all__ = ["MEMORY_STYLES", "PIXELS_PER_BEAT", "WEIGHT_MODES", "Build", "LayerBuild", "auto_pixels_per_beat", "load_build",
-           "resolve_build"]
+__all__ = ["MEMORY_STYLES", "PIXELS_PER_BEAT", "WEIGHT_MODES", "Build", "LayerBuild", "LoadSpec", "auto_pixels_per_beat",
+           "encoder_fan_in", "load_build", "resolve_build"]
 
 #: Memory styles: ``auto`` lets synthesis choose; the others set ``ram_style``.
 MEMORY_STYLES = ("auto", "block", "distributed", "registers")
 #: Weight storage: ``rom`` (initialised, read-only) or ``loadable`` (adds a write port).
 WEIGHT_MODES = ("rom", "loadable")
 
-_GLOBAL_KEYS = ("lanes", "cores", "fifo_depth", "memory", "weights", "pipeline_depth", "pixels_per_beat", "layers")
+_GLOBAL_KEYS = ("lanes", "cores", "fifo_depth", "memory", "weights", "pipeline_depth", "pixels_per_beat", "loadable",
+                "encoder_fan_in", "preloaded", "layers")
 #: Allowed input beat widths (values per beat); a power of two, so a column splits into word and pixel.
 PIXELS_PER_BEAT = (1, 2, 4, 8, 16, 32, 64)
 _LAYER_KEYS = ("lanes", "cores", "fifo_depth", "memory", "weights", "pipeline_depth")
@@ -83,15 +87,49 @@ class LayerBuild:
 
 
 @dataclass(frozen=True)
+class LoadSpec:
+    """What a loadable design holds beyond its network's shape.
+
+    Attributes
+    ----------
+    fan_in:
+        Non-zero weights per encoder neuron the design can hold.
+    entries:
+        Entry capacity of each encoder core's weight lists (its rows × ``fan_in``).
+    time_steps:
+        T of the preloaded network (the design's network sets the largest T).
+    preloaded:
+        Whether the memories' initial values are a committed network at start-up (FPGA); an ASIC's
+        SRAMs have none, so it waits for a load.
+    """
+
+    fan_in: int
+    entries: tuple[int, ...]
+    time_steps: int
+    preloaded: bool = True
+
+
+@dataclass(frozen=True)
 class Build:
-    """A resolved build: one :class:`LayerBuild` per layer, and the input beat width."""
+    """A resolved build: one :class:`LayerBuild` per layer, the input beat width, and for a loadable
+    design its :class:`LoadSpec`."""
 
     layers: tuple[LayerBuild, ...]
     pixels_per_beat: int = 1
+    load: LoadSpec | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The resolved configuration as a JSON object (every layer explicit)."""
-        return {"layers": [asdict(layer) for layer in self.layers], "pixels_per_beat": self.pixels_per_beat}
+        out: dict[str, Any] = {"layers": [asdict(layer) for layer in self.layers],
+                               "pixels_per_beat": self.pixels_per_beat}
+        if self.load is not None:  # (a fixed design's JSON, and so its build hash, is unchanged)
+            out["load"] = asdict(self.load)
+        return out
+
+
+def encoder_fan_in(network: Network) -> int:
+    """The largest number of non-zero weights of an encoder neuron of ``network`` (at least 1)."""
+    return max(1, int((network.layers[0].weight != 0).sum(axis=1).max()))
 
 
 def auto_pixels_per_beat(encoder_lanes: int, input_bits: int = 8) -> int:
@@ -153,6 +191,7 @@ def resolve_build(
     lanes: int | None = None,
     cores: int | None = None,
     source: str | None = None,
+    time_steps: int | None = None,
 ) -> Build:
     """Resolve a build configuration against a network.
 
@@ -166,6 +205,8 @@ def resolve_build(
         Command-line overrides: every layer gets ``min(value, layer size)``.
     source:
         File the configuration came from, for error messages.
+    time_steps:
+        A loadable design's preloaded T (default the network's, which is also the largest it takes).
 
     Raises
     ------
@@ -231,7 +272,42 @@ def resolve_build(
             values["pipeline_depth"] = auto_pipeline_depth(layer, encoder=i == 0, fires=network.fires(i))
         resolved.append(LayerBuild(**{k: values[k] for k in _LAYER_KEYS}))
     ppb = auto_pixels_per_beat(resolved[0].lanes, network.input.bits) if ppb_value == "auto" else int(ppb_value)
-    return Build(tuple(resolved), pixels_per_beat=ppb)
+    load = None
+    loadable = config.get("loadable", False)
+    if not isinstance(loadable, bool):
+        raise BuildError("must be true or false", key="loadable", source=source, value=loadable)
+    for key in ("encoder_fan_in", "preloaded"):
+        if key in config and not loadable:
+            raise BuildError("applies to a loadable design only (set loadable: true)", key=key, source=source,
+                             value=config[key])
+    if loadable:
+        if any(lb.weights == "loadable" for lb in resolved):
+            raise BuildError("a loadable design writes every weight over s_axis_config; drop weights: loadable",
+                             key="loadable", source=source, value=True)
+        own = encoder_fan_in(network)
+        fan = config.get("encoder_fan_in", "auto")
+        if fan == "auto":
+            fan = own
+        else:
+            fan = _int(fan, "encoder_fan_in", source, 1)
+            if fan > network.input.size:
+                raise BuildError(f"must be at most the input size {network.input.size}", key="encoder_fan_in",
+                                 source=source, value=fan)
+            if fan < own:
+                raise BuildError(f"must be at least the network's own largest encoder fan-in {own}",
+                                 key="encoder_fan_in", source=source, value=fan)
+        preloaded = config.get("preloaded", True)
+        if not isinstance(preloaded, bool):
+            raise BuildError("must be true or false", key="preloaded", source=source, value=preloaded)
+        enc = resolved[0]
+        entries = tuple(math.ceil((hi - lo) / min(enc.lanes, hi - lo)) * fan
+                        for lo, hi in core_slices(network.layers[0].size, enc.cores))
+        t = network.time_steps if time_steps is None else time_steps
+        if not 1 <= t <= network.time_steps:
+            raise BuildError(f"must be 1 … {network.time_steps} (the design's largest)", key="time_steps",
+                             source=source, value=t)
+        load = LoadSpec(fan_in=fan, entries=entries, time_steps=t, preloaded=preloaded)
+    return Build(tuple(resolved), pixels_per_beat=ppb, load=load)
 
 
 def load_build(path: str | os.PathLike[str]) -> dict[str, Any]:

@@ -51,6 +51,7 @@ from __future__ import annotations
 import enum
 import math
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from amaranth.hdl import Cat, Const, EnableInserter, Module, Mux, Signal, Value, signed
@@ -62,7 +63,7 @@ from snnhw.rtl import faults, lif
 from snnhw.rtl.serializer import RowSerializer
 from snnhw.rtl.stream import core_layout, value_layout
 
-__all__ = ["LEAD", "Op", "RowCore", "Unit", "auto_pipeline_depth", "chunks", "fire_units"]
+__all__ = ["LEAD", "Op", "RowCore", "RunParams", "Unit", "auto_pipeline_depth", "chunks", "fire_units"]
 
 
 class Op(enum.IntEnum):
@@ -83,14 +84,32 @@ class Op(enum.IntEnum):
 Unit = Callable[[Module, dict[str, Value], str], dict[str, Value]]
 
 
-def fire_units(layer: Layer, *, fires: bool) -> list[Unit]:
+@dataclass(frozen=True, eq=False)
+class RunParams:
+    """The values of a layer that a loadable design takes at run time (:mod:`snnhw.rtl.loader`): the
+    threshold θ, the leak shift k (``None`` for leak ``none``) and ``T − 1``, each a register of the
+    loader; a fixed design uses the network's constants (:meth:`fixed`)."""
+
+    theta: Value | int
+    shift: Value | int | None
+    t_last: Value | int
+
+    @classmethod
+    def fixed(cls, layer: Layer, time_steps: int) -> RunParams:
+        """The constants of ``layer`` in a network of ``time_steps`` steps."""
+        return cls(layer.threshold, layer.leak.shift, time_steps - 1)
+
+
+def fire_units(layer: Layer, *, fires: bool, theta: Value | int | None = None) -> list[Unit]:
     """The units of ``fire`` on ``state["v"]``: they leave ``amp`` (the amplitude, 0 = none) and
-    ``v`` (the potential after the reset). Without firing (potential readout) ``amp`` is ``v``."""
+    ``v`` (the potential after the reset). Without firing (potential readout) ``amp`` is ``v``.
+    ``theta``: the threshold, a run-time value in a loadable design (default the layer's θ)."""
     if not fires:
         def passthrough(m: Module, s: dict[str, Value], name: str) -> dict[str, Value]:
             return {**s, "amp": s["v"].as_unsigned()}
         return [passthrough]
-    theta, bits = layer.threshold, layer.potential_bits
+    theta = layer.threshold if theta is None else theta
+    bits = layer.potential_bits
     if layer.reset is Reset.ZERO:
         def zero(m: Module, s: dict[str, Value], name: str) -> dict[str, Value]:
             spike = s["v"] >= theta
@@ -118,11 +137,11 @@ def fire_units(layer: Layer, *, fires: bool) -> list[Unit]:
     return units
 
 
-def leak_unit(layer: Layer) -> Unit:
-    """``v ← leak(v)``."""
+def leak_unit(layer: Layer, shift: Value | int | None = None) -> Unit:
+    """``v ← leak(v)`` (``shift``: the leak shift, a run-time value in a loadable design)."""
     def unit(m: Module, s: dict[str, Value], name: str) -> dict[str, Value]:
         out = Signal(signed(layer.potential_bits), name=f"{name}_leak")
-        m.d.comb += out.eq(lif.leak(s["v"], layer))
+        m.d.comb += out.eq(lif.leak(s["v"], layer, shift))
         return {**s, "v": out}
     return unit
 
@@ -177,8 +196,11 @@ class RowCore(wiring.Component):
     """
 
     def __init__(self, layer: Layer, *, time_steps: int, out_widths: StreamWidths, lo: int, hi: int, lanes: int,
-                 fires: bool, ticks: bool, memory: str, depth: int, members: dict[str, Any]) -> None:
+                 fires: bool, ticks: bool, memory: str, depth: int, members: dict[str, Any],
+                 params: RunParams | None = None) -> None:
         self.layer, self.T, self.out_widths = layer, time_steps, out_widths
+        self.params = params if params is not None else RunParams.fixed(layer, time_steps)
+        self.loadable_params = params is not None
         self.lo, self.hi, self.lanes = lo, hi, lanes
         self.rows = math.ceil((hi - lo) / lanes)
         self.rbits = max(1, (self.rows - 1).bit_length())
@@ -370,6 +392,6 @@ class RowCore(wiring.Component):
         if self.fires:
             claim = issue & ((op == Op.FIRE) | (op == Op.EOW))
         else:  # a potential readout pushes only the last step's fire pass
-            claim = issue & (((op == Op.FIRE) & (t == self.T - 1)) | (op == Op.EOW))
+            claim = issue & (((op == Op.FIRE) & (t == self.params.t_last)) | (op == Op.EOW))
         m.d.sync += free.eq(free - claim + ser.pop)
         return free != 0

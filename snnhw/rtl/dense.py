@@ -34,7 +34,7 @@ from amaranth.lib.wiring import In
 
 from snnhw.ir import Layer, LeakKind, StreamWidths
 from snnhw.rtl import faults, lif
-from snnhw.rtl.core import LEAD, Op, RowCore, add_unit, auto_pipeline_depth, fire_units, leak_unit
+from snnhw.rtl.core import LEAD, Op, RowCore, RunParams, add_unit, auto_pipeline_depth, fire_units, leak_unit
 from snnhw.rtl.fifo import SkidBuffer
 from snnhw.rtl.memories import MEMORY_ATTRS, BankedRead, LaneMemory, pack_lanes, row_values, weight_rows
 from snnhw.rtl.stream import token_layout
@@ -83,12 +83,18 @@ class DenseCore(RowCore):
         Add a weight write port ``wl_*``.
     depth:
         Pipeline depth (``None``: :func:`~snnhw.rtl.core.auto_pipeline_depth`).
+    params, bus:
+        A loadable design's run-time values (θ, leak shift, T − 1) and its configuration bus
+        (:class:`snnhw.rtl.loader.ConfigBus`), which writes the weight and bias memories
+        (targets ``targets["wmem"]``, ``targets["bmem"]``); ``None`` for a fixed design.
     """
 
     def __init__(self, layer: Layer, *, time_steps: int, in_widths: StreamWidths, out_widths: StreamWidths,
                  lo: int, hi: int, lanes: int, fires: bool = True, ticks: bool = False, memory: str = "auto",
-                 loadable: bool = False, depth: int | None = None) -> None:
+                 loadable: bool = False, depth: int | None = None, params: RunParams | None = None,
+                 bus: Any = None, targets: dict[str, int] | None = None) -> None:
         self.in_widths, self.loadable = in_widths, loadable
+        self.bus, self.targets = bus, targets or {}
         rows = math.ceil((hi - lo) / lanes)
         members: dict[str, Any] = {"i": In(stream.Signature(token_layout(in_widths)))}
         if loadable:
@@ -102,7 +108,7 @@ class DenseCore(RowCore):
         if depth is None:
             depth = auto_pipeline_depth(layer, encoder=False, fires=fires)
         super().__init__(layer, time_steps=time_steps, out_widths=out_widths, lo=lo, hi=hi, lanes=lanes, fires=fires,
-                         ticks=ticks, memory=memory, depth=depth, members=members)
+                         ticks=ticks, memory=memory, depth=depth, members=members, params=params)
 
     def elaborate(self, platform) -> Module:
         m = Module()
@@ -114,14 +120,21 @@ class DenseCore(RowCore):
 
         dp = Module()  # the per-lane datapath registers, clocked only while rows are in flight (RowCore._gate)
         vmem = LaneMemory(m, "vmem", lanes=L, field=P, depth=R, init=bias_rows, attrs=attrs)
+        bus = self.bus
         wmem = BankedRead(m, "wmem", width=L * W, depth=layer.n_in * R,
                           init=weight_rows(layer.weight, self.lo, self.hi, L, W), attrs=attrs,
-                          granularity=W if self.loadable else None)
+                          granularity=W if self.loadable else (L * W if bus is not None else None))
         if layer.has_bias:
-            bmem = LaneMemory(m, "bmem", lanes=L, field=P, depth=R, init=bias_rows, attrs=attrs, write=False)
+            bmem = LaneMemory(m, "bmem", lanes=L, field=P, depth=R, init=bias_rows, attrs=attrs,
+                              write=bus is not None, direct=True)
         if self.loadable:
             m.d.comb += [wmem.waddr.eq(self.wl_addr), wmem.wdata.eq(Cat(*([self.wl_data] * L))),
                          wmem.wen.eq(Mux(self.wl_en, Const(1, L) << self.wl_lane, 0))]
+        if bus is not None:  # the configuration bus writes whole words
+            m.d.comb += [wmem.waddr.eq(bus.addr), wmem.wdata.eq(bus.data), wmem.wen.eq(bus.hit(self.targets["wmem"]))]
+            if layer.has_bias:
+                m.d.comb += [bmem.waddr.eq(bus.addr), bmem.wen.eq(bus.hit(self.targets["bmem"])),
+                             bmem.wdata.eq(bus.data)]
 
         ser = self._serializer(m)
         # the input stream through a skid buffer: the issue decision below drives `ready` from
@@ -161,7 +174,11 @@ class DenseCore(RowCore):
             m.d.comb += step_of_token.eq(head_t + 1)
         # the comparisons against t and t + 1 in parallel, picked by `stepping` (short ready path)
         later = Mux(stepping, step_of_token > t + 1, step_of_token > t)
-        window_open = Mux(stepping, t + 1 < T, t < T)
+        t_last = self.params.t_last
+        if self.loadable_params:
+            window_open = Mux(stepping, t + 1 <= t_last, t <= t_last)
+        else:
+            window_open = Mux(stepping, t + 1 < T, t < T)
         m.d.comb += self.busy.eq(issue)
 
         with m.If(issue & ~last_row):
@@ -224,15 +241,15 @@ class DenseCore(RowCore):
         m.d.comb += v_res.eq(Cat(*res_lanes))
 
         # ---------------------------------------- S4 … S(3+F): the FIRE work
-        leak = [leak_unit(layer)] if layer.leak.kind is not LeakKind.NONE else []
-        units = [*fire_units(layer, fires=self.fires), *leak]
+        leak = [leak_unit(layer, self.params.shift)] if layer.leak.kind is not LeakKind.NONE else []
+        units = [*fire_units(layer, fires=self.fires, theta=self.params.theta), *leak]
         if layer.has_bias:
             units = [add_unit(layer, "b"), *units] if late_bias else [*units, add_unit(layer, "b")]
         final_states = self._chunked(m, dp, S, units, states)
 
         # -------------------------------------------------- S(3+F): write-back
         sw = S[D]
-        final = sw.t == T - 1
+        final = sw.t == t_last
         new_row, outs = [], []
         for st in final_states:
             start = st["b"] if layer.has_bias and not late_bias else Const(0, signed(P))

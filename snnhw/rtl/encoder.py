@@ -34,21 +34,23 @@ from __future__ import annotations
 
 import math
 from types import SimpleNamespace
+from typing import Any
 
 import numpy as np
-from amaranth.hdl import Cat, Const, Module, Mux, Signal, signed, unsigned
+from amaranth.hdl import Cat, Const, Module, Mux, Signal, Value, signed, unsigned
 from amaranth.lib import stream
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In
 
 from snnhw.ir import Layer, LeakKind, StreamWidths
 from snnhw.rtl import lif
-from snnhw.rtl.core import LEAD, Op, RowCore, add_unit, auto_pipeline_depth, fire_units, leak_unit
+from snnhw.rtl.core import LEAD, Op, RowCore, RunParams, add_unit, auto_pipeline_depth, fire_units, leak_unit
 from snnhw.rtl.framing import beat_layout
 from snnhw.rtl.memories import MEMORY_ATTRS, BankedRead, LaneMemory, pack_lanes, row_values
 
-__all__ = ["FRONT_DRAIN", "PIXEL_WORD_BITS", "EncoderCore", "active_rows", "current_bits", "issued_entries",
-           "pixel_reads", "pixels_per_word", "row_starts", "row_words", "sparse_entries"]
+__all__ = ["FRONT_DRAIN", "PIXEL_WORD_BITS", "EncoderCore", "active_rows", "capacity_current_bits", "current_bits",
+           "entry_words", "issued_entries", "pixel_reads", "pixels_per_word", "row_mask_words", "row_starts", "row_words",
+           "sparse_entries"]
 
 #: Lanes whose pixel buffers share one copy of the write registers.
 FANOUT_LANES = 1
@@ -162,6 +164,36 @@ def pixel_reads(entries: list[tuple[list[int], list[int], bool]], ppw: int,
     return sum(not r for row in rows for k in range(starts[row], starts[row + 1]) for r in reuse[k])
 
 
+def entry_words(entries: list[tuple[list[int], list[int], bool]], lanes: int, col_bits: int, weight_bits: int,
+                ppw: int) -> list[int]:
+    """The entry memory's words: every lane's column and weight, every lane's "same pixel word as the
+    entry before" flag, and the row-end flag on top."""
+    words = []
+    for (cols, ws, last), reuse in zip(entries, _reuse(entries, ppw)):
+        words.append(pack_lanes(cols, col_bits) | (pack_lanes(ws, weight_bits) << (lanes * col_bits))
+                     | (pack_lanes([int(r) for r in reuse], 1) << (lanes * (col_bits + weight_bits)))
+                     | (int(last) << (lanes * (col_bits + weight_bits + 1))))
+    return words
+
+
+def row_mask_words(weight: np.ndarray, lo: int, hi: int, lanes: int, ppw: int) -> list[int]:
+    """Per row: a bit per pixel-buffer word, set where :func:`row_words` lists it (a loadable encoder's row masks)."""
+    return [sum(1 << w for w in words) for words in row_words(weight, lo, hi, lanes, ppw)]
+
+
+def column_bits(n_in: int, ppw: int) -> int:
+    """Bits of an entry's column field."""
+    return max(1, (n_in - 1).bit_length(), (ppw - 1).bit_length())
+
+
+def capacity_current_bits(layer: Layer, input_bits: int, fan_in: int) -> int:
+    """Signed width that holds ``W·x + b`` of every layer of ``layer``'s widths with at most ``fan_in``
+    non-zero weights per neuron (a loadable encoder's accumulator)."""
+    xmax = (1 << input_bits) - 1
+    hi = fan_in * -layer.w_min * xmax + layer.v_max
+    return max(hi.bit_length(), layer.potential_bits) + 1
+
+
 def current_bits(layer: Layer, input_bits: int) -> int:
     """Signed width that holds every exact ``W·x + b`` of the layer."""
     xmax = (1 << input_bits) - 1
@@ -184,15 +216,22 @@ class EncoderCore(RowCore):
 
     def __init__(self, layer: Layer, *, time_steps: int, input_bits: int, out_widths: StreamWidths, lo: int,
                  hi: int, lanes: int, fires: bool = True, ticks: bool = False, memory: str = "auto",
-                 depth: int | None = None, pixels_per_beat: int = 1) -> None:
+                 depth: int | None = None, pixels_per_beat: int = 1, params: RunParams | None = None,
+                 bus: Any = None, targets: dict[str, int] | None = None, entry_capacity: int | None = None,
+                 fan_in: int | None = None) -> None:
         self.input_bits = input_bits
         self.ppb = pixels_per_beat
         self.ppw = pixels_per_word(input_bits, pixels_per_beat)
         self.entries = sparse_entries(layer.weight, lo, hi, lanes)
+        self.bus, self.targets = bus, targets or {}
+        self.entry_capacity = entry_capacity if entry_capacity is not None else len(self.entries)
+        self.fan_in = fan_in
+        if len(self.entries) > self.entry_capacity:
+            raise ValueError(f"{len(self.entries)} entries exceed the capacity {self.entry_capacity}")
         if depth is None:
             depth = auto_pipeline_depth(layer, encoder=True, fires=fires)
         super().__init__(layer, time_steps=time_steps, out_widths=out_widths, lo=lo, hi=hi, lanes=lanes, fires=fires,
-                         ticks=ticks, memory=memory, depth=depth,
+                         ticks=ticks, memory=memory, depth=depth, params=params,
                          members={"i": In(stream.Signature(beat_layout(input_bits * pixels_per_beat)))})
 
     def elaborate(self, platform) -> Module:
@@ -200,23 +239,22 @@ class EncoderCore(RowCore):
         layer, L, R, T = self.layer, self.lanes, self.rows, self.T
         P, W, B = layer.potential_bits, layer.weight_bits, self.input_bits
         n_x = layer.n_in
-        E = len(self.entries)
-        cbits = max(1, (n_x - 1).bit_length(), (self.ppw - 1).bit_length())
-        abits = current_bits(layer, B)
+        E = self.entry_capacity
+        bus = self.bus
+        cbits = column_bits(n_x, self.ppw)
+        abits = current_bits(layer, B) if bus is None else capacity_current_bits(layer, B, self.fan_in or n_x)
         attrs = MEMORY_ATTRS[self.memory]
 
         # ------------------------------------------------------------ memories
         # an entry: every lane's column and weight, every lane's "same pixel word as the entry before"
         # flag (that lane's pixel buffer is not read), the row-end flag
         ewidth = L * (cbits + W + 1) + 1
-        einit = []
-        for (cols, ws, last), reuse in zip(self.entries, _reuse(self.entries, self.ppw)):
-            word = (pack_lanes(cols, cbits) | (pack_lanes(ws, W) << (L * cbits))
-                    | (pack_lanes([int(r) for r in reuse], 1) << (L * (cbits + W)))
-                    | (int(last) << (L * (cbits + W + 1))))
-            einit.append(word)
+        einit = entry_words(self.entries, L, cbits, W, self.ppw)
         cnt_next = Signal(range(max(n_x, E) + 1), name="cnt_next")  # the front engine's counter, a cycle ahead
-        emem = BankedRead(m, "emem", width=ewidth, depth=E, init=einit, attrs=attrs, addr_next=cnt_next)
+        emem = BankedRead(m, "emem", width=ewidth, depth=E, init=einit, attrs=attrs, addr_next=cnt_next,
+                          granularity=ewidth if bus is not None else None)
+        if bus is not None:
+            m.d.comb += [emem.waddr.eq(bus.addr), emem.wdata.eq(bus.data), emem.wen.eq(bus.hit(self.targets["emem"]))]
         # each lane's pixel buffer holds ppw pixels per word (one or more beats of ppb pixels)
         ppb, ppw = self.ppb, self.ppw
         sub_bits = (ppw - 1).bit_length()
@@ -233,6 +271,9 @@ class EncoderCore(RowCore):
             bias_rows = [pack_lanes(row, P) for row in row_values(layer.bias, self.lo, self.hi, L)]
             m.submodules.bmem = bmem = Memory(shape=unsigned(L * P), depth=max(2, R), init=bias_rows, attrs=attrs)
             b_rd = bmem.read_port()
+            if bus is not None:
+                b_wr = bmem.write_port()
+                m.d.comb += [b_wr.addr.eq(bus.addr), b_wr.data.eq(bus.data), b_wr.en.eq(bus.hit(self.targets["bmem"]))]
 
         ser = self._serializer(m)
         # the per-lane datapath registers of the front engine's current pipeline and of the step
@@ -310,7 +351,27 @@ class EncoderCore(RowCore):
         nzw = Signal(n_words, name="nz_words", reset_less=True)
         act = Signal(R, name="row_active", reset_less=True)
         sbits = max(1, E.bit_length())
-        start_tab = Const(sum(v << (k * sbits) for k, v in enumerate(starts + [E] * 2)), (R + 3) * sbits)
+        if bus is None:
+            start_tab: Value = Const(sum(v << (k * sbits) for k, v in enumerate(starts + [E] * 2)), (R + 3) * sbits)
+            row_active = Cat(*[Cat(*(nzw[w] for w in words)).any() if words else Const(0, 1) for words in words_of])
+            first_end: Value | int = starts[1]
+        else:
+            # a loadable encoder: the row starts and each row's pixel-word mask are registers the
+            # configuration bus writes (targets "starts", "rmask"), one word per address
+            n_ent = len(self.entries)
+            regs = [Signal(sbits, init=v, name=f"row_start{k}", reset_less=True)
+                    for k, v in enumerate(starts + [n_ent] * 2)]
+            masks = [Signal(n_words, init=v, name=f"row_mask{k}", reset_less=True)
+                     for k, v in enumerate(row_mask_words(layer.weight, self.lo, self.hi, L, ppw))]
+            for k, reg in enumerate(regs):
+                with m.If(bus.hit(self.targets["starts"]) & (bus.addr == k)):
+                    m.d.sync += reg.eq(bus.data[:sbits])
+            for k, reg in enumerate(masks):
+                with m.If(bus.hit(self.targets["rmask"]) & (bus.addr == k)):
+                    m.d.sync += reg.eq(bus.data[:n_words])
+            start_tab = Cat(*regs)
+            row_active = Cat(*[(mask & nzw).any() for mask in masks])
+            first_end = regs[1]
         nstart = Signal(sbits, name="next_row_start")
         fi = Signal(range(R + 3), name="row_after_next")
         first = Signal(name="row_first")
@@ -339,10 +400,8 @@ class EncoderCore(RowCore):
                     m.d.sync += fop.eq(Op.PREP)
                     m.d.comb += cnt_next.eq(0)
             with m.Case(Op.PREP):  # entry 0 is read; the row flags are loaded from the word bitmap
-                m.d.sync += [fop.eq(Op.CUR), first.eq(1), nstart.eq(starts[1]), fi.eq(2),
-                             last_frow.eq(R == 1),
-                             act.eq(Cat(*[Cat(*(nzw[w] for w in words)).any() if words else Const(0, 1)
-                                           for words in words_of]))]
+                m.d.sync += [fop.eq(Op.CUR), first.eq(1), nstart.eq(first_end), fi.eq(2),
+                             last_frow.eq(R == 1), act.eq(row_active)]
             with m.Case(Op.CUR), m.If(free):  # wait for a free bank
                 m.d.sync += [a_valid.eq(1), kill_a.eq(skip), first.eq(row_last)]
                 m.d.comb += cnt_next.eq(Mux(skip, nstart, inc))
@@ -376,7 +435,7 @@ class EncoderCore(RowCore):
                 m.d.sync += r.eq(r + 1)
                 with m.If(last_row):
                     m.d.sync += [r.eq(0), t.eq(t + 1)]
-                    with m.If(t == T - 1):
+                    with m.If(t == self.params.t_last):
                         m.d.sync += op.eq(Op.EOW)
             with m.Case(Op.EOW), m.If(credit & ~cool):
                 m.d.comb += [issue.eq(1), released.eq(1)]
@@ -455,11 +514,11 @@ class EncoderCore(RowCore):
                              complete=())
         states = [{"v": vrow.word_select(lane, P).as_signed(), "cur": i4.word_select(lane, P).as_signed()}
                   for lane in range(L)]
-        leak = [leak_unit(layer)] if layer.leak.kind is not LeakKind.NONE else []
-        units = [*leak, add_unit(layer, "cur"), *fire_units(layer, fires=self.fires)]
+        leak = [leak_unit(layer, self.params.shift)] if layer.leak.kind is not LeakKind.NONE else []
+        units = [*leak, add_unit(layer, "cur"), *fire_units(layer, fires=self.fires, theta=self.params.theta)]
         final_states = self._chunked(m, steps, S, units, states)
         sw = S[self.depth]
-        final = sw.t == T - 1
+        final = sw.t == self.params.t_last
         new_row, outs = [], []
         for st in final_states:
             outs.append(st["amp"])

@@ -34,10 +34,16 @@ def sat(m: Module, value: Value, bits: int, name: str = "sat") -> Value:
     return out
 
 
-def leak(v: Value, layer: Layer) -> Value:
-    """``leak(V)`` of the layer: none, ``V − (V >> k)`` or ``V >> k`` (arithmetic shifts; never leaves the range)."""
+def leak(v: Value, layer: Layer, shift: Value | int | None = None) -> Value:
+    """``leak(V)`` of the layer: none, ``V − (V >> k)`` or ``V >> k`` (arithmetic shifts; never leaves the range).
+    ``shift``: k as a run-time value (a loadable design's register; default the layer's constant)."""
     if layer.leak.kind is LeakKind.NONE:
         return v
+    if shift is not None and not isinstance(shift, int):
+        shifted = v >> shift  # a barrel shifter; arithmetic, as v is signed
+        if layer.leak.kind is LeakKind.SHIFT:
+            return (v - shifted)[: layer.potential_bits].as_signed()
+        return shifted[: layer.potential_bits].as_signed()
     k = layer.leak.shift
     shifted = v >> k
     if faults.active("logical_leak_shift"):

@@ -127,7 +127,7 @@ class BankedRead:
             self.wdata = Signal(width, name=f"{name}_wdata")
             self.wen = Signal(width // granularity, name=f"{name}_wen")
         if addr_next is not None:
-            assert granularity is None, "address copies are for read-only memories"
+            assert granularity in (None, width), "a memory with address copies is written whole words at a time"
             m.d.sync += self.addr.eq(addr_next)
             cuts = list(range(0, width, SLICE_BITS))
         else:
@@ -159,10 +159,10 @@ class BankedRead:
                     m.d.sync += read.eq(self.en & hit)
                 parts.append(rd.data)
                 if granularity is not None:
-                    wr = mem.write_port(granularity=granularity)
+                    wr = mem.write_port(granularity=granularity if granularity < width else None)
                     hit = (self.waddr[low:] == b) if banks > 1 else 1
-                    m.d.comb += [wr.addr.eq(self.waddr[:low] if banks > 1 else self.waddr), wr.data.eq(self.wdata),
-                                 wr.en.eq(Mux(hit, self.wen, 0))]
+                    m.d.comb += [wr.addr.eq(self.waddr[:low] if banks > 1 else self.waddr),
+                                 wr.data.eq(self.wdata[lo:hi]), wr.en.eq(Mux(hit, self.wen, 0))]
             # the bank's output register loads only after a read (a bank not read keeps its output, so
             # loading it again would change nothing): its clock is gated while the bank is idle
             reg = Signal(width, name=f"{name}{b}_q", reset_less=True)
@@ -202,7 +202,9 @@ class LaneMemory:
     """
 
     def __init__(self, m: Module, name: str, *, lanes: int, field: int, depth: int, init: Sequence[int] = (),
-                 attrs: dict[str, str], write: bool = True) -> None:
+                 attrs: dict[str, str], write: bool = True, direct: bool = False) -> None:
+        """``direct``: the caller drives ``waddr``, ``wen`` and ``wdata`` of a write in its own cycle (no
+        register copies: a configuration write, which must land while the core is held in reset)."""
         depth = max(2, depth)
         abits = max(1, (depth - 1).bit_length())
         keep = {"keep": 1}
@@ -214,7 +216,8 @@ class LaneMemory:
         self.waddr = Signal(abits, name=f"{name}_waddr")
         self.wen = Signal(name=f"{name}_wen")
         self.wdata = Signal(lanes * field, name=f"{name}_wdata")
-        m.d.sync += [self.waddr.eq(self.waddr_next), self.wen.eq(self.wen_next)]
+        if not direct:
+            m.d.sync += [self.waddr.eq(self.waddr_next), self.wen.eq(self.wen_next)]
         outs = []
         for k, lo in enumerate(range(0, lanes, LANE_GROUP)):
             hi = min(lanes, lo + LANE_GROUP)
@@ -229,7 +232,10 @@ class LaneMemory:
             m.d.sync += [ra.eq(self.raddr_next), re.eq(self.ren_next)]
             m.d.comb += [rd.addr.eq(ra), rd.en.eq(re)]
             outs.append(rd.data)
-            if write:
+            if write and direct:
+                wr = mem.write_port()
+                m.d.comb += [wr.addr.eq(self.waddr), wr.en.eq(self.wen), wr.data.eq(self.wdata[lo * field:hi * field])]
+            elif write:
                 wr = mem.write_port()
                 wa = Signal(abits, name=f"{name}{k}_waddr_copy", attrs=keep)
                 we = Signal(name=f"{name}{k}_wen_copy", attrs=keep)

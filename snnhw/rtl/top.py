@@ -15,18 +15,20 @@ tree behind (plus a tick filter); a single-core layer gets neither. See
 from __future__ import annotations
 
 import numpy as np
-from amaranth.hdl import Module, Signal
+from amaranth.hdl import ClockDomain, ClockSignal, DomainRenamer, Module, ResetSignal, Signal
 from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from snnhw.ir import Network, Readout
 from snnhw.rtl.build import Build, core_slices
+from snnhw.rtl.core import RunParams
 from snnhw.rtl.counter import Counter, counter_latency
 from snnhw.rtl.dense import DenseCore
 from snnhw.rtl.encoder import EncoderCore
 from snnhw.rtl.fifo import StreamFIFO
 from snnhw.rtl.fork import Broadcast
 from snnhw.rtl.framing import SampleFramer, beat_layout
+from snnhw.rtl.loader import ConfigLoader
 from snnhw.rtl.merge import SpikeMerge, TickFilter
 from snnhw.rtl.readout import Readout as ReadoutUnit
 from snnhw.rtl.stream import token_layout
@@ -113,6 +115,24 @@ def port_table(network: Network, build: Build) -> list[dict[str, object]]:
         {"name": "cycle_count", "dir": "out", "width": COUNTER_BITS,
          "meaning": f"cycles since reset, as of {COUNTER_LAG} cycles earlier (wraps)"},
     ]
+    if build.load is not None:
+        ports += [
+            {"name": "s_axis_config_tdata", "dir": "in", "width": 32,
+             "meaning": "configuration frames, one 32-bit word per beat (docs/architecture.md, snnhw.rtl.loader)"},
+            {"name": "s_axis_config_tvalid", "dir": "in", "width": 1, "meaning": "AXI4-Stream valid"},
+            {"name": "s_axis_config_tready", "dir": "out", "width": 1, "meaning": "AXI4-Stream ready (always 1)"},
+            {"name": "s_axis_config_tlast", "dir": "in", "width": 1, "meaning": "last word (the CRC) of a frame"},
+            {"name": "config_committed", "dir": "out", "width": 1,
+             "meaning": "a network is loaded and committed: samples are taken"},
+            {"name": "config_hash", "dir": "out", "width": 64,
+             "meaning": "identifier of the committed network (first 16 hex digits of its content hash)"},
+            {"name": "config_crc_errors", "dir": "out", "width": COUNTER_BITS,
+             "meaning": f"configuration frames with a bad CRC, as of {COUNTER_LAG} cycles earlier (wraps)"},
+            {"name": "config_errors", "dir": "out", "width": COUNTER_BITS,
+             "meaning": "malformed configuration frames and refused commits (wraps)"},
+            {"name": "config_refused", "dir": "out", "width": COUNTER_BITS,
+             "meaning": "loads refused because a sample was in flight (wraps)"},
+        ]
     for i, layer in enumerate(network.layers):
         w = network.stream_widths(i)
         if network.fires(i):
@@ -169,17 +189,47 @@ class Accelerator(wiring.Component):
                 "lane": max(1, (lb.lanes - 1).bit_length())}
 
     def elaborate(self, platform) -> Module:
-        m = Module()
+        top = Module()
         net, T = self.network, self.network.time_steps
         B = net.input.bits
-        m.submodules.cycles = cycles = Counter(COUNTER_BITS)
-        m.d.comb += [cycles.en.eq(1), self.cycle_count.eq(cycles.value)]
+        top.submodules.cycles = cycles = Counter(COUNTER_BITS)
+        top.d.comb += [cycles.en.eq(1), self.cycle_count.eq(cycles.value)]
+        load = self.build.load
+        loader = None
+        if load is None:
+            m = top
+        else:
+            # a loadable design: the configuration loader in the `sync` domain, everything else in
+            # `core`, the same clock with a reset that the loader also asserts during a load
+            preloaded = None
+            if load.preloaded:
+                from dataclasses import replace
+                preloaded = replace(net, time_steps=load.time_steps)
+            top.submodules.loader = loader = ConfigLoader(net, self.build, counter_bits=COUNTER_BITS,
+                                                          preloaded=preloaded)
+            top.d.comb += [loader.i.payload.data.eq(self.s_axis_config_tdata),
+                           loader.i.payload.last.eq(self.s_axis_config_tlast),
+                           loader.i.valid.eq(self.s_axis_config_tvalid),
+                           self.s_axis_config_tready.eq(loader.i.ready),
+                           self.config_committed.eq(loader.committed), self.config_hash.eq(loader.ident),
+                           self.config_crc_errors.eq(loader.crc_errors), self.config_errors.eq(loader.errors),
+                           self.config_refused.eq(loader.refused)]
+            top.domains.core = core_domain = ClockDomain("core")
+            top.d.comb += [core_domain.clk.eq(ClockSignal("sync")),
+                           core_domain.rst.eq(ResetSignal("sync") | loader.hold)]
+            m = Module()
+            top.submodules.datapath = DomainRenamer({"sync": "core"})(m)
+            targets: dict[tuple[int, int], dict[str, int]] = {}
+            for tg in loader.targets:
+                targets.setdefault((tg.layer, tg.core), {})[tg.memory] = tg.index
 
         ppb = self.build.pixels_per_beat
         m.submodules.framer = framer = SampleFramer(B * ppb, beats_per_sample(net, self.build), COUNTER_BITS)
+        open_gate = 1 if loader is None else loader.committed  # no sample before a committed load
         m.d.comb += [framer.i.payload.data.eq(self.s_axis_pixel_tdata[:B * ppb]),
-                     framer.i.payload.last.eq(self.s_axis_pixel_tlast), framer.i.valid.eq(self.s_axis_pixel_tvalid),
-                     self.s_axis_pixel_tready.eq(framer.i.ready), self.samples_accepted.eq(framer.accepted),
+                     framer.i.payload.last.eq(self.s_axis_pixel_tlast),
+                     framer.i.valid.eq(self.s_axis_pixel_tvalid & open_gate),
+                     self.s_axis_pixel_tready.eq(framer.i.ready & open_gate), self.samples_accepted.eq(framer.accepted),
                      self.framing_errors.eq(framer.errors)]
         src = framer.o  # the stream feeding the next layer
 
@@ -193,14 +243,20 @@ class Accelerator(wiring.Component):
             cores = []
             for c, (lo, hi) in enumerate(slices):
                 lanes = min(lb.lanes, hi - lo)
+                run: dict[str, object] = {}
+                if loader is not None:
+                    run = {"params": RunParams(*loader.layer_params(i)), "bus": loader.bus, "targets": targets[(i, c)]}
                 if i == 0:
+                    if load is not None:
+                        run.update(entry_capacity=load.entries[c], fan_in=load.fan_in)
                     core = EncoderCore(layer, time_steps=T, input_bits=B, out_widths=widths, lo=lo, hi=hi,
                                        lanes=lanes, fires=fires, ticks=ticks, memory=lb.memory,
-                                       depth=lb.pipeline_depth, pixels_per_beat=ppb)
+                                       depth=lb.pipeline_depth, pixels_per_beat=ppb, **run)  # type: ignore[arg-type]
                 else:
                     core = DenseCore(layer, time_steps=T, in_widths=net.stream_widths(i - 1), out_widths=widths,
                                      lo=lo, hi=hi, lanes=lanes, fires=fires, ticks=ticks, memory=lb.memory,
-                                     loadable=lb.weights == "loadable", depth=lb.pipeline_depth)
+                                     loadable=lb.weights == "loadable", depth=lb.pipeline_depth,
+                                     **run)  # type: ignore[arg-type]
                     if lb.weights == "loadable":
                         m.d.comb += [core.wl_addr.eq(getattr(self, f"wl_{i}_addr")),
                                      core.wl_lane.eq(getattr(self, f"wl_{i}_lane")),
@@ -276,4 +332,10 @@ class Accelerator(wiring.Component):
         with m.If(ro.o.valid & self.m_axis_result_tready & ro.o.payload.last):
             m.d.sync += seq.eq(seq + 1)
         m.d.comb += self.m_axis_result_tuser.eq(seq)
-        return m
+        if loader is not None:
+            # a sample is in flight from its first beat to its result's last beat: a load waits
+            pending = Signal(SEQUENCE_BITS + 1, name="samples_pending")
+            done = ro.o.valid & self.m_axis_result_tready & ro.o.payload.last
+            m.d.sync += pending.eq(pending + framer.good - done)
+            m.d.comb += loader.busy.eq((pending != 0) | ~framer.idle)
+        return top
