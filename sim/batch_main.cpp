@@ -175,7 +175,7 @@ int main(int argc, char** argv) {
         const int64_t n_cfg = ph.info[0], n_beats = ph.info[1], n_results = ph.info[2], timeout = ph.info[3];
         const int64_t config_at = ph.info[4], reset_at = ph.info[5];
         int64_t cpos = 0;
-        if (config_at < 0) {  // the configuration first, one word per cycle, then one idle cycle
+        if (config_at < 0 && n_cfg > 0) {  // the configuration first, one word per cycle, then one idle cycle
             for (; cpos < n_cfg; ++cpos) {
                 snnhw_set_config(t, true, ph.cfg[cpos], ph.cfg_last[cpos] != 0);
                 t->eval();

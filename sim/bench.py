@@ -31,10 +31,12 @@ async def run_job(dut) -> None:
         loads = job["loads"].tolist()
         bits, ppb = int(job["bits"]), int(job["pixels_per_beat"])
         malformed = [(int(a), int(b)) for a, b in job["malformed"].reshape(-1, 2)] if "malformed" in job else []
+        config = list(zip(job["config"].tolist(), job["config_last"].tolist())) if "config" in job else []
     tb = TB(dut, layers=layers, n_x=inputs.shape[1], gaps=gaps, backpressure=bp, seed=seed, bits=bits,
             pixels_per_beat=ppb)
     await tb.reset()
     await tb.load_weights(loads)
+    await tb.configure(config)
     tb.load(inputs.tolist(), malformed)
     rec = await tb.run(len(inputs) * (n_out + 1), timeout, progress=work / "progress")
     start = np.array(rec.sample_start, dtype=np.int64)
@@ -51,6 +53,10 @@ async def run_job(dut) -> None:
         "samples_accepted": np.array(int(dut.samples_accepted.value)),
         "framing_errors": np.array(int(dut.framing_errors.value)),
     })
+    if hasattr(dut, "config_committed"):
+        arrays["config"] = np.array([int(dut.config_committed.value), int(dut.config_hash.value),
+                                     int(dut.config_crc_errors.value), int(dut.config_errors.value),
+                                     int(dut.config_refused.value)], dtype=np.uint64)
     tmp = work / "records.tmp.npz"
     np.savez(tmp, **arrays)  # type: ignore[arg-type]
     tmp.replace(work / "records.npz")

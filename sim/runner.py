@@ -197,6 +197,9 @@ def cosim(
     weights: Network | None = None,
     progress: Callable[[int], None] | None = None,
     malformed: Sequence[tuple[int, int]] = (),
+    config: Sequence[Sequence[int]] = (),
+    target: Network | None = None,
+    verilog: str | None = None,
 ) -> tuple[Trace, dict[str, np.ndarray]]:
     """Simulate the accelerator on ``inputs`` and return the trace its streams carried.
 
@@ -216,6 +219,12 @@ def cosim(
         ``(before, beats)`` pairs: a sample of ``beats`` beats with ``tlast`` on its last (a size
         other than the network's) is sent before sample ``before`` (``len(inputs)``: after the last).
         The hardware drops it and counts it in ``framing_errors``; the trace is that of ``inputs``.
+    config, target:
+        A loadable design's configuration frames, sent before the samples, and the network they
+        load padded to the design's shape (:func:`snnhw.program.embed`): the trace is ``target``'s,
+        and the counters get ``config`` (committed, hash, CRC errors, errors, refused loads).
+    verilog:
+        The design's Verilog (default: generated from ``network`` and ``build``).
 
     Returns
     -------
@@ -230,11 +239,12 @@ def cosim(
     if missing:
         raise BuildError(missing, key="--engine", value=simulator)
     loads = _loads(network, build, weights)
-    target = weights if weights is not None else network
-    runner, build_dir = _build(simulator, verilog_text(network, build))
+    target = weights if weights is not None else (target if target is not None else network)
+    runner, build_dir = _build(simulator, verilog if verilog is not None else verilog_text(network, build))
     inputs = np.asarray(inputs, dtype=np.int64)
     n = len(inputs)
     fired = [i for i in range(len(network.layers)) if network.fires(i)]
+    words = [(int(w), k == len(f) - 1) for f in config for k, w in enumerate(f)]
     if n == 0:
         return hardware_trace(network, target, 0, {}, np.zeros(0, dtype=np.int64), {}), {}
     work = Path(tempfile.mkdtemp(prefix="snnhw-cosim-"))
@@ -243,7 +253,9 @@ def cosim(
                  backpressure=backpressure, seed=seed, timeout=_timeout(network, build, n, gaps, backpressure),
                  n_layers=len(network.layers), loads=loads, bits=network.input.bits,
                  pixels_per_beat=build.pixels_per_beat,
-                 malformed=np.array(list(malformed), dtype=np.int64).reshape(-1, 2))
+                 malformed=np.array(list(malformed), dtype=np.int64).reshape(-1, 2),
+                 **({"config": np.array([w for w, _ in words], dtype=np.uint64),
+                     "config_last": np.array([int(last) for _, last in words], dtype=np.uint8)} if words else {}))
         waves = os.environ.get("SNNHW_WAVES") == "1" and simulator == "verilator"
 
         def simulate() -> None:
@@ -275,6 +287,9 @@ def cosim(
             counters = {k: rec[k] for k in ("total", "busy", "stall", "start", "end", "seq", "samples_accepted",
                                             "framing_errors")}
             trace = hardware_trace(network, target, n, taps, rec["results"], counters)
+            if "config" in rec:
+                c = [int(v) for v in rec["config"]]
+                counters["config"] = dict(zip(("committed", "hash", "crc_errors", "errors", "refused"), c))  # type: ignore[assignment]
         if progress is not None and n > done:
             progress(n - done)
         return trace, counters

@@ -93,6 +93,8 @@ class TB:
         """Hold reset for 2 cycles."""
         self.dut.rst.value = 1
         self.dut.s_axis_pixel_tvalid.value = 0
+        if hasattr(self.dut, "s_axis_config_tvalid"):
+            self.dut.s_axis_config_tvalid.value = 0
         self.dut.m_axis_result_tready.value = 0
         for _ in range(2):
             await RisingEdge(self.dut.clk)
@@ -115,6 +117,20 @@ class TB:
         await FallingEdge(dut.clk)
         if last is not None:
             getattr(dut, f"wl_{last}_en").value = 0
+
+    async def configure(self, words: Sequence[tuple[int, bool]]) -> None:
+        """Send configuration words ``(word, tlast)`` on ``s_axis_config``, one per cycle, then one idle
+        cycle (as the batch harness does)."""
+        if not words:
+            return
+        dut = self.dut
+        for word, last in words:
+            await FallingEdge(dut.clk)
+            dut.s_axis_config_tdata.value = int(word)
+            dut.s_axis_config_tlast.value = int(last)
+            dut.s_axis_config_tvalid.value = 1
+        await FallingEdge(dut.clk)
+        dut.s_axis_config_tvalid.value = 0
 
     def load(self, samples: list[list[int]], malformed: Sequence[tuple[int, int]] = ()) -> None:
         """Queue samples (each ``n_x`` values) on the pixel stream, ``pixels_per_beat`` values a beat

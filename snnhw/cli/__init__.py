@@ -19,7 +19,7 @@ from snnhw.cli.board import board
 from snnhw.cli.convert import export_cmd, import_cmd
 from snnhw.cli.data import fetch_cmd
 from snnhw.cli.demo import demo
-from snnhw.cli.hardware import generate, report, synth
+from snnhw.cli.hardware import generate, pack_cmd, report, synth
 from snnhw.cli.learn import eval_cmd, train
 from snnhw.cli.network import info, networks, random_cmd
 from snnhw.cli.options import Group
@@ -45,7 +45,7 @@ def cli(verbose: int) -> None:
 
 
 for _command in (info, run, generate, synth, report, random_cmd, eval_cmd, train, networks, demo, import_cmd,
-                 export_cmd, fetch_cmd, sweep_cmd, board, power_cmd, verify_cmd):
+                 export_cmd, fetch_cmd, sweep_cmd, board, power_cmd, verify_cmd, pack_cmd):
     cli.add_command(_command)
 
 

@@ -20,24 +20,90 @@ __all__ = ["generate", "report", "synth"]
 @click.argument("net", metavar="NET")
 @click.option("--out", "out", required=True, type=click.Path(path_type=Path), help="Directory to write into.")
 @build_options
-def generate(net: str, out: Path, build_file: Path | None, lanes: int | None, cores: int | None) -> None:
+@click.option("--loadable", is_flag=True,
+              help="A programmable design: every parameter is loaded at run time over s_axis_config "
+                   "(snnhw pack, snnhw run --hardware); sized for NET unless --capacity says more.")
+@click.option("--capacity", "capacity", type=str, default=None, metavar="SIZES",
+              help="Loadable: neurons per layer, comma-separated (the last is the output size), or a network "
+                   "file or name whose layer sizes set them [implies --loadable].")
+@click.option("--max-time-steps", type=click.IntRange(min=1, max=65535), default=None,
+              help="Loadable: the largest T a loaded network may have [default: NET's; implies --loadable].")
+@click.option("--encoder-fan-in", type=click.IntRange(min=1), default=None,
+              help="Loadable: non-zero weights per encoder neuron the design holds [default: NET's largest; "
+                   "implies --loadable].")
+@click.option("--no-preload", is_flag=True,
+              help="Loadable: the design starts empty and takes no sample before a load (as an ASIC, whose "
+                   "SRAMs have no initial values) [default: NET is preloaded and committed].")
+def generate(net: str, out: Path, build_file: Path | None, lanes: int | None, cores: int | None, loadable: bool,
+             capacity: str | None, max_time_steps: int | None, encoder_fan_in: int | None, no_preload: bool) -> None:
     """Generate the accelerator's Verilog for NET.
 
     Writes OUT/snnhw_top.v (deterministic: same network and build, same
     bytes) and OUT/metadata.json (network hash, resolved build, ports, tool
-    versions, cycle model).
+    versions, cycle model). A loadable design (--loadable, --capacity)
+    also gets OUT/network.npz, its network, whose shape is the capacity;
+    metadata.json states the capacity.
     """
+    from snnhw.rtl.build import load_build, resolve_build
     from snnhw.rtl.generate import generate as gen
 
     network = resolve_network(net)
-    build = resolve_build_option(network, build_file, lanes, cores)
     if out.exists() and not out.is_dir():
         raise InputError("exists and is not a directory", source=str(out))
-    files = gen(network, build, out)
-    for layer, lb in zip(network.layers, build.layers):
+    loadable = loadable or capacity is not None or max_time_steps is not None or encoder_fan_in is not None
+    if no_preload and not loadable:
+        raise InputError("applies to a loadable design only (add --loadable)", key="--no-preload")
+    design = network
+    config = load_build(build_file) if build_file is not None else {}
+    if loadable:
+        from snnhw.program import capacity_network
+
+        sizes = None
+        if capacity is not None:
+            if all(part.strip().isdigit() for part in capacity.split(",")):
+                sizes = [int(part) for part in capacity.split(",")]
+            else:
+                sizes = [layer.size for layer in resolve_network(capacity).layers]
+        design = capacity_network(network, sizes, max_time_steps)
+        config = {**config, "loadable": True, **({"encoder_fan_in": encoder_fan_in} if encoder_fan_in else {}),
+                  **({"preloaded": False} if no_preload else {})}
+    build = resolve_build(design, config or None, lanes=lanes, cores=cores,
+                          source=str(build_file) if build_file is not None else None, time_steps=network.time_steps)
+    files = gen(design, build, out)
+    for layer, lb in zip(design.layers, build.layers):
         click.echo(f"{layer.name:>12}: {layer.size} neurons, {lb.cores} core(s) × {lb.lanes} lane(s), "
                    f"FIFO {lb.fifo_depth}, memory {lb.memory}, weights {lb.weights}")
-    click.echo(f"wrote {files['verilog']} and {files['metadata']}")
+    if build.load is not None:
+        click.echo(f"loadable: up to T = {design.time_steps}, inputs {design.input.size}, encoder fan-in "
+                   f"{build.load.fan_in} ({', '.join(map(str, build.load.entries))} entries per core); "
+                   + (f"{network.name} preloaded" if build.load.preloaded else "empty until loaded"))
+    click.echo(f"wrote {', '.join(str(path) for path in files.values())}")
+
+
+@click.command("pack")
+@click.argument("net", metavar="NET")
+@click.option("--hardware", "hardware", required=True, type=click.Path(path_type=Path),
+              help="Directory of a loadable design (snnhw generate --loadable --out DIR).")
+@click.option("--out", "out", required=True, type=click.Path(path_type=Path), help="Load image to write (IMAGE.bin).")
+def pack_cmd(net: str, hardware: Path, out: Path) -> None:
+    """Write the load image that programs NET into the loadable design in DIR.
+
+    The image is the configuration stream's frames (BEGIN, WRITEs, COMMIT with
+    NET's identifier), each with its CRC-32; docs/architecture.md has the
+    format. A network that does not fit the design is refused in one line
+    naming the first limit it exceeds (exit 2).
+    """
+    from snnhw.cli.options import writable
+    from snnhw.program import load_frames, load_hardware, write_image
+
+    network = resolve_network(net)
+    writable(out)
+    hw = load_hardware(hardware)
+    frames = load_frames(network, hw.network, hw.build, source=net)
+    write_image(out, frames)
+    words = sum(len(f) for f in frames)
+    click.echo(f"{network.name} → {out}: {len(frames)} frames, {words} words ({4 * words} bytes) for the design in "
+               f"{hardware}")
 
 
 @click.command()

@@ -9,6 +9,7 @@ import click
 
 from snnhw.cli.options import build_options, resolve_build_option, table, with_progress, writable
 from snnhw.engines import ENGINES, run_engine
+from snnhw.errors import InputError
 from snnhw.ir import Network
 from snnhw.model.trace import Trace, load_inputs
 from snnhw.netfile import resolve_network
@@ -33,6 +34,40 @@ def _stats_table(network: Network, trace: Trace) -> str:
     return table(("layer", "size", "events", "spikes", "events/sample", "saturations"), rows)
 
 
+def _run_on_hardware(network: Network, x, engine: str, hardware: Path, source: str) -> Trace:
+    """Load ``network`` into the loadable design in ``hardware`` and run ``x`` on it (one simulator run)."""
+    from snnhw.engines import SIMULATOR_OF
+    from snnhw.program import embed, load_frames, load_hardware, pad_inputs
+    from snnhw.rtl.loader import network_id
+
+    hw = load_hardware(hardware)
+    frames = load_frames(network, hw.network, hw.build, source=source)
+    padded = embed(network, hw.network, check=False)
+    xp = pad_inputs(x, hw.network)
+    text = hw.verilog.read_text()
+
+    def job(progress):
+        if engine == "verilator":
+            from snnhw.sim.batch import batch_sim, build_harness
+
+            exe = build_harness(hw.network, hw.build, verilog=text)
+            return batch_sim(hw.network, hw.build, xp, config=frames, target=padded, harness=exe, progress=progress)
+        from snnhw.sim.runner import cosim
+
+        return cosim(hw.network, hw.build, xp, simulator=SIMULATOR_OF[engine], config=frames, target=padded,
+                     verilog=text, progress=progress)
+
+    trace, counters = with_progress(job, len(x), f"{engine} on {hardware}")
+    status = counters.get("config", {})
+    want = network_id(network)
+    if not status.get("committed") or status.get("hash") != want:
+        click.echo(f"snnhw: the load was not committed (status {status}; expected identifier {want:016x})", err=True)
+        sys.exit(1)
+    click.echo(f"loaded {network.name} into {hardware} (identifier {want:016x}, {len(frames)} frames, "
+               f"{sum(len(f) for f in frames)} words; CRC errors {status['crc_errors']}, errors {status['errors']})")
+    return trace
+
+
 @click.command()
 @click.argument("net", metavar="NET")
 @click.argument("inputs", metavar="INPUTS.npy", type=click.Path(path_type=Path))
@@ -47,8 +82,11 @@ def _stats_table(network: Network, trace: Trace) -> str:
 @click.option("--limit", type=click.IntRange(min=0), default=None, help="Run only the first N samples.")
 @click.option("--stats", is_flag=True, help="Print events, spikes and saturated additions per layer.")
 @build_options
+@click.option("--hardware", "hardware", type=click.Path(path_type=Path), default=None,
+              help="Run NET on an already generated loadable design (snnhw generate --loadable --out DIR): the "
+                   "simulator is built from DIR's Verilog, NET's load image is streamed in, then the samples.")
 def run(net: str, inputs: Path, engine: str, out: Path, limit: int | None, stats: bool, build_file: Path | None,
-        lanes: int | None, cores: int | None) -> None:
+        lanes: int | None, cores: int | None, hardware: Path | None) -> None:
     """Run NET on INPUTS.npy and write the trace file.
 
     INPUTS.npy is an integer array (N, input.size) with values in
@@ -63,19 +101,32 @@ def run(net: str, inputs: Path, engine: str, out: Path, limit: int | None, stats
     model: on any difference the command names the first one (sample, layer,
     step, neuron, expected vs. got) and exits with status 1. SNNHW_WAVES=1
     keeps a waveform.
+
+    With --hardware DIR the design is not generated: NET is loaded into the
+    loadable design in DIR over its configuration stream (refused in one line,
+    exit 2, if it does not fit), and the loaded identifier is checked too.
     """
     network = resolve_network(net)
     writable(out)
     x = load_inputs(inputs, network)
     if limit is not None:
         x = x[:limit]
-    build = resolve_build_option(network, build_file, lanes, cores) if engine != "golden" else None
-    if engine != "golden":
-        from snnhw.rtl.generate import verilog_text
+    if hardware is not None:
+        if engine == "golden":
+            raise InputError("needs a simulator engine (--engine verilator, icarus or cocotb-verilator)",
+                             key="--hardware", value=str(hardware))
+        if build_file is not None or lanes is not None or cores is not None:
+            raise InputError("the design in --hardware fixes the build; drop --build, --lanes and --cores",
+                             key="--hardware", value=str(hardware))
+        trace = _run_on_hardware(network, x, engine, hardware, net)
+    else:
+        build = resolve_build_option(network, build_file, lanes, cores) if engine != "golden" else None
+        if engine != "golden":
+            from snnhw.rtl.generate import verilog_text
 
-        verilog_text(network, build)  # type: ignore[arg-type]  # refuses impossible builds before the simulator starts
-    trace = with_progress(lambda progress: run_engine(engine, network, x, progress=progress, build=build),
-                           len(x), f"{engine}")
+            verilog_text(network, build)  # type: ignore[arg-type]  # refuses impossible builds before the simulator starts
+        trace = with_progress(lambda progress: run_engine(engine, network, x, progress=progress, build=build),
+                               len(x), f"{engine}")
     trace.save(out)
     click.echo(f"{len(x)} samples through {network.name} ({engine}) → {out}")
     if stats:

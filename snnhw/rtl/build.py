@@ -118,6 +118,16 @@ class Build:
     pixels_per_beat: int = 1
     load: LoadSpec | None = None
 
+    @classmethod
+    def from_json(cls, obj: dict[str, Any]) -> Build:
+        """The build of :meth:`to_json` (as ``metadata.json`` holds it)."""
+        load = obj.get("load")
+        return cls(tuple(LayerBuild(**layer) for layer in obj["layers"]), pixels_per_beat=int(obj["pixels_per_beat"]),
+                   load=None if load is None else LoadSpec(fan_in=int(load["fan_in"]),
+                                                           entries=tuple(int(e) for e in load["entries"]),
+                                                           time_steps=int(load["time_steps"]),
+                                                           preloaded=bool(load["preloaded"])))
+
     def to_json(self) -> dict[str, Any]:
         """The resolved configuration as a JSON object (every layer explicit)."""
         out: dict[str, Any] = {"layers": [asdict(layer) for layer in self.layers],

@@ -7,7 +7,10 @@
   network and build hashes; no source-location attributes, so the same network
   and build give the same bytes;
 * ``metadata.json`` — network hash, the resolved build, every port with its width
-  and meaning, tool versions and the analytical cycle model.
+  and meaning, tool versions and the analytical cycle model; for a loadable design
+  also its ``capacity``;
+* ``network.npz`` (loadable designs) — the design's network, whose shape is the capacity
+  (read back by ``snnhw run/pack --hardware``).
 
 Every file is written atomically.
 """
@@ -66,8 +69,28 @@ def _versions() -> dict[str, str]:
     return out
 
 
+def capacity(network: Network, build: Build) -> dict[str, Any]:
+    """What a loadable design holds (``metadata.json``'s ``capacity``)."""
+    assert build.load is not None
+    return {
+        "input": {"size": network.input.size, "bits": network.input.bits},
+        "max_time_steps": network.time_steps,
+        "readout": str(network.readout),
+        "layers": [{"name": layer.name, "kind": str(layer.kind), "size": layer.size, "weight_bits": layer.weight_bits,
+                    "potential_bits": layer.potential_bits, "amplitude_bits": layer.amplitude_bits,
+                    "leak": str(layer.leak.kind), "reset": str(layer.reset), "bias": layer.has_bias}
+                   for layer in network.layers],
+        "encoder_fan_in": build.load.fan_in,
+        "encoder_entries": list(build.load.entries),
+        "preloaded": ({"name": network.name, "time_steps": build.load.time_steps} if build.load.preloaded else None),
+        "run_time": ["weights", "biases", "thresholds", "leak shifts", "time steps (1 … max_time_steps)",
+                     "encoder weight lists (up to encoder_entries per core)"],
+    }
+
+
 def metadata(network: Network, build: Build) -> dict[str, Any]:
     """The ``metadata.json`` object."""
+    extra = {} if build.load is None else {"capacity": capacity(network, build)}
     return {
         "top": TOP_NAME,
         "network": {"name": network.name, "sha256": network.content_hash(), "time_steps": network.time_steps,
@@ -82,6 +105,7 @@ def metadata(network: Network, build: Build) -> dict[str, Any]:
         "ports": port_table(network, build),
         "tools": _versions(),
         "cycle_model": cycle_model(network, build),
+        **extra,
     }
 
 
@@ -92,6 +116,9 @@ def generate(network: Network, build: Build, out: str | os.PathLike[str]) -> dic
     log.info("generating %s for network %s", TOP_NAME, network.name)
     text = verilog_text(network, build)
     files = {"verilog": directory / f"{TOP_NAME}.v", "metadata": directory / "metadata.json"}
+    if build.load is not None:  # the design's network: its shape is the capacity (snnhw run/pack --hardware)
+        files["network"] = directory / "network.npz"
+        network.save(files["network"])
     atomic_write_text(files["verilog"], text)
     atomic_write_text(files["metadata"], json.dumps(metadata(network, build), indent=2, sort_keys=False) + "\n")
     return files
