@@ -291,8 +291,8 @@ def batch_phases(network: Network, build: Build, phases: Sequence[Phase], *, gap
                                  -1 if ph.reset_at is None else ph.reset_at], dtype=np.int64)
                 cfg = np.array([w for w, _ in ph.config], dtype=np.uint32)
                 cfg_last = np.array([int(last) for _, last in ph.config], dtype=np.uint8)
-                for part in (info, cfg, cfg_last, np.ascontiguousarray(words, dtype=np.uint32), lasts):
-                    f.write(part.tobytes())
+                for chunk in (info, cfg, cfg_last, np.ascontiguousarray(words, dtype=np.uint32), lasts):
+                    f.write(chunk.tobytes())
         done = 0
         argv = [str(exe), str(work / "job.bin"), str(work / "out.bin"), *([str(saif_to)] if saif_to else [])]
         with subprocess.Popen(argv, stdout=subprocess.PIPE,
@@ -318,7 +318,7 @@ def batch_phases(network: Network, build: Build, phases: Sequence[Phase], *, gap
         return out
 
     n_phases, n_layers = (int(v) for v in take(2))
-    records = []
+    records: list[PhaseRecord] = []
     while len(records) < n_phases and pos < len(raw):
         status_code, total, n_res, n_start, n_end = (int(v) for v in take(5))
         results, start, end = take(n_res), take(n_start), take(n_end)

@@ -85,6 +85,18 @@ void tick(VerilatedContext* context, Vsnnhw_top* t) {
 #endif
 }
 
+// Reset: two rising edges with rst high, the streams idle.
+void reset(VerilatedContext* context, Vsnnhw_top* t) {
+    t->rst = 1;
+    t->s_axis_pixel_tvalid = 0;
+    t->m_axis_result_tready = 0;
+    snnhw_set_config(t, false, 0, false);
+    t->eval();
+    tick(context, t);
+    tick(context, t);
+    t->rst = 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -139,16 +151,8 @@ int main(int argc, char** argv) {
 #endif
     SplitMix64 rng{seed};
 
-    // Reset: two rising edges with rst high, streams idle.
     t->clk = 0;
-    t->rst = 1;
-    t->s_axis_pixel_tvalid = 0;
-    t->m_axis_result_tready = 0;
-    snnhw_set_config(t, false, 0, false);
-    t->eval();
-    tick(c, t);
-    tick(c, t);
-    t->rst = 0;
+    reset(c, t);
     // Weight-port writes, one per cycle, then a cycle with the write enable low.
     int64_t last_layer = -1;
     for (int64_t r = 0; r < n_loads; ++r) {
@@ -193,14 +197,7 @@ int main(int argc, char** argv) {
         while (static_cast<int64_t>(results.size()) < n_results) {
             const int64_t local = cycle - begin;
             if (reset_at >= 0 && local == reset_at) {  // a reset in the middle of the stream ends the phase
-                t->rst = 1;
-                t->s_axis_pixel_tvalid = 0;
-                t->m_axis_result_tready = 0;
-                snnhw_set_config(t, false, 0, false);
-                t->eval();
-                tick(c, t);
-                tick(c, t);
-                t->rst = 0;
+                reset(c, t);
                 t->eval();
                 tick(c, t);
                 cycle += 3;

@@ -254,7 +254,7 @@ def cosim(
                  n_layers=len(network.layers), loads=loads, bits=network.input.bits,
                  pixels_per_beat=build.pixels_per_beat,
                  malformed=np.array(list(malformed), dtype=np.int64).reshape(-1, 2),
-                 **({"config": np.array([w for w, _ in words], dtype=np.uint64),
+                 **({"config": np.array([w for w, _ in words], dtype=np.uint64),  # type: ignore[arg-type]
                      "config_last": np.array([int(last) for _, last in words], dtype=np.uint8)} if words else {}))
         waves = os.environ.get("SNNHW_WAVES") == "1" and simulator == "verilator"
 

@@ -1,5 +1,8 @@
 """Random networks × random builds × random stream timing through a simulator, against the golden model.
 
+About a third of the cases run on a loadable design of a random larger capacity, with the case's
+network loaded over the configuration stream.
+
 The suite runs a few seeds (``tests/test_cosim.py``); for long runs::
 
     python -m tests.fuzz_rtl FIRST LAST [--simulator icarus|verilator]
@@ -31,6 +34,7 @@ class Case:
     config: dict[str, Any]
     gaps: float
     backpressure: float
+    capacity: dict[str, Any] | None = None  # a loadable design larger than the network, which is loaded into it
 
 
 def case(seed: int) -> Case:
@@ -73,7 +77,17 @@ def case(seed: int) -> Case:
     if rng.random() < 0.3:
         config["lanes"] = int(rng.choice([8, 64, 128]))  # lanes beyond the layer: one row per core
     config["pixels_per_beat"] = ["auto", 1, 2, 4, 8][int(rng.integers(0, 5))]
-    return Case(network, inputs, config, gaps, backpressure)
+    # about a third of the cases run on a loadable design sized for more (capacity), from a generator of
+    # their own: more neurons in the hidden layers, inputs and time steps, a larger encoder fan-in
+    cap_rng = np.random.default_rng([seed, 2])
+    capacity = None
+    if cap_rng.random() < 0.35:
+        own = max(1, int((network.layers[0].weight != 0).sum(axis=1).max()))
+        n_in = input_size + int(cap_rng.integers(0, 4))
+        capacity = {"sizes": [s + int(cap_rng.integers(0, 4)) for s in sizes[:-1]] + [sizes[-1]],
+                    "time_steps": time_steps + int(cap_rng.integers(0, 3)), "input_size": n_in,
+                    "fan_in": int(cap_rng.integers(own, n_in + 1))}
+    return Case(network, inputs, config, gaps, backpressure, capacity)
 
 
 def check(seed: int, simulator: str = "icarus") -> str | None:
@@ -85,8 +99,20 @@ def check(seed: int, simulator: str = "icarus") -> str | None:
     silent = silent_parts(c.network, golden)
     if silent:
         return f"the case is not active ({', '.join(silent)} silent)"
-    trace, _ = cosim(c.network, resolve_build(c.network, c.config), c.inputs, simulator=simulator, seed=seed,
-                     gaps=c.gaps, backpressure=c.backpressure)
+    if c.capacity is None:
+        trace, _ = cosim(c.network, resolve_build(c.network, c.config), c.inputs, simulator=simulator, seed=seed,
+                         gaps=c.gaps, backpressure=c.backpressure)
+        return first_divergence(c.network, golden, trace)
+    from snnhw.program import capacity_network, embed, load_frames, pad_inputs
+
+    cap = c.capacity
+    design = capacity_network(c.network, cap["sizes"], cap["time_steps"], cap["input_size"])
+    build = resolve_build(design, {**c.config, "loadable": True, "encoder_fan_in": cap["fan_in"]})
+    trace, counters = cosim(design, build, pad_inputs(c.inputs, design), simulator=simulator, seed=seed,
+                            gaps=c.gaps, backpressure=c.backpressure, config=load_frames(c.network, design, build),
+                            target=embed(c.network, design, check=False))
+    if not counters["config"]["committed"]:
+        return f"the load was not committed ({counters['config']})"
     return first_divergence(c.network, golden, trace)
 
 

@@ -34,7 +34,7 @@ WRITE_WORDS = 256
 def frame(kind: FrameType, target: int, body: list[int]) -> list[int]:
     """One frame: header, ``body`` and its CRC."""
     words = [(MAGIC << 24) | (int(kind) << 16) | target, *[int(w) & 0xFFFFFFFF for w in body]]
-    return words + [crc32_words(words)]
+    return [*words, crc32_words(words)]
 
 
 def memory_images(padded: Network, build: Build) -> dict[int, list[int]]:

@@ -276,74 +276,72 @@ class ConfigLoader(wiring.Component):
         # a memory word is written on the bus the cycle after its last payload word
         m.d.comb += [bus.sel_n.eq(sel), bus.addr_n.eq(addr), bus.data.eq(asm[:len(bus.data)])]
         m.d.sync += [bus.we.eq(bus.we_n), bus.sel.eq(bus.sel_n), bus.addr.eq(bus.addr_n)]
-        with m.If(take):
-            with m.Switch(state):
-                with m.Case(_State.HEAD):
-                    m.d.sync += [ftype.eq(word[16:18]), sel.eq(word[:len(sel)]), k.eq(0), hk.eq(0)]
-                    typ = word[16:24]
-                    good_head = (word[24:] == MAGIC) & (word[:16] < len(targets))
-                    with m.If(~good_head | last | (typ == 0) | (typ > FrameType.COMMIT)):
-                        fail()
-                    with m.Elif(typ == FrameType.BEGIN):
-                        with m.If(self.busy & ~session):  # a sample in flight: refused
-                            m.d.sync += [state.eq(_State.DROP), refusing.eq(1)]
-                        with m.Else():
+        with m.If(take), m.Switch(state):
+            with m.Case(_State.HEAD):
+                m.d.sync += [ftype.eq(word[16:18]), sel.eq(word[:len(sel)]), k.eq(0), hk.eq(0)]
+                typ = word[16:24]
+                good_head = (word[24:] == MAGIC) & (word[:16] < len(targets))
+                with m.If(~good_head | last | (typ == 0) | (typ > FrameType.COMMIT)):
+                    fail()
+                with m.Elif(typ == FrameType.BEGIN):
+                    with m.If(self.busy & ~session):  # a sample in flight: refused
+                        m.d.sync += [state.eq(_State.DROP), refusing.eq(1)]
+                    with m.Else():
+                        m.d.sync += state.eq(_State.CRC)
+                with m.Elif(~session):  # a WRITE or COMMIT outside a load
+                    fail()
+                with m.Elif(typ == FrameType.WRITE):
+                    m.d.sync += state.eq(_State.ADDR)
+                with m.Else():
+                    m.d.sync += state.eq(_State.HASH)
+            with m.Case(_State.ADDR):
+                with m.If(last):
+                    fail()
+                with m.Else():
+                    m.d.sync += [addr.eq(word), state.eq(_State.COUNT)]
+            with m.Case(_State.COUNT):
+                with m.If(last | (word == 0) | (word > depth[sel]) | (addr > depth[sel] - word)):
+                    fail()
+                with m.Else():
+                    m.d.sync += [count.eq(word), state.eq(_State.PAYLOAD)]
+            with m.Case(_State.PAYLOAD):
+                with m.If(last):
+                    fail()
+                with m.Else():
+                    m.d.sync += [asm.word_select(k, 32).eq(word), k.eq(k + 1)]
+                    with m.If(k == wpe[sel] - 1):
+                        m.d.comb += bus.we_n.eq(1)
+                        m.d.sync += [k.eq(0), addr.eq(addr + 1), count.eq(count - 1)]
+                        with m.If(count == 1):
                             m.d.sync += state.eq(_State.CRC)
-                    with m.Elif(~session):  # a WRITE or COMMIT outside a load
-                        fail()
-                    with m.Elif(typ == FrameType.WRITE):
-                        m.d.sync += state.eq(_State.ADDR)
-                    with m.Else():
-                        m.d.sync += state.eq(_State.HASH)
-                with m.Case(_State.ADDR):
-                    with m.If(last):
-                        fail()
-                    with m.Else():
-                        m.d.sync += [addr.eq(word), state.eq(_State.COUNT)]
-                with m.Case(_State.COUNT):
-                    with m.If(last | (word == 0) | (word > depth[sel]) | (addr > depth[sel] - word)):
-                        fail()
-                    with m.Else():
-                        m.d.sync += [count.eq(word), state.eq(_State.PAYLOAD)]
-                with m.Case(_State.PAYLOAD):
-                    with m.If(last):
-                        fail()
-                    with m.Else():
-                        m.d.sync += [asm.word_select(k, 32).eq(word), k.eq(k + 1)]
-                        with m.If(k == wpe[sel] - 1):
-                            m.d.comb += bus.we_n.eq(1)
-                            m.d.sync += [k.eq(0), addr.eq(addr + 1), count.eq(count - 1)]
-                            with m.If(count == 1):
-                                m.d.sync += state.eq(_State.CRC)
-                with m.Case(_State.HASH):
-                    with m.If(last):
-                        fail()
-                    with m.Else():
-                        m.d.sync += [ident_in.eq(Cat(ident_in[32:], word)), hk.eq(hk + 1)]
-                        with m.If(hk == HASH_WORDS - 1):
-                            m.d.sync += state.eq(_State.CRC)
-                with m.Case(_State.CRC):
-                    with m.If(~last):
-                        fail()
-                    with m.Elif(word != ~crc):
-                        m.d.comb += c_crc.en.eq(1)
-                        m.d.sync += [state.eq(_State.HEAD), poisoned.eq(session)]
-                    with m.Else():
-                        m.d.sync += state.eq(_State.HEAD)
-                        with m.If(ftype == FrameType.BEGIN):
-                            m.d.sync += [session.eq(1), poisoned.eq(0), committed.eq(0)]
-                        with m.Elif(ftype == FrameType.COMMIT):
-                            with m.If(poisoned):
-                                m.d.comb += c_err.en.eq(1)  # the load had a bad frame: send it again
-                            with m.Else():
-                                m.d.sync += [session.eq(0), committed.eq(1), ident.eq(ident_in)]
-                with m.Case(_State.DROP):
-                    with m.If(last):
-                        m.d.sync += state.eq(_State.HEAD)
-                        with m.If(refusing):
-                            m.d.comb += c_ref.en.eq(1)
+            with m.Case(_State.HASH):
+                with m.If(last):
+                    fail()
+                with m.Else():
+                    m.d.sync += [ident_in.eq(Cat(ident_in[32:], word)), hk.eq(hk + 1)]
+                    with m.If(hk == HASH_WORDS - 1):
+                        m.d.sync += state.eq(_State.CRC)
+            with m.Case(_State.CRC):
+                with m.If(~last):
+                    fail()
+                with m.Elif(word != ~crc):
+                    m.d.comb += c_crc.en.eq(1)
+                    m.d.sync += [state.eq(_State.HEAD), poisoned.eq(session)]
+                with m.Else():
+                    m.d.sync += state.eq(_State.HEAD)
+                    with m.If(ftype == FrameType.BEGIN):
+                        m.d.sync += [session.eq(1), poisoned.eq(0), committed.eq(0)]
+                    with m.Elif(ftype == FrameType.COMMIT):
+                        with m.If(poisoned):
+                            m.d.comb += c_err.en.eq(1)  # the load had a bad frame: send it again
                         with m.Else():
-                            m.d.comb += c_err.en.eq(1)
+                            m.d.sync += [session.eq(0), committed.eq(1), ident.eq(ident_in)]
+            with m.Case(_State.DROP), m.If(last):
+                m.d.sync += state.eq(_State.HEAD)
+                with m.If(refusing):
+                    m.d.comb += c_ref.en.eq(1)
+                with m.Else():
+                    m.d.comb += c_err.en.eq(1)
         # the parameter registers (target 0), one word per address
         for idx, reg in enumerate(self.params):
             with m.If(bus.hit(0) & (bus.addr == idx)):
