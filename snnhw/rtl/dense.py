@@ -120,21 +120,21 @@ class DenseCore(RowCore):
 
         dp = Module()  # the per-lane datapath registers, clocked only while rows are in flight (RowCore._gate)
         vmem = LaneMemory(m, "vmem", lanes=L, field=P, depth=R, init=bias_rows, attrs=attrs)
-        bus = self.bus
+        bus = self.bus.local(m, self.targets) if self.bus is not None else None
         wmem = BankedRead(m, "wmem", width=L * W, depth=layer.n_in * R,
                           init=weight_rows(layer.weight, self.lo, self.hi, L, W), attrs=attrs,
-                          granularity=W if self.loadable else (L * W if bus is not None else None))
+                          granularity=W if self.loadable else (L * W if bus is not None else None),
+                          shared=bus is not None)
         if layer.has_bias:
             bmem = LaneMemory(m, "bmem", lanes=L, field=P, depth=R, init=bias_rows, attrs=attrs,
                               write=bus is not None, direct=True)
         if self.loadable:
             m.d.comb += [wmem.waddr.eq(self.wl_addr), wmem.wdata.eq(Cat(*([self.wl_data] * L))),
                          wmem.wen.eq(Mux(self.wl_en, Const(1, L) << self.wl_lane, 0))]
-        if bus is not None:  # the configuration bus writes whole words
-            m.d.comb += [wmem.waddr.eq(bus.addr), wmem.wdata.eq(bus.data), wmem.wen.eq(bus.hit(self.targets["wmem"]))]
+        if bus is not None:  # the configuration bus (the core's copy) writes whole words
+            m.d.comb += [wmem.waddr.eq(bus.addr), wmem.wdata.eq(bus.data), wmem.wen.eq(bus.we["wmem"])]
             if layer.has_bias:
-                m.d.comb += [bmem.waddr.eq(bus.addr), bmem.wen.eq(bus.hit(self.targets["bmem"])),
-                             bmem.wdata.eq(bus.data)]
+                m.d.comb += [bmem.waddr.eq(bus.addr), bmem.wen.eq(bus.we["bmem"]), bmem.wdata.eq(bus.data)]
 
         ser = self._serializer(m)
         # the input stream through a skid buffer: the issue decision below drives `ready` from

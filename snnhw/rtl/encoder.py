@@ -240,7 +240,7 @@ class EncoderCore(RowCore):
         P, W, B = layer.potential_bits, layer.weight_bits, self.input_bits
         n_x = layer.n_in
         E = self.entry_capacity
-        bus = self.bus
+        bus = self.bus.local(m, self.targets) if self.bus is not None else None
         cbits = column_bits(n_x, self.ppw)
         abits = current_bits(layer, B) if bus is None else capacity_current_bits(layer, B, self.fan_in or n_x)
         attrs = MEMORY_ATTRS[self.memory]
@@ -252,9 +252,9 @@ class EncoderCore(RowCore):
         einit = entry_words(self.entries, L, cbits, W, self.ppw)
         cnt_next = Signal(range(max(n_x, E) + 1), name="cnt_next")  # the front engine's counter, a cycle ahead
         emem = BankedRead(m, "emem", width=ewidth, depth=E, init=einit, attrs=attrs, addr_next=cnt_next,
-                          granularity=ewidth if bus is not None else None)
+                          granularity=ewidth if bus is not None else None, shared=bus is not None)
         if bus is not None:
-            m.d.comb += [emem.waddr.eq(bus.addr), emem.wdata.eq(bus.data), emem.wen.eq(bus.hit(self.targets["emem"]))]
+            m.d.comb += [emem.waddr.eq(bus.addr), emem.wdata.eq(bus.data), emem.wen.eq(bus.we["emem"])]
         # each lane's pixel buffer holds ppw pixels per word (one or more beats of ppb pixels)
         ppb, ppw = self.ppb, self.ppw
         sub_bits = (ppw - 1).bit_length()
@@ -271,9 +271,9 @@ class EncoderCore(RowCore):
             bias_rows = [pack_lanes(row, P) for row in row_values(layer.bias, self.lo, self.hi, L)]
             m.submodules.bmem = bmem = Memory(shape=unsigned(L * P), depth=max(2, R), init=bias_rows, attrs=attrs)
             b_rd = bmem.read_port()
-            if bus is not None:
+            if bus is not None:  # written while the core is held in reset: the read port's address
                 b_wr = bmem.write_port()
-                m.d.comb += [b_wr.addr.eq(bus.addr), b_wr.data.eq(bus.data), b_wr.en.eq(bus.hit(self.targets["bmem"]))]
+                m.d.comb += [b_wr.data.eq(bus.data), b_wr.en.eq(bus.we["bmem"])]
 
         ser = self._serializer(m)
         # the per-lane datapath registers of the front engine's current pipeline and of the step
@@ -364,10 +364,10 @@ class EncoderCore(RowCore):
             masks = [Signal(n_words, init=v, name=f"row_mask{k}", reset_less=True)
                      for k, v in enumerate(row_mask_words(layer.weight, self.lo, self.hi, L, ppw))]
             for k, reg in enumerate(regs):
-                with m.If(bus.hit(self.targets["starts"]) & (bus.addr == k)):
+                with m.If(bus.we["starts"] & (bus.addr == k)):
                     m.d.sync += reg.eq(bus.data[:sbits])
             for k, reg in enumerate(masks):
-                with m.If(bus.hit(self.targets["rmask"]) & (bus.addr == k)):
+                with m.If(bus.we["rmask"] & (bus.addr == k)):
                     m.d.sync += reg.eq(bus.data[:n_words])
             start_tab = Cat(*regs)
             row_active = Cat(*[(mask & nzw).any() for mask in masks])
@@ -477,6 +477,9 @@ class EncoderCore(RowCore):
         crow = Signal(rbits)
         if layer.has_bias:  # addressed at C3 with the row of the entry there, registered at E
             m.d.comb += [b_rd.addr.eq(brow), b_rd.en.eq(v_c3 & last_c3)]  # read for the row being completed
+            if bus is not None:
+                b_one = Signal(len(brow), name="bmem_addr")
+                m.d.comb += [b_one.eq(Mux(bus.we["bmem"], bus.addr, brow)), b_rd.addr.eq(b_one), b_wr.addr.eq(b_one)]
             b_e = Signal(L * P, name="b_e", reset_less=True)
             front.d.sync += b_e.eq(b_rd.data)
         with m.If(v_c3 & last_c3):

@@ -45,7 +45,7 @@ from snnhw.ir import LayerKind, LeakKind, Network
 from snnhw.rtl.build import Build, core_slices
 from snnhw.rtl.counter import Counter
 
-__all__ = ["HASH_WORDS", "MAGIC", "ConfigBus", "ConfigLoader", "FrameType", "Target", "config_targets",
+__all__ = ["HASH_WORDS", "MAGIC", "ConfigBus", "ConfigLoader", "LocalBus", "FrameType", "Target", "config_targets",
            "crc32_words", "network_id", "param_words"]
 
 #: The first byte of every frame header.
@@ -142,13 +142,15 @@ def config_targets(network: Network, build: Build) -> list[Target]:
 
 class ConfigBus:
     """The loader's write bus to the parameter stores: ``sel``, ``addr``, ``data`` and ``we`` hold a
-    write in the cycle it happens; ``sel_n``, ``addr_n`` and ``we_n`` are the same one cycle ahead
-    (for memories whose write pins are driven by register copies)."""
+    write in the cycle it happens (at the loader: the parameter registers); ``sel_n``, ``addr_n`` and
+    ``we_n`` are the same one cycle ahead; ``data_late`` is ``data`` one cycle later, for the cores'
+    copies (:meth:`local`)."""
 
     def __init__(self, addr_bits: int, data_bits: int, sel_bits: int) -> None:
         self.sel = Signal(sel_bits, name="cfg_sel")
         self.addr = Signal(addr_bits, name="cfg_addr")
         self.data = Signal(data_bits, name="cfg_data", reset_less=True)
+        self.data_late = Signal(data_bits, name="cfg_data_late", reset_less=True)
         self.we = Signal(name="cfg_we")
         self.sel_n = Signal(sel_bits, name="cfg_sel_next")
         self.addr_n = Signal(addr_bits, name="cfg_addr_next")
@@ -158,9 +160,22 @@ class ConfigBus:
         """A write to ``target`` this cycle."""
         return self.we & (self.sel == target)
 
-    def hit_n(self, target: int) -> Any:
-        """A write to ``target`` next cycle."""
-        return self.we_n & (self.sel_n == target)
+    def local(self, m: Module, targets: dict[str, int], name: str = "cfg") -> LocalBus:
+        """A core's own copy of the bus, a cycle later: its address register and one write enable per
+        target it owns (registers without reset, so that they work while the core is held in reset),
+        and the data. The copies keep the bus's address off the pins of every memory of the design."""
+        local = LocalBus(self, targets, name)
+        m.d.sync += [local.addr.eq(self.addr), *[local.we[k].eq(self.hit(t)) for k, t in targets.items()]]
+        return local
+
+
+class LocalBus:
+    """A core's copy of the :class:`ConfigBus` (see :meth:`ConfigBus.local`)."""
+
+    def __init__(self, bus: ConfigBus, targets: dict[str, int], name: str) -> None:
+        self.addr = Signal(len(bus.addr), name=f"{name}_addr_local", reset_less=True)
+        self.we = {k: Signal(name=f"{name}_we_{k}", reset_less=True) for k in targets}
+        self.data = bus.data_late
 
 
 class _State(enum.IntEnum):
@@ -275,7 +290,7 @@ class ConfigLoader(wiring.Component):
 
         # a memory word is written on the bus the cycle after its last payload word
         m.d.comb += [bus.sel_n.eq(sel), bus.addr_n.eq(addr), bus.data.eq(asm[:len(bus.data)])]
-        m.d.sync += [bus.we.eq(bus.we_n), bus.sel.eq(bus.sel_n), bus.addr.eq(bus.addr_n)]
+        m.d.sync += [bus.we.eq(bus.we_n), bus.sel.eq(bus.sel_n), bus.addr.eq(bus.addr_n), bus.data_late.eq(bus.data)]
         with m.If(take), m.Switch(state):
             with m.Case(_State.HEAD):
                 m.d.sync += [ftype.eq(word[16:18]), sel.eq(word[:len(sel)]), k.eq(0), hk.eq(0)]

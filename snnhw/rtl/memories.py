@@ -110,7 +110,11 @@ class BankedRead:
     """
 
     def __init__(self, m: Module, name: str, *, width: int, depth: int, init: Sequence[int], attrs: dict[str, str],
-                 granularity: int | None = None, bank_depth: int = BANK_DEPTH, addr_next: Value | None = None) -> None:
+                 granularity: int | None = None, bank_depth: int = BANK_DEPTH, addr_next: Value | None = None,
+                 shared: bool = False) -> None:
+        """``shared``: writes take the read port's address pins (the address is ``waddr`` in a cycle that
+        writes), so each bank is a single-port memory; for memories written only while nothing reads
+        them (a loadable design's parameters, written while the core is held in reset)."""
         depth = max(2, depth)
         banks = bank_count(depth, bank_depth)
         size = depth if banks == 1 else bank_depth
@@ -151,18 +155,24 @@ class BankedRead:
                     m.d.sync += [copy.eq(addr_next[:low] if banks > 1 else addr_next),
                                  en_copy.eq(self.en_next & hit_next)]
                     m.d.comb += [rd.addr.eq(copy), rd.en.eq(en_copy)]
+                    read_addr: Value = copy
                     if k == 0:
                         m.d.sync += read.eq(en_copy)
                 else:
                     hit = (self.addr[low:] == b) if banks > 1 else 1
-                    m.d.comb += [rd.addr.eq(self.addr[:low] if banks > 1 else self.addr), rd.en.eq(self.en & hit)]
+                    read_addr = self.addr[:low] if banks > 1 else self.addr
+                    m.d.comb += [rd.addr.eq(read_addr), rd.en.eq(self.en & hit)]
                     m.d.sync += read.eq(self.en & hit)
                 parts.append(rd.data)
                 if granularity is not None:
                     wr = mem.write_port(granularity=granularity if granularity < width else None)
                     hit = (self.waddr[low:] == b) if banks > 1 else 1
-                    m.d.comb += [wr.addr.eq(self.waddr[:low] if banks > 1 else self.waddr),
-                                 wr.data.eq(self.wdata[lo:hi]), wr.en.eq(Mux(hit, self.wen, 0))]
+                    write_addr = self.waddr[:low] if banks > 1 else self.waddr
+                    m.d.comb += [wr.addr.eq(write_addr), wr.data.eq(self.wdata[lo:hi]), wr.en.eq(Mux(hit, self.wen, 0))]
+                    if shared:  # one address for both ports: a single-port memory
+                        one = Signal(low, name=f"{label}_addr")
+                        m.d.comb += [one.eq(Mux(self.wen.any(), write_addr, read_addr)), rd.addr.eq(one),
+                                     wr.addr.eq(one)]
             # the bank's output register loads only after a read (a bank not read keeps its output, so
             # loading it again would change nothing): its clock is gated while the bank is idle
             reg = Signal(width, name=f"{name}{b}_q", reset_less=True)
@@ -232,9 +242,11 @@ class LaneMemory:
             m.d.sync += [ra.eq(self.raddr_next), re.eq(self.ren_next)]
             m.d.comb += [rd.addr.eq(ra), rd.en.eq(re)]
             outs.append(rd.data)
-            if write and direct:
+            if write and direct:  # written only while nothing reads: one address, a single-port memory
                 wr = mem.write_port()
-                m.d.comb += [wr.addr.eq(self.waddr), wr.en.eq(self.wen), wr.data.eq(self.wdata[lo * field:hi * field])]
+                one = Signal(abits, name=f"{name}{k}_addr")
+                m.d.comb += [one.eq(Mux(self.wen, self.waddr, ra)), rd.addr.eq(one), wr.addr.eq(one),
+                             wr.en.eq(self.wen), wr.data.eq(self.wdata[lo * field:hi * field])]
             elif write:
                 wr = mem.write_port()
                 wa = Signal(abits, name=f"{name}{k}_waddr_copy", attrs=keep)
