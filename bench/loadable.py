@@ -26,7 +26,7 @@ ASIC_KEYS = ("area_um2", "sequential_area_um2", "macro_area_um2", "macro_count",
 def _synth(net: str, target: str, lanes: int, build: dict[str, Any] | None, out: Path) -> dict[str, Any]:
     report = out / "report.json"
     if not report.is_file():
-        args = ["snnhw", "synth", net, "--target", target, "--lanes", str(lanes), "--out", str(out)]
+        args = [sys.executable, "-m", "snnhw", "synth", net, "--target", target, "--lanes", str(lanes), "--out", str(out)]
         if target == "asap7":
             args += ["--corner", "TT"]
         if build is not None:
