@@ -174,3 +174,31 @@ def test_cocotb_bench_and_batch_harness_agree_on_a_loaded_design() -> None:
     assert fast.extras["cycles_total"].tolist() == slow.extras["cycles_total"].tolist()
     assert fast_counters["config"] == slow_counters["config"]
     assert fast_counters["config"]["hash"] == network_id(SMALL)
+
+
+def test_malformed_frames_are_counted_and_poison_the_load(harness) -> None:
+    from snnhw.program.image import frame
+    from snnhw.rtl.loader import FrameType, config_targets
+
+    wmem = next(t for t in config_targets(A, BUILD) if t.memory == "wmem")
+    words = [0] * wmem.words_per_entry
+    good = load_frames(FULL, A, BUILD)
+    bad = [
+        frame(FrameType.WRITE, wmem.index, [wmem.depth, 1, *words]),  # address beyond the memory
+        frame(FrameType.WRITE, wmem.index, [wmem.depth - 1, 2, *words, *words]),  # runs past its end
+        frame(FrameType.WRITE, wmem.index, [0, 0]),  # no words
+        frame(FrameType.WRITE, wmem.index, [0, 1 << 20, *words]),  # a count no target can take
+        frame(FrameType.WRITE, 200, [0, 1, *words]),  # no such target
+        [0x12345678, 0],  # not a header
+    ]
+    short = frame(FrameType.WRITE, wmem.index, [0, 2, *words, *words])
+    cut = config_words([short])[:-3]  # tlast moved onto a payload word
+    cut[-1] = (cut[-1][0], True)
+    image = config_words(good[:1]) + config_words(bad) + cut + config_words(good[1:])
+    records = batch_phases(A, BUILD, [Phase(np.zeros((0, 16), dtype=np.int64), config=image),
+                                      Phase(X, config=config_words(good))], seed=9, harness=harness)
+    assert records[0].config["committed"] == 0
+    # seven malformed frames and the refused commit of the load they belong to
+    assert records[1].config == {"committed": 1, "hash": network_id(FULL), "crc_errors": 0, "errors": 8,
+                                 "refused": 0}
+    _check(FULL, X, records[1])

@@ -45,8 +45,19 @@ from snnhw.ir import LayerKind, LeakKind, Network
 from snnhw.rtl.build import Build, core_slices
 from snnhw.rtl.counter import Counter
 
-__all__ = ["HASH_WORDS", "MAGIC", "ConfigBus", "ConfigLoader", "LocalBus", "FrameType", "Target", "config_targets",
-           "crc32_words", "network_id", "param_words"]
+__all__ = [
+    "HASH_WORDS",
+    "MAGIC",
+    "ConfigBus",
+    "ConfigLoader",
+    "FrameType",
+    "LocalBus",
+    "Target",
+    "config_targets",
+    "crc32_words",
+    "network_id",
+    "param_words",
+]
 
 #: The first byte of every frame header.
 MAGIC = 0xC5
@@ -234,9 +245,13 @@ class ConfigLoader(wiring.Component):
     def elaborate(self, platform) -> Module:
         m = Module()
         bus, targets = self.bus, self.targets
-        word, last = self.i.payload.data, self.i.payload.last
-        take = self.i.valid & self.i.ready
+        # every word is registered before it is looked at (the stream is always ready), so no check
+        # starts at the port
         m.d.comb += self.i.ready.eq(1)
+        word = Signal(32, name="cfg_in", reset_less=True)
+        last = Signal(name="cfg_in_last", reset_less=True)
+        take = Signal(name="cfg_in_valid")
+        m.d.sync += [word.eq(self.i.payload.data), last.eq(self.i.payload.last), take.eq(self.i.valid)]
 
         state = Signal(_State, name="cfg_state")
         # the CRC of the frame's words so far: a header starts from all ones, every other word from
@@ -253,8 +268,10 @@ class ConfigLoader(wiring.Component):
 
         ftype = Signal(2, name="cfg_type")
         sel = Signal.like(bus.sel, name="cfg_target")
-        addr = Signal(32, name="cfg_addr_cur")
-        count = Signal(32, name="cfg_count")
+        dbits = max(t.depth for t in targets).bit_length()  # holds every target's depth
+        addr = Signal(dbits, name="cfg_addr_cur")
+        count = Signal(dbits, name="cfg_count")
+        limit = Signal(dbits, name="cfg_limit")  # the target's depth, then the words left after the address
         wmax = max(t.words_per_entry for t in targets)
         k = Signal(range(wmax + 1), name="cfg_k")
         hk = Signal(range(HASH_WORDS + 1), name="cfg_hk")
@@ -277,7 +294,8 @@ class ConfigLoader(wiring.Component):
         m.d.comb += [self.crc_errors.eq(c_crc.value), self.errors.eq(c_err.value), self.refused.eq(c_ref.value)]
 
         wpe = Array(Const(t.words_per_entry, len(k)) for t in targets)
-        depth = Array(Const(t.depth, 33) for t in targets)
+        depth = Array(Const(t.depth, dbits) for t in targets)
+        high = word[dbits:].any()  # a value no target can take
 
         def fail() -> None:
             """A malformed frame: counted now if this is its last word, else when its tlast comes."""
@@ -293,7 +311,8 @@ class ConfigLoader(wiring.Component):
         m.d.sync += [bus.we.eq(bus.we_n), bus.sel.eq(bus.sel_n), bus.addr.eq(bus.addr_n), bus.data_late.eq(bus.data)]
         with m.If(take), m.Switch(state):
             with m.Case(_State.HEAD):
-                m.d.sync += [ftype.eq(word[16:18]), sel.eq(word[:len(sel)]), k.eq(0), hk.eq(0)]
+                m.d.sync += [ftype.eq(word[16:18]), sel.eq(word[:len(sel)]), k.eq(0), hk.eq(0),
+                             limit.eq(depth[word[:len(sel)]])]
                 typ = word[16:24]
                 good_head = (word[24:] == MAGIC) & (word[:16] < len(targets))
                 with m.If(~good_head | last | (typ == 0) | (typ > FrameType.COMMIT)):
@@ -310,12 +329,12 @@ class ConfigLoader(wiring.Component):
                 with m.Else():
                     m.d.sync += state.eq(_State.HASH)
             with m.Case(_State.ADDR):
-                with m.If(last):
+                with m.If(last | high | (word[:dbits] >= limit)):
                     fail()
                 with m.Else():
-                    m.d.sync += [addr.eq(word), state.eq(_State.COUNT)]
+                    m.d.sync += [addr.eq(word), limit.eq(limit - word[:dbits]), state.eq(_State.COUNT)]
             with m.Case(_State.COUNT):
-                with m.If(last | (word == 0) | (word > depth[sel]) | (addr > depth[sel] - word)):
+                with m.If(last | high | (word == 0) | (word[:dbits] > limit)):
                     fail()
                 with m.Else():
                     m.d.sync += [count.eq(word), state.eq(_State.PAYLOAD)]
