@@ -309,3 +309,54 @@ def test_timing_verdict_from_the_nextpnr_report() -> None:
     report["fmax"]["$glbnet$clk"]["achieved"] = 70.1
     assert parse_timing(report, 75_000_000)[:2] == (70.1, False)
     assert parse_timing({}, 75_000_000) == (None, None, {})
+
+
+def test_loadable_board_runs_two_networks_without_a_rebuild(tmp_path: Path) -> None:
+    """One simulated loadable board (UART and protocol included): two networks loaded over the host link
+    one after another, each bit-exact; a network it does not hold is refused."""
+    from snnhw.board.runtime import BoardLink, load_network, open_port, run_samples
+    from snnhw.board.simlink import SimulatedBoard
+    from snnhw.errors import BoardError
+
+    from .test_program import BUILD, FULL, SMALL, A, X
+
+    with SimulatedBoard(A, BUILD, clock_hz=12_000_000, baud=3_000_000) as pty:
+        link = BoardLink(open_port(pty, 3_000_000), timeout=120.0, retries=2, port=pty)
+        try:
+            for net in (FULL, SMALL):
+                x = X[:4, :net.input.size]
+                report = load_network(net, A, BUILD, link)
+                assert report.status.committed and report.attempts == 1
+                run = run_samples(net, x, link)
+                golden = simulate(net, x)
+                assert np.array_equal(run.predictions, golden.predictions)
+                assert np.array_equal(run.scores, golden.scores)
+            with pytest.raises(BoardError, match="load it with snnhw board load"):
+                run_samples(FULL, X[:1], link)
+        finally:
+            link.link.close()
+        assert link.resends == 0
+
+
+def test_loadable_board_build_and_run_on_the_command_line(tmp_path: Path) -> None:
+    """`board build --loadable` (the ZCU104 project: written, not run) and `board run --port sim --hardware`,
+    which loads the network into the simulated board first; `board load` refuses what does not fit."""
+    from snnhw.netgen import random_network
+
+    from .test_program import FULL, A, X
+
+    A.save(tmp_path / "a.npz")
+    FULL.save(tmp_path / "full.npz")
+    np.save(tmp_path / "x.npy", X[:3])
+    out = tmp_path / "B"
+    result = snnhw("board", "build", str(tmp_path / "a.npz"), "--board", "zcu104", "--loadable", "--encoder-fan-in",
+                   "16", "--lanes", "3", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    assert (out / "network.npz").is_file() and json.loads((out / "board.json").read_text())["build"]["load"]
+    result = snnhw("board", "run", str(tmp_path / "full.npz"), str(tmp_path / "x.npy"), "--port", "sim", "--board",
+                   "zcu104", "--hardware", str(out), "--check", "--out", str(tmp_path / "r.npz"), timeout=900)
+    assert result.returncode == 0, result.stderr
+    assert "loaded random-42 into the board" in result.stdout and "equal the golden model's" in result.stdout
+    random_network(60, sizes=(13, 8, 4), time_steps=6).save(tmp_path / "big.npz")
+    assert_clean_error(snnhw("board", "load", str(tmp_path / "big.npz"), "--port", "/dev/null", "--hardware", str(out)),
+                       "layers.0.size: must be at most the design's 12")

@@ -286,3 +286,72 @@ def test_eight_bit_values_one_per_beat():
     scores, pred = h.model_result(h.beats)
     assert res.scores.tolist() == [((v + 128) % 256) - 128 for v in scores] and res.prediction == pred
     assert frames[0].payload[0] == 3
+
+
+def test_config_frames_fed_after_their_crc_and_answered_with_the_status():
+    from snnhw.board.protocol import T_LOADED, LoadStatus, encode_config
+
+    rng = random.Random(8)
+    dut = HostInterface(input_size=7, input_bits=12, pixels_per_beat=2, output_size=3, result_bits=32,
+                        info=INFO.pack(), timeout_cycles=300, config_words=8)
+    good = [rng.randrange(1 << 32) for _ in range(5)]
+    bad = bytearray(encode_config(2, [1, 2, 3]))
+    bad[7] ^= 0x10  # a payload bit: the CRC-16 fails, nothing is fed
+    chunks = [encode_config(1, good), bytes(bad), encode_config(3, list(range(9))),  # 9 words: too long
+              encode_config(4, []), encode_config(5, [0xDEADBEEF])]
+    fed: list[tuple[int, int]] = []
+    tx = bytearray()
+    done = [False]
+    frames_in = [0]
+
+    async def host(ctx):
+        for chunk in chunks:
+            for byte in chunk:
+                while rng.random() < 0.3:
+                    await ctx.tick()
+                ctx.set(dut.rx.payload, byte)
+                ctx.set(dut.rx.valid, 1)
+                await ctx.tick()
+                ctx.set(dut.rx.valid, 0)
+            await ctx.tick().repeat(700)
+        done[0] = True
+
+    async def accel(ctx):  # the loader's side: random tready, a status that counts the frames fed
+        while not done[0]:
+            ready = rng.random() >= 0.4
+            ctx.set(dut.config_tready, ready)
+            ctx.set(dut.cfg_committed, frames_in[0] % 2)
+            ctx.set(dut.cfg_hash, 0x1122334455667788 + frames_in[0])
+            ctx.set(dut.cfg_crc_errors, 10 + frames_in[0])
+            ctx.set(dut.cfg_errors, 20)
+            ctx.set(dut.cfg_refused, 30)
+            await ctx.delay(1e-9)
+            if ready and ctx.get(dut.config_tvalid):
+                fed.append((ctx.get(dut.config_tdata), ctx.get(dut.config_tlast)))
+                frames_in[0] += ctx.get(dut.config_tlast)
+            await ctx.tick()
+
+    async def uart(ctx):
+        while not done[0]:
+            ready = rng.random() >= 0.3
+            ctx.set(dut.tx.ready, ready)
+            await ctx.delay(1e-9)
+            if ready and ctx.get(dut.tx.valid):
+                tx.append(ctx.get(dut.tx.payload))
+            await ctx.tick()
+
+    sim = Simulator(dut)
+    sim.add_clock(1e-8)
+    sim.add_testbench(host)
+    sim.add_testbench(accel, background=True)
+    sim.add_testbench(uart, background=True)
+    sim.run()
+    frames = FrameDecoder().feed(bytes(tx))
+    assert [f.kind for f in frames] == [T_LOADED, T_NAK, T_NAK, T_LOADED, T_LOADED]
+    assert frames[1].payload[1] == NAK_CRC and frames[2].payload[1] == NAK_LENGTH
+    # only the good frames' words reached the loader, tlast on each frame's last word
+    assert fed == [(w, int(k == 4)) for k, w in enumerate(good)] + [(0xDEADBEEF, 1)]
+    first, empty, last = (LoadStatus.unpack(frames[k].payload) for k in (0, 3, 4))
+    assert first == LoadStatus(1, True, 0x1122334455667789, 11, 20, 30)
+    assert empty == LoadStatus(4, True, 0x1122334455667789, 11, 20, 30)  # a status request feeds nothing
+    assert last == LoadStatus(5, False, 0x112233445566778A, 12, 20, 30)

@@ -20,10 +20,13 @@ from snnhw.rtl.build import Build
 from snnhw.rtl.generate import build_hash
 from snnhw.rtl.top import Accelerator, result_bits
 
-__all__ = ["FRAME_TIMEOUT_S", "BoardCore", "board_info", "uart_divisor"]
+__all__ = ["BOARD_CONFIG_WORDS", "FRAME_TIMEOUT_S", "BoardCore", "board_info", "uart_divisor"]
 
 #: A frame whose line stays idle this long (seconds) before it is complete is dropped as truncated.
 FRAME_TIMEOUT_S = 0.02
+#: Words of the configuration-frame buffer of a loadable board (one block RAM): the longest configuration
+#: frame a ``CONFIG`` frame carries (the host splits its WRITE frames to fit).
+BOARD_CONFIG_WORDS = 512
 
 
 def uart_divisor(clock_hz: int, baud: int) -> int:
@@ -38,10 +41,12 @@ def uart_divisor(clock_hz: int, baud: int) -> int:
 
 
 def board_info(network: Network, build: Build, clock_hz: int, baud: int) -> BoardInfo:
-    """The ``INFO`` a board built from ``network`` and ``build`` answers with."""
+    """The ``INFO`` a board built from ``network`` and ``build`` answers with (a loadable board: its
+    design's network, and the words a ``CONFIG`` frame may carry)."""
     return BoardInfo(PROTOCOL_VERSION, network.content_hash(), build_hash(build), network.input.size,
                      network.input.bits, value_bytes(network.input.bits), network.output_size,
-                     result_bits(network) // 8, int(clock_hz), int(baud))
+                     result_bits(network) // 8, int(clock_hz), int(baud),
+                     BOARD_CONFIG_WORDS if build.load is not None else 0)
 
 
 class BoardCore(wiring.Component):
@@ -68,7 +73,7 @@ class BoardCore(wiring.Component):
         m.submodules.host = host = HostInterface(
             input_size=net.input.size, input_bits=net.input.bits, pixels_per_beat=build.pixels_per_beat,
             output_size=net.output_size, result_bits=result_bits(net), info=self.info.pack(),
-            timeout_cycles=self.timeout_cycles)
+            timeout_cycles=self.timeout_cycles, config_words=self.info.config_words)
         m.submodules.accel = acc = Accelerator(net, build)
         m.d.comb += [rx.rx.eq(self.uart_rx), self.uart_tx.eq(tx.tx), self.busy.eq(host.busy), self.naks.eq(host.naks)]
         wiring.connect(m, rx.o, host.rx)
@@ -80,4 +85,12 @@ class BoardCore(wiring.Component):
             host.result_tlast.eq(acc.m_axis_result_tlast), acc.m_axis_result_tready.eq(host.result_tready),
             host.cycle_count.eq(acc.cycle_count),
         ]
+        if build.load is not None:  # a loadable accelerator: CONFIG frames go to its configuration stream
+            m.d.comb += [
+                acc.s_axis_config_tdata.eq(host.config_tdata), acc.s_axis_config_tvalid.eq(host.config_tvalid),
+                acc.s_axis_config_tlast.eq(host.config_tlast), host.config_tready.eq(acc.s_axis_config_tready),
+                host.cfg_committed.eq(acc.config_committed), host.cfg_hash.eq(acc.config_hash),
+                host.cfg_crc_errors.eq(acc.config_crc_errors), host.cfg_errors.eq(acc.config_errors),
+                host.cfg_refused.eq(acc.config_refused),
+            ]
         return m

@@ -21,19 +21,22 @@ the co-simulation's per-sample latency), read from the accelerator's
 
 from __future__ import annotations
 
-from amaranth.hdl import Cat, Module, Mux, Signal, unsigned
+from amaranth.hdl import Cat, Const, Module, Mux, Signal, unsigned
 from amaranth.lib import stream, wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
 from snnhw.board.protocol import (
+    LOADED_BYTES,
     NAK_BUSY,
     NAK_CRC,
     NAK_LENGTH,
     NAK_TRUNCATED,
     NAK_TYPE,
     SYNC,
+    T_CONFIG,
     T_INFO,
+    T_LOADED,
     T_NAK,
     T_RESULT,
     T_SAMPLE,
@@ -43,7 +46,11 @@ from snnhw.board.protocol import (
     value_bytes,
 )
 
-__all__ = ["HostInterface", "crc16_step"]
+__all__ = ["STATUS_WAIT", "HostInterface", "crc16_step"]
+
+#: Cycles between a CONFIG frame's last word entering the accelerator and its status being read (the
+#: loader's input register and frame logic, and the status counters' pipeline).
+STATUS_WAIT = 8
 
 
 def _crc16_matrix() -> list[tuple[list[int], list[int]]]:
@@ -86,10 +93,16 @@ class HostInterface(wiring.Component):
         The ``INFO`` payload (:class:`~snnhw.board.protocol.BoardInfo` packed).
     timeout_cycles:
         Idle cycles after which a frame still incomplete is dropped as truncated.
+    config_words:
+        For a loadable accelerator: the words a ``CONFIG`` frame may carry (its buffer's depth). The
+        frame's words go to ``config_*`` (the accelerator's ``s_axis_config``) once its CRC has
+        matched; then, after :data:`STATUS_WAIT` cycles, the ``cfg_*`` status inputs are answered in
+        a ``LOADED`` frame. 0: no ``CONFIG`` frames (a fixed design).
     """
 
     def __init__(self, *, input_size: int, input_bits: int, pixels_per_beat: int, output_size: int,
-                 result_bits: int, info: bytes, timeout_cycles: int, counter_bits: int = 32) -> None:
+                 result_bits: int, info: bytes, timeout_cycles: int, counter_bits: int = 32,
+                 config_words: int = 0) -> None:
         if result_bits % 8:
             raise ValueError(f"result_bits must be whole bytes, got {result_bits}")
         self.input_size, self.input_bits, self.ppb = input_size, input_bits, pixels_per_beat
@@ -97,7 +110,13 @@ class HostInterface(wiring.Component):
         self.info = bytes(info)
         self.timeout_cycles = timeout_cycles
         self.beats = -(-input_size // pixels_per_beat)
+        self.config_words = config_words
+        config = {} if not config_words else {
+            "config_tdata": Out(32), "config_tvalid": Out(1), "config_tready": In(1), "config_tlast": Out(1),
+            "cfg_committed": In(1), "cfg_hash": In(64), "cfg_crc_errors": In(counter_bits),
+            "cfg_errors": In(counter_bits), "cfg_refused": In(counter_bits)}
         super().__init__({
+            **config,
             "rx": In(stream.Signature(unsigned(8))),
             "tx": Out(stream.Signature(unsigned(8))),
             "pixel_tdata": Out(input_bits * pixels_per_beat), "pixel_tvalid": Out(1), "pixel_tready": In(1),
@@ -138,12 +157,22 @@ class HostInterface(wiring.Component):
         len_lo = Signal(8)
         crc_lo = Signal(8)
         seq = Signal(8)
-        left = Signal(range(max(sample_len, 2) + 1))  # payload bytes still to come
+        CW = self.config_words
+        left = Signal(range(max(sample_len, 1 + 4 * CW, 2) + 1))  # payload bytes still to come
         idle = Signal(range(self.timeout_cycles + 1))
         nak_set = Signal()
         nak_code = Signal(8)
         start = Signal()
         request_info = Signal()
+        start_cfg = Signal()
+        if CW:  # the CONFIG buffer: the frame's words, fed on once its CRC has matched
+            m.submodules.cbuf = cbuf = Memory(shape=unsigned(32), depth=max(2, CW), init=[])
+            cw_port = cbuf.write_port()
+            cr_port = cbuf.read_port()
+            cwaddr = Signal(range(CW + 1))
+            cword = Signal(24)
+            cbyte = Signal(2)
+            m.d.comb += [cw_port.addr.eq(cwaddr), cw_port.data.eq(Cat(cword, byte))]
         # packing of input values into beats
         lo_byte = Signal(8)
         byte_k = Signal(range(max(vb, 2)))
@@ -191,6 +220,17 @@ class HostInterface(wiring.Component):
                         with m.Else():
                             m.d.comb += [nak_set.eq(1), nak_code.eq(NAK_LENGTH)]
                             m.next = "DISCARD"
+                    if CW:
+                        with m.Elif(kind == T_CONFIG):
+                            with m.If((length == 0) | (length > 1 + 4 * CW) | (length[:2] != 1)):
+                                m.d.comb += [nak_set.eq(1), nak_code.eq(NAK_LENGTH)]
+                                m.next = "DISCARD"
+                            with m.Elif(busy):
+                                m.d.comb += [nak_set.eq(1), nak_code.eq(NAK_BUSY)]
+                                m.next = "DISCARD"
+                            with m.Else():
+                                m.d.sync += [left.eq(length - 1), cwaddr.eq(0), cbyte.eq(0)]
+                                m.next = "SEQ"
                     with m.Elif(kind == T_SAMPLE):
                         with m.If(length != sample_len):
                             m.d.comb += [nak_set.eq(1), nak_code.eq(NAK_LENGTH)]
@@ -210,6 +250,11 @@ class HostInterface(wiring.Component):
                 with m.If(got):
                     m.d.sync += [seq.eq(byte), crc.eq(crc_next)]
                     m.next = "PAYLOAD"
+                    if CW:
+                        with m.If(kind == T_CONFIG):
+                            m.next = "CPAYLOAD"
+                            with m.If(left == 0):
+                                m.next = "CRC0"
                 with m.Elif(idle == self.timeout_cycles):
                     truncated()
             with m.State("PAYLOAD"):
@@ -230,6 +275,19 @@ class HostInterface(wiring.Component):
                         m.d.sync += lo_byte.eq(byte)
                 with m.Elif(idle == self.timeout_cycles):
                     truncated()
+            if CW:
+                with m.State("CPAYLOAD"):
+                    with m.If(got):
+                        m.d.sync += [crc.eq(crc_next), left.eq(left - 1), cbyte.eq(cbyte + 1)]
+                        with m.If(left == 1):
+                            m.next = "CRC0"
+                        with m.If(cbyte == 3):
+                            m.d.comb += cw_port.en.eq(1)
+                            m.d.sync += cwaddr.eq(cwaddr + 1)
+                        with m.Else():
+                            m.d.sync += cword.word_select(cbyte, 8).eq(byte)
+                    with m.Elif(idle == self.timeout_cycles):
+                        truncated()
             with m.State("CRC0"):
                 with m.If(got):
                     m.d.sync += crc_lo.eq(byte)
@@ -242,6 +300,9 @@ class HostInterface(wiring.Component):
                         m.d.comb += [nak_set.eq(1), nak_code.eq(NAK_CRC)]
                     with m.Elif(kind == T_STATUS):
                         m.d.comb += request_info.eq(1)
+                    if CW:
+                        with m.Elif(kind == T_CONFIG):
+                            m.d.comb += start_cfg.eq(1)
                     with m.Else():
                         m.d.comb += start.eq(1)
                     m.next = "HUNT"
@@ -291,13 +352,45 @@ class HostInterface(wiring.Component):
             m.d.sync += [busy.eq(1), feeding.eq(1), raddr.eq(0), first.eq(1), capturing.eq(1), widx.eq(0),
                          result_seq.eq(seq)]
 
-        # ---- transmit: one frame at a time, NAK before INFO before RESULT
+        # ---- feed a CONFIG frame's words to the accelerator, then read its configuration status
+        loaded_ready = Signal()
+        cfg_seq = Signal(8)
+        status = Signal(8 * LOADED_BYTES)
+        if CW:
+            cfeeding = Signal()
+            craddr = Signal(range(CW + 1))
+            cn = Signal(range(CW + 1))
+            c_valid = Signal()
+            c_last = Signal()
+            wait = Signal(range(STATUS_WAIT + 1))
+            waiting = Signal()
+            cfetch = cfeeding & (craddr != cn)
+            m.d.comb += [cr_port.en.eq(~c_valid | self.config_tready), cr_port.addr.eq(craddr),
+                         self.config_tdata.eq(cr_port.data), self.config_tvalid.eq(c_valid),
+                         self.config_tlast.eq(c_last)]
+            with m.If(cr_port.en):
+                m.d.sync += [c_valid.eq(cfetch), c_last.eq(craddr == cn - 1)]
+                with m.If(cfetch):
+                    m.d.sync += craddr.eq(craddr + 1)
+            with m.If(cfeeding & (craddr == cn) & (~c_valid | self.config_tready)):
+                m.d.sync += [cfeeding.eq(0), waiting.eq(1), wait.eq(STATUS_WAIT)]
+            with m.If(waiting):
+                m.d.sync += wait.eq(wait - 1)
+                with m.If(wait == 0):
+                    m.d.sync += [waiting.eq(0), loaded_ready.eq(1),
+                                 status.eq(Cat(cfg_seq, self.cfg_committed, Const(0, 7), self.cfg_hash,
+                                               self.cfg_crc_errors[:32], self.cfg_errors[:32],
+                                               self.cfg_refused[:32]))]
+            with m.If(start_cfg):
+                m.d.sync += [busy.eq(1), cfeeding.eq(1), craddr.eq(0), cn.eq(cwaddr), cfg_seq.eq(seq)]
+
+        # ---- transmit: one frame at a time, NAK before INFO before RESULT before LOADED
         nak_pending = Signal()
         nak_out = Signal(16)  # seq, code
         info_pending = Signal()
-        msg = Signal(2)  # 0 NAK, 1 INFO, 2 RESULT
+        msg = Signal(2)  # 0 NAK, 1 INFO, 2 RESULT, 3 LOADED
         blen = Signal(16)
-        bidx = Signal(range(max(len(self.info), result_len) + 1))
+        bidx = Signal(range(max(len(self.info), result_len, LOADED_BYTES) + 1))
         word = Signal(range(self.output_size + 2))
         bsel = Signal(range(max(rb, 2)))
         cycles = Signal(32)
@@ -329,6 +422,8 @@ class HostInterface(wiring.Component):
                 m.d.comb += body.eq(Mux(bidx == 0, nak_out[:8], nak_out[8:]))
             with m.Case(1):
                 m.d.comb += body.eq(infor.data)
+            with m.Case(3):
+                m.d.comb += body.eq(status.word_select(bidx[:5], 8))
             with m.Default():
                 m.d.comb += body.eq(Mux(bidx == 0, result_seq, Mux(bidx >= result_len - 4, cyc_byte, word_byte)))
         sent = self.tx.valid & self.tx.ready
@@ -344,13 +439,16 @@ class HostInterface(wiring.Component):
                 with m.Elif(result_ready):
                     m.d.sync += [msg.eq(2), blen.eq(result_len)]
                     m.next = "SYNC"
+                with m.Elif(loaded_ready):
+                    m.d.sync += [msg.eq(3), blen.eq(LOADED_BYTES)]
+                    m.next = "SYNC"
             with m.State("SYNC"):
                 m.d.comb += tx_byte.eq(SYNC)
                 with m.If(sent):
                     m.d.sync += crc_tx.eq(0xFFFF)
                     m.next = "TYPE"
             with m.State("TYPE"):
-                m.d.comb += tx_byte.eq(Mux(msg == 0, T_NAK, Mux(msg == 1, T_INFO, T_RESULT)))
+                m.d.comb += tx_byte.eq(Mux(msg == 0, T_NAK, Mux(msg == 1, T_INFO, Mux(msg == 2, T_RESULT, T_LOADED))))
                 with m.If(sent):
                     m.d.sync += crc_tx.eq(crc_tx_next)
                     m.next = "LEN0"
@@ -384,6 +482,8 @@ class HostInterface(wiring.Component):
                 with m.If(sent):
                     with m.If(msg == 2):
                         m.d.sync += [result_ready.eq(0), busy.eq(0)]
+                    with m.If(msg == 3):
+                        m.d.sync += [loaded_ready.eq(0), busy.eq(0)]
                     m.next = "IDLE"
             m.d.comb += self.tx.valid.eq(~tx_fsm.ongoing("IDLE"))
         return m

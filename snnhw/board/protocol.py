@@ -14,6 +14,10 @@ Host to board:
 * ``STATUS`` (0x01), no payload: asks for the board's :class:`BoardInfo`.
 * ``SAMPLE`` (0x02): ``seq`` (u8), then the sample's ``size`` input values,
   each in ``value_bytes`` bytes (``ceil(bits / 8)``).
+* ``CONFIG`` (0x03), loadable boards: ``seq`` (u8), then the words of one frame of the
+  accelerator's configuration stream (u32 each; at most ``config_words`` of them, see ``INFO``),
+  which the board feeds to ``s_axis_config`` once the frame's CRC has matched; no words: a
+  status request. Answered by ``LOADED``.
 
 Board to host:
 
@@ -24,6 +28,9 @@ Board to host:
 * ``NAK`` (0x83): ``seq`` (u8; 0xFF where it was not received) and a reason
   code (u8, :data:`NAK_REASONS`). A frame that is refused is never processed,
   not even in part.
+* ``LOADED`` (0x84): ``seq`` (u8), then the accelerator's configuration status after the
+  ``CONFIG`` frame's words went in (:class:`LoadStatus`): committed (u8), the committed
+  network's identifier (u64), CRC errors, errors and refused loads (u32 each).
 """
 
 from __future__ import annotations
@@ -34,20 +41,23 @@ from dataclasses import dataclass
 import numpy as np
 
 __all__ = [
-    "INFO_BYTES", "NAK_REASONS", "PROTOCOL_VERSION", "SYNC", "BoardInfo", "Frame", "FrameDecoder", "Result",
-    "crc16", "decode_result", "encode_frame", "encode_sample", "result_payload_bytes", "sample_payload_bytes", "value_bytes",
+    "INFO_BYTES", "LOADED_BYTES", "NAK_REASONS", "PROTOCOL_VERSION", "SYNC", "BoardInfo", "Frame", "FrameDecoder",
+    "LoadStatus", "Result", "crc16", "decode_result", "encode_config", "encode_frame", "encode_sample",
+    "result_payload_bytes", "sample_payload_bytes", "value_bytes",
 ]
 
 #: First byte of every frame.
 SYNC = 0x5A
-#: Version of this protocol, the first byte of ``INFO``.
-PROTOCOL_VERSION = 1
+#: Version of this protocol, the first byte of ``INFO`` (2: ``CONFIG``/``LOADED`` and ``INFO.config_words``).
+PROTOCOL_VERSION = 2
 
 T_STATUS = 0x01
 T_SAMPLE = 0x02
+T_CONFIG = 0x03
 T_INFO = 0x81
 T_RESULT = 0x82
 T_NAK = 0x83
+T_LOADED = 0x84
 
 #: NAK reason codes.
 NAK_REASONS = {
@@ -59,9 +69,12 @@ NAK_REASONS = {
 }
 NAK_CRC, NAK_LENGTH, NAK_TYPE, NAK_TRUNCATED, NAK_BUSY = 1, 2, 3, 4, 5
 
-_INFO = struct.Struct("<B32s32sHBBHBII")
+_INFO = struct.Struct("<B32s32sHBBHBIIH")
 #: Payload bytes of an ``INFO`` frame.
 INFO_BYTES = _INFO.size
+_LOADED = struct.Struct("<BBQIII")
+#: Payload bytes of a ``LOADED`` frame.
+LOADED_BYTES = _LOADED.size
 
 
 def crc16(data: bytes, crc: int = 0xFFFF) -> int:
@@ -148,18 +161,46 @@ class BoardInfo:
     result_bytes: int
     clock_hz: int
     baud: int
+    config_words: int = 0  # words a CONFIG frame may carry: 0 for a fixed design
 
     def pack(self) -> bytes:
         return _INFO.pack(self.version, bytes.fromhex(self.network_sha256), bytes.fromhex(self.build_sha256),
                           self.input_size, self.input_bits, self.value_bytes, self.output_size, self.result_bytes,
-                          self.clock_hz, self.baud)
+                          self.clock_hz, self.baud, self.config_words)
 
     @classmethod
     def unpack(cls, payload: bytes) -> BoardInfo:
         if len(payload) != INFO_BYTES:
             raise ValueError(f"an INFO payload has {INFO_BYTES} bytes, got {len(payload)}")
-        v, net, bld, size, bits, vb, out, rb, clk, baud = _INFO.unpack(payload)
-        return cls(v, net.hex(), bld.hex(), size, bits, vb, out, rb, clk, baud)
+        v, net, bld, size, bits, vb, out, rb, clk, baud, words = _INFO.unpack(payload)
+        return cls(v, net.hex(), bld.hex(), size, bits, vb, out, rb, clk, baud, words)
+
+
+@dataclass(frozen=True)
+class LoadStatus:
+    """A decoded ``LOADED`` frame: the accelerator's configuration status."""
+
+    seq: int
+    committed: bool
+    ident: int
+    crc_errors: int
+    errors: int
+    refused: int
+
+    def pack(self) -> bytes:
+        return _LOADED.pack(self.seq, int(self.committed), self.ident, self.crc_errors, self.errors, self.refused)
+
+    @classmethod
+    def unpack(cls, payload: bytes) -> LoadStatus:
+        if len(payload) != LOADED_BYTES:
+            raise ValueError(f"a LOADED payload has {LOADED_BYTES} bytes, got {len(payload)}")
+        seq, committed, ident, crc, err, ref = _LOADED.unpack(payload)
+        return cls(seq, bool(committed), ident, crc, err, ref)
+
+
+def encode_config(seq: int, words: list[int]) -> bytes:
+    """The ``CONFIG`` frame carrying one configuration frame's ``words`` (none: a status request)."""
+    return encode_frame(T_CONFIG, bytes([seq & 0xFF]) + struct.pack(f"<{len(words)}I", *words))
 
 
 def value_bytes(bits: int) -> int:

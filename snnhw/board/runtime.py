@@ -25,16 +25,20 @@ import numpy as np
 
 from snnhw._io import write_npz
 from snnhw.board.protocol import (
+    LOADED_BYTES,
     NAK_REASONS,
     T_INFO,
+    T_LOADED,
     T_NAK,
     T_RESULT,
     T_STATUS,
     BoardInfo,
     Frame,
     FrameDecoder,
+    LoadStatus,
     Result,
     decode_result,
+    encode_config,
     encode_frame,
     encode_sample,
     result_payload_bytes,
@@ -44,7 +48,8 @@ from snnhw.errors import BoardError
 from snnhw.ir import Network
 from snnhw.rtl.top import result_bits
 
-__all__ = ["BoardLink", "BoardRun", "check_info", "link_seconds", "open_port", "run_samples", "write_results"]
+__all__ = ["BoardLink", "BoardRun", "LoadReport", "check_info", "check_loaded", "link_seconds", "load_network",
+           "open_port", "run_samples", "write_results"]
 
 log = logging.getLogger(__name__)
 
@@ -114,6 +119,12 @@ class BoardLink:
         except ValueError as err:
             raise BoardError(f"the board's status frame is malformed ({err})", key="--port", value=self.port) from None
 
+    def config(self, seq: int, words: list[int]) -> LoadStatus:
+        """Send one configuration frame's ``words`` (none: only ask) and return the status after them."""
+        got = self._exchange(encode_config(seq, words), {T_LOADED}, f"configuration frame {seq}",
+                             lambda f: len(f.payload) == LOADED_BYTES and f.payload[0] == seq & 0xFF)
+        return LoadStatus.unpack(got.payload)
+
     def infer(self, seq: int, sample: np.ndarray, info: BoardInfo) -> Result:
         """Send one sample and return its result."""
         frame = encode_sample(seq, sample, info.input_bits)
@@ -133,6 +144,63 @@ def check_info(info: BoardInfo, network: Network, port: str) -> None:
     have = (info.input_size, info.input_bits, info.output_size, info.result_bytes)
     if expect != have:
         raise BoardError(f"the board's layout {have} differs from the network's {expect}", key="--port", value=port)
+
+
+@dataclass
+class LoadReport:
+    """What :func:`load_network` did."""
+
+    frames: int
+    words: int
+    seconds: float
+    attempts: int
+    status: LoadStatus
+
+
+def load_network(network: Network, design: Network, build: Any, link: BoardLink, *,
+                 progress: Callable[[int], None] | None = None) -> LoadReport:
+    """Load ``network`` into a loadable board whose design is ``design`` under ``build``: its load image in
+    ``CONFIG`` frames (each resent on a NAK or a lost answer). A load whose frames the accelerator
+    counted as bad (CRC or malformed) is sent again whole, up to ``link.retries`` times; it ends when the
+    board reports ``network``'s identifier committed."""
+    from snnhw.program import load_frames
+    from snnhw.rtl.loader import network_id
+
+    info = link.info()
+    if not info.config_words:
+        raise BoardError("the board's design is not loadable (build it with --loadable)", key="--port",
+                         value=link.port)
+    frames = load_frames(network, design, build, max_frame_words=info.config_words)
+    want = network_id(network)
+    start = time.perf_counter()
+    status = link.config(0, [])
+    for attempt in range(link.retries + 1):
+        before = status
+        for k, words in enumerate(frames):
+            status = link.config((k + 1) & 0xFF, words)
+            if progress is not None:
+                progress(1)
+            if (status.crc_errors, status.errors) != (before.crc_errors, before.errors) or status.refused != before.refused:
+                break
+        if status.committed and status.ident == want:
+            return LoadReport(len(frames), sum(len(f) for f in frames), time.perf_counter() - start, attempt + 1, status)
+        log.info("load attempt %d not committed (%s); sending the image again", attempt + 1, status)
+        link.resends += 1
+    raise BoardError(f"the board did not commit {network.name!r} after {link.retries + 1} attempts (last status: "
+                     f"CRC errors {status.crc_errors}, errors {status.errors}, refused {status.refused})",
+                     key="--port", value=link.port)
+
+
+def check_loaded(network: Network, link: BoardLink) -> LoadStatus:
+    """Refuse a loadable board that has not committed ``network``."""
+    from snnhw.rtl.loader import network_id
+
+    status = link.config(0, [])
+    if not status.committed or status.ident != network_id(network):
+        held = f"network {status.ident:016x}" if status.committed else "no committed network"
+        raise BoardError(f"the board holds {held}, not {network.name!r} ({network_id(network):016x}); load it with "
+                         "snnhw board load", key="--port", value=link.port)
+    return status
 
 
 @dataclass
@@ -161,9 +229,22 @@ def link_seconds(network: Network, baud: int) -> float:
 
 def run_samples(network: Network, inputs: np.ndarray, link: BoardLink, *,
                 progress: Callable[[int], None] | None = None) -> BoardRun:
-    """Check the board's network, then stream every sample of ``inputs`` through it."""
+    """Check the board's network, then stream every sample of ``inputs`` through it. On a loadable board
+    the committed identifier is checked, and samples of a network with fewer inputs than the design are
+    padded with zero values."""
     info = link.info()
-    check_info(info, network, link.port)
+    if info.config_words:
+        check_loaded(network, link)
+        if (network.input.bits, network.output_size) != (info.input_bits, info.output_size) or \
+                network.input.size > info.input_size:
+            raise BoardError(f"the board's layout ({info.input_size} inputs of {info.input_bits} bits, "
+                             f"{info.output_size} outputs) does not take {network.name!r}", key="--port",
+                             value=link.port)
+        padded = np.zeros((len(inputs), info.input_size), dtype=np.int64)
+        padded[:, :network.input.size] = np.asarray(inputs).reshape(len(inputs), -1)
+        inputs = padded
+    else:
+        check_info(info, network, link.port)
     n = len(inputs)
     preds = np.zeros(n, dtype=np.int64)
     scores = np.zeros((n, network.output_size), dtype=np.int64)

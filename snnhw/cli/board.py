@@ -11,7 +11,15 @@ from pathlib import Path
 import click
 import numpy as np
 
-from snnhw.cli.options import build_options, fail, resolve_build_option, with_progress, writable
+from snnhw.cli.options import (
+    build_options,
+    fail,
+    loadable_options,
+    resolve_build_option,
+    resolve_design,
+    with_progress,
+    writable,
+)
 from snnhw.errors import BoardError, InputError
 from snnhw.model.trace import load_inputs
 from snnhw.netfile import resolve_network
@@ -49,8 +57,11 @@ def board() -> None:
 @click.option("--allow-timing-failure", is_flag=True,
               help="Keep a bitstream whose clock nextpnr did not meet (an error otherwise).")
 @build_options
+@loadable_options
 def build_cmd(net: str, board_name: str, out: Path, clock_mhz: float | None, baud: int | None,
-              allow_timing_failure: bool, build_file: Path | None, lanes: int | None, cores: int | None) -> None:
+              allow_timing_failure: bool, build_file: Path | None, lanes: int | None, cores: int | None,
+              loadable: bool, capacity: str | None, max_time_steps: int | None, encoder_fan_in: int | None,
+              no_preload: bool) -> None:
     """Build NET for a board into directory --out.
 
     ulx3s-85f runs Yosys, nextpnr-ecp5 and ecppack (YoWASP wheels) to a
@@ -58,12 +69,16 @@ def build_cmd(net: str, board_name: str, out: Path, clock_mhz: float | None, bau
     and route misses the clock. zcu104 writes the Vivado project (Verilog, XDC,
     Tcl, build script) without running Vivado. Both write board.json (board,
     part, clock, baud, Fmax, timing, resources, tool versions, network hash).
+    With --loadable (and the capacity options of snnhw generate) the board
+    takes any network that fits at run time (snnhw board load) without a
+    rebuild; DIR then also holds network.npz, the design's network.
     """
     from snnhw.board.build import BOARD_TOP, build_board
 
     network = resolve_network(net)
-    build = resolve_build_option(network, build_file, lanes, cores)
-    info = build_board(network, build, board_name, out, clock_mhz=clock_mhz, baud=baud,
+    design, build = resolve_design(network, build_file, lanes, cores, loadable=loadable, capacity=capacity,
+                                   max_time_steps=max_time_steps, encoder_fan_in=encoder_fan_in, no_preload=no_preload)
+    info = build_board(design, build, board_name, out, clock_mhz=clock_mhz, baud=baud,
                        allow_timing_failure=allow_timing_failure, progress=sys.stderr.isatty())
     click.echo(f"{network.name} on {info['board']} ({info['part']}): {info['clock_mhz']:g} MHz, {info['baud']} baud "
                f"({info['clocks_per_bit']} clocks per bit) → {out}")
@@ -101,9 +116,13 @@ def build_cmd(net: str, board_name: str, out: Path, clock_mhz: float | None, bau
               help="Times a refused or unanswered sample is sent again before giving up.")
 @click.option("--limit", type=click.IntRange(min=0), default=None, help="Run only the first N samples.")
 @build_options
+@click.option("--hardware", "hardware", type=click.Path(path_type=Path), default=None,
+              help="A loadable board build (snnhw board build --loadable --out DIR): on a port, the board must have "
+                   "NET committed (snnhw board load); with --port sim the simulated board is DIR's design, and NET "
+                   "is loaded into it first.")
 def run_cmd(net: str, inputs: Path, port: str, out: Path, check: bool, board_name: str, baud: int | None,
             clock_mhz: float | None, timeout: float | None, retries: int, limit: int | None,
-            build_file: Path | None, lanes: int | None, cores: int | None) -> None:
+            build_file: Path | None, lanes: int | None, cores: int | None, hardware: Path | None) -> None:
     """Stream INPUTS.npy through the board that holds NET and write the results.
 
     The board is asked for its network's content hash first and refused if it
@@ -124,9 +143,24 @@ def run_cmd(net: str, inputs: Path, port: str, out: Path, check: bool, board_nam
     spec = get_board(board_name)
     baud = spec.default_baud if baud is None else baud
 
-    def stream(port_name: str, wait: float) -> BoardRun:
+    hw = None
+    if hardware is not None:
+        from snnhw.program import load_hardware
+
+        if build_file is not None or lanes is not None or cores is not None:
+            raise InputError("the board build in --hardware fixes the build; drop --build, --lanes and --cores",
+                             key="--hardware", value=str(hardware))
+        hw = load_hardware(hardware)
+
+    def stream(port_name: str, wait: float, load: bool = False) -> BoardRun:
         link = BoardLink(open_port(port_name, baud), timeout=wait, retries=retries, port=port_name)
         try:
+            if load and hw is not None:
+                from snnhw.board.runtime import load_network
+
+                report = load_network(network, hw.network, hw.build, link)
+                click.echo(f"loaded {network.name} into the board: {report.frames} frames, {report.words} words in "
+                           f"{report.seconds:.2f} s ({report.attempts} attempt(s))")
             return with_progress(lambda progress: run_samples(network, x, link, progress=progress), len(x), "board")
         finally:
             link.link.close()
@@ -135,10 +169,11 @@ def run_cmd(net: str, inputs: Path, port: str, out: Path, check: bool, board_nam
         from snnhw.board.build import clock_hz_of
         from snnhw.board.simlink import SimulatedBoard
 
-        build = resolve_build_option(network, build_file, lanes, cores)
+        design, build = ((hw.network, hw.build) if hw is not None
+                         else (network, resolve_build_option(network, build_file, lanes, cores)))
         clock_hz = clock_hz_of(clock_mhz, spec.default_clock_hz)
-        with SimulatedBoard(network, build, clock_hz=clock_hz, baud=baud) as pty:
-            run = stream(pty, timeout or 120.0)
+        with SimulatedBoard(design, build, clock_hz=clock_hz, baud=baud) as pty:
+            run = stream(pty, timeout or 120.0, load=True)
     else:
         run = stream(port, timeout or 2.0)
     write_results(out, run)
@@ -168,6 +203,52 @@ def run_cmd(net: str, inputs: Path, port: str, out: Path, check: bool, board_nam
                 click.echo(f"check: sample {k}: {what}", err=True)
                 sys.exit(1)
         click.echo(f"check: predictions and scores of all {n} samples equal the golden model's")
+
+
+@board.command("load")
+@click.argument("net", metavar="NET")
+@click.option("--port", required=True, help="Serial port of the board (/dev/ttyUSB0, COM3).")
+@click.option("--hardware", "hardware", required=True, type=click.Path(path_type=Path),
+              help="The board's build directory (snnhw board build --loadable --out DIR).")
+@click.option("--board", "board_name", type=click.Choice(_board_names()), default="ulx3s-85f", show_default=True,
+              help="The board: sets the default baud rate.")
+@click.option("--baud", type=click.IntRange(min=1), default=None, help="Baud rate (default: the board's).")
+@click.option("--timeout", type=click.FloatRange(min=0.01), default=2.0, show_default=True,
+              help="Seconds to wait for each answer.")
+@click.option("--retries", type=click.IntRange(min=0), default=3, show_default=True,
+              help="Times a refused or unanswered frame is sent again, and a refused load sent again whole.")
+def load_cmd(net: str, port: str, hardware: Path, board_name: str, baud: int | None, timeout: float,
+             retries: int) -> None:
+    """Load NET into a running loadable board over its serial port, without a rebuild.
+
+    NET's load image (snnhw pack) goes out in CONFIG frames, each checked by
+    its CRC-16 on the board and by the accelerator's CRC-32, and each answered
+    with the accelerator's configuration status; a refused frame is sent
+    again, a load the accelerator counted as bad is sent again whole, and the
+    command ends when the board reports NET's identifier committed. A network
+    that does not fit is refused in one line (exit 2). A simulated board
+    lives for one command: there, snnhw board run --port sim --hardware DIR
+    loads NET itself.
+    """
+    from snnhw.board.runtime import BoardLink, load_network, open_port
+    from snnhw.boards import get_board
+    from snnhw.program import check_fits, load_hardware
+
+    network = resolve_network(net)
+    hw = load_hardware(hardware)
+    check_fits(network, hw.network, hw.build, source=net)
+    if port == "sim":
+        raise InputError("a simulated board lives for one command; use snnhw board run NET X.npy --port sim "
+                         "--hardware DIR, which loads NET first", key="--port", value=port)
+    baud = get_board(board_name).default_baud if baud is None else baud
+    link = BoardLink(open_port(port, baud), timeout=timeout, retries=retries, port=port)
+    try:
+        report = load_network(network, hw.network, hw.build, link)
+    finally:
+        link.link.close()
+    click.echo(f"loaded {network.name} into the board on {port}: {report.frames} frames, {report.words} words in "
+               f"{report.seconds:.2f} s ({report.attempts} attempt(s), {link.resends} resends); committed "
+               f"{report.status.ident:016x}")
 
 
 @board.command("program")

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from snnhw.cli.options import build_options, resolve_build_option
+from snnhw.cli.options import build_options, loadable_options, resolve_build_option, resolve_design
 from snnhw.errors import InputError
 from snnhw.model.trace import load_inputs
 from snnhw.netfile import resolve_network
@@ -20,20 +20,7 @@ __all__ = ["generate", "report", "synth"]
 @click.argument("net", metavar="NET")
 @click.option("--out", "out", required=True, type=click.Path(path_type=Path), help="Directory to write into.")
 @build_options
-@click.option("--loadable", is_flag=True,
-              help="A programmable design: every parameter is loaded at run time over s_axis_config "
-                   "(snnhw pack, snnhw run --hardware); sized for NET unless --capacity says more.")
-@click.option("--capacity", "capacity", type=str, default=None, metavar="SIZES",
-              help="Loadable: neurons per layer, comma-separated (the last is the output size), or a network "
-                   "file or name whose layer sizes set them [implies --loadable].")
-@click.option("--max-time-steps", type=click.IntRange(min=1, max=65535), default=None,
-              help="Loadable: the largest T a loaded network may have [default: NET's; implies --loadable].")
-@click.option("--encoder-fan-in", type=click.IntRange(min=1), default=None,
-              help="Loadable: non-zero weights per encoder neuron the design holds [default: NET's largest; "
-                   "implies --loadable].")
-@click.option("--no-preload", is_flag=True,
-              help="Loadable: the design starts empty and takes no sample before a load (as an ASIC, whose "
-                   "SRAMs have no initial values) [default: NET is preloaded and committed].")
+@loadable_options
 def generate(net: str, out: Path, build_file: Path | None, lanes: int | None, cores: int | None, loadable: bool,
              capacity: str | None, max_time_steps: int | None, encoder_fan_in: int | None, no_preload: bool) -> None:
     """Generate the accelerator's Verilog for NET.
@@ -44,31 +31,13 @@ def generate(net: str, out: Path, build_file: Path | None, lanes: int | None, co
     also gets OUT/network.npz, its network, whose shape is the capacity;
     metadata.json states the capacity.
     """
-    from snnhw.rtl.build import load_build, resolve_build
     from snnhw.rtl.generate import generate as gen
 
     network = resolve_network(net)
     if out.exists() and not out.is_dir():
         raise InputError("exists and is not a directory", source=str(out))
-    loadable = loadable or capacity is not None or max_time_steps is not None or encoder_fan_in is not None
-    if no_preload and not loadable:
-        raise InputError("applies to a loadable design only (add --loadable)", key="--no-preload")
-    design = network
-    config = load_build(build_file) if build_file is not None else {}
-    if loadable:
-        from snnhw.program import capacity_network
-
-        sizes = None
-        if capacity is not None:
-            if all(part.strip().isdigit() for part in capacity.split(",")):
-                sizes = [int(part) for part in capacity.split(",")]
-            else:
-                sizes = [layer.size for layer in resolve_network(capacity).layers]
-        design = capacity_network(network, sizes, max_time_steps)
-        config = {**config, "loadable": True, **({"encoder_fan_in": encoder_fan_in} if encoder_fan_in else {}),
-                  **({"preloaded": False} if no_preload else {})}
-    build = resolve_build(design, config or None, lanes=lanes, cores=cores,
-                          source=str(build_file) if build_file is not None else None, time_steps=network.time_steps)
+    design, build = resolve_design(network, build_file, lanes, cores, loadable=loadable, capacity=capacity,
+                                   max_time_steps=max_time_steps, encoder_fan_in=encoder_fan_in, no_preload=no_preload)
     files = gen(design, build, out)
     for layer, lb in zip(design.layers, build.layers):
         click.echo(f"{layer.name:>12}: {layer.size} neurons, {lb.cores} core(s) × {lb.lanes} lane(s), "

@@ -12,7 +12,8 @@ import click
 from snnhw.errors import InputError, SnnhwError
 from snnhw.ir import Network
 
-__all__ = ["Group", "build_options", "fail", "int_list", "resolve_build_option", "table", "with_progress", "writable"]
+__all__ = ["Group", "build_options", "fail", "int_list", "loadable_options", "resolve_build_option", "resolve_design",
+           "table", "with_progress", "writable"]
 
 
 class Group(click.Group):
@@ -59,6 +60,53 @@ def build_options(func):
     func = click.option("--build", "build_file", type=click.Path(path_type=Path), default=None,
                         help="Build configuration JSON (see docs/architecture.md). Used by the simulator engines, generate and synth.")(func)
     return func
+
+
+def loadable_options(func):
+    """``--loadable`` and the capacity options of a programmable design (``snnhw generate``, ``board build``)."""
+    func = click.option("--no-preload", is_flag=True,
+                        help="Loadable: the design starts empty and takes no sample before a load (as an ASIC, "
+                             "whose SRAMs have no initial values) [default: NET is preloaded and committed].")(func)
+    func = click.option("--encoder-fan-in", type=click.IntRange(min=1), default=None,
+                        help="Loadable: non-zero weights per encoder neuron the design holds [default: NET's "
+                             "largest; implies --loadable].")(func)
+    func = click.option("--max-time-steps", type=click.IntRange(min=1, max=65535), default=None,
+                        help="Loadable: the largest T a loaded network may have [default: NET's; implies "
+                             "--loadable].")(func)
+    func = click.option("--capacity", "capacity", type=str, default=None, metavar="SIZES",
+                        help="Loadable: neurons per layer, comma-separated (the last is the output size), or a "
+                             "network file or name whose layer sizes set them [implies --loadable].")(func)
+    return click.option("--loadable", is_flag=True,
+                        help="A programmable design: every parameter is loaded at run time over its configuration "
+                             "stream; sized for NET unless --capacity says more.")(func)
+
+
+def resolve_design(network: Network, build_file: Path | None, lanes: int | None, cores: int | None, *,
+                   loadable: bool, capacity: str | None, max_time_steps: int | None, encoder_fan_in: int | None,
+                   no_preload: bool) -> tuple[Network, Any]:
+    """The design's network and resolved build: ``network`` itself, or for a loadable design its capacity
+    network (``network`` padded to ``capacity``) with ``network`` preloaded."""
+    from snnhw.netfile import resolve_network
+    from snnhw.program import capacity_network
+    from snnhw.rtl.build import load_build, resolve_build
+
+    loadable = loadable or capacity is not None or max_time_steps is not None or encoder_fan_in is not None
+    if no_preload and not loadable:
+        raise InputError("applies to a loadable design only (add --loadable)", key="--no-preload")
+    config = load_build(build_file) if build_file is not None else {}
+    design = network
+    if loadable:
+        sizes = None
+        if capacity is not None:
+            parts = capacity.split(",")
+            sizes = ([int(p) for p in parts] if all(p.strip().isdigit() for p in parts)
+                     else [layer.size for layer in resolve_network(capacity).layers])
+        design = capacity_network(network, sizes, max_time_steps)
+        config = {**config, "loadable": True, **({"encoder_fan_in": encoder_fan_in} if encoder_fan_in else {}),
+                  **({"preloaded": False} if no_preload else {})}
+    build = resolve_build(design, config or None, lanes=lanes, cores=cores,
+                          source=str(build_file) if build_file is not None else None, time_steps=network.time_steps)
+    return design, build
 
 
 def dataset_options(func):

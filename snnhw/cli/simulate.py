@@ -44,6 +44,9 @@ def _run_on_hardware(network: Network, x, engine: str, hardware: Path, source: s
     frames = load_frames(network, hw.network, hw.build, source=source)
     padded = embed(network, hw.network, check=False)
     xp = pad_inputs(x, hw.network)
+    if hw.verilog is None:
+        raise InputError("is a board build: run it with snnhw board run --hardware", key="--hardware",
+                         value=str(hardware))
     text = hw.verilog.read_text()
 
     def job(progress):

@@ -22,14 +22,30 @@ class Hardware:
     directory: Path
     network: Network
     build: Build
-    verilog: Path
+    verilog: Path | None  # None for a board build (snnhw board build --loadable)
 
 
 def load_hardware(path: str | os.PathLike[str]) -> Hardware:
-    """Read the design in ``path``; a design that is not loadable, or a directory that holds none, is
-    refused in one line."""
+    """Read the design in ``path`` (``snnhw generate --loadable`` or ``snnhw board build --loadable``); a
+    design that is not loadable, or a directory that holds none, is refused in one line."""
     directory = Path(path)
     meta_path = directory / "metadata.json"
+    board_path = directory / "board.json"
+    if not meta_path.is_file() and board_path.is_file():
+        try:
+            board = json.loads(board_path.read_text())
+            build = Build.from_json(board["build"])
+        except (ValueError, KeyError, TypeError) as err:
+            raise InputError(f"is not a board.json of snnhw board build ({type(err).__name__}: {err})",
+                             source=str(board_path)) from None
+        if build.load is None:
+            raise CapacityError("is not a loadable board build (build it with --loadable)", key="--hardware",
+                                source=str(directory))
+        network = load_network(directory / "network.npz")
+        if network.content_hash() != board.get("network_hash"):
+            raise InputError("does not match board.json's network hash (the directory was changed)",
+                             source=str(directory / "network.npz"))
+        return Hardware(directory, network, build, None)
     if not meta_path.is_file():
         raise InputError("holds no generated design (no metadata.json; run snnhw generate --loadable --out DIR)",
                          key="--hardware", source=str(directory))

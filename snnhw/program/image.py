@@ -15,7 +15,7 @@ import struct
 from pathlib import Path
 
 from snnhw._io import atomic_write_bytes
-from snnhw.errors import InputError
+from snnhw.errors import CapacityError, InputError
 from snnhw.ir import LayerKind, Network
 from snnhw.program.capacity import check_fits, embed
 from snnhw.rtl.build import Build, core_slices
@@ -61,8 +61,10 @@ def memory_images(padded: Network, build: Build) -> dict[int, list[int]]:
     return out
 
 
-def load_frames(network: Network, design: Network, build: Build, *, source: str | None = None) -> list[list[int]]:
-    """The frames that load ``network`` into the loadable design of ``design`` under ``build``.
+def load_frames(network: Network, design: Network, build: Build, *, source: str | None = None,
+                max_frame_words: int | None = None) -> list[list[int]]:
+    """The frames that load ``network`` into the loadable design of ``design`` under ``build``
+    (``max_frame_words``: no frame longer, as a board's configuration buffer asks).
 
     Raises
     ------
@@ -75,8 +77,12 @@ def load_frames(network: Network, design: Network, build: Build, *, source: str 
     frames = [frame(FrameType.BEGIN, 0, [])]
     for index, words in memory_images(padded, build).items():
         wpe = widths[index].words_per_entry
-        for start in range(0, len(words), WRITE_WORDS):
-            chunk = words[start:start + WRITE_WORDS]
+        per = WRITE_WORDS if max_frame_words is None else min(WRITE_WORDS, (max_frame_words - 4) // wpe)
+        if per < 1:
+            raise CapacityError(f"a frame of {max_frame_words} words cannot carry one word of target "
+                                f"{widths[index].name} ({wpe} words)", key="config_words", value=max_frame_words)
+        for start in range(0, len(words), per):
+            chunk = words[start:start + per]
             body = [start, len(chunk)]
             for value in chunk:
                 body += [(int(value) >> (32 * k)) & 0xFFFFFFFF for k in range(wpe)]
