@@ -202,3 +202,15 @@ def test_malformed_frames_are_counted_and_poison_the_load(harness) -> None:
     assert records[1].config == {"committed": 1, "hash": network_id(FULL), "crc_errors": 0, "errors": 8,
                                  "refused": 0}
     _check(FULL, X, records[1])
+
+
+def test_a_loaded_design_takes_the_cycles_of_the_fixed_one(harness) -> None:
+    # the same network, fixed or loaded: the same latency of every sample, and the same total
+    from snnhw.sim.batch import batch_sim
+
+    fixed, _ = batch_sim(A, resolve_build(A, {"fifo_depth": 2}, lanes=3), X, gaps=0.2, backpressure=0.3, seed=2)
+    loaded, _ = batch_sim(A, BUILD, X, gaps=0.2, backpressure=0.3, seed=2, config=load_frames(A, A, BUILD), target=A,
+                          harness=harness)
+    assert first_divergence(A, fixed, loaded) is None
+    assert fixed.extras["cycles"].tolist() == loaded.extras["cycles"].tolist()
+    assert fixed.extras["cycles_total"].tolist() == loaded.extras["cycles_total"].tolist()
