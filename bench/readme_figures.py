@@ -11,9 +11,11 @@ quoted figures into ``--out/readme.json`` and ``--out/readme.md``:
 3. ``snnhw verify mnist --dataset mnist`` at 16 and 64 lanes: the RTL bit-exact on all 10,000 test
    images, with its images/s;
 4. ``snnhw power mnist --lanes 16 --samples 100``: energy per image and per SOP in ASAP7 (TT, gate-level
-   activity, pre-layout).
+   activity, pre-layout);
+5. ``bench/loadable.py --net mnist --lanes 16 --targets xcup,asap7``: the cost of a loadable design
+   (UltraScale+ LUTs and flip-flops, ASAP7 area and pre-layout Fmax at TT).
 
-    python bench/readme_figures.py [--out bench-readme] [--skip mnist,layout,verify,power]
+    python bench/readme_figures.py [--out bench-readme] [--skip mnist,layout,verify,power,loadable]
 
 Each step takes a while on a 2-core machine (the layout step longest: detailed routing);
 ``--skip`` leaves steps out, and a step whose output is already there is reused.
@@ -42,7 +44,7 @@ def _run(args: list[str], done: Path) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--out", type=Path, default=Path("bench-readme"))
-    parser.add_argument("--skip", default="", help="steps to leave out: mnist, layout, verify, power")
+    parser.add_argument("--skip", default="", help="steps to leave out: mnist, layout, verify, power, loadable")
     args = parser.parse_args()
     skip = {s.strip() for s in args.skip.split(",") if s.strip()}
     out = args.out
@@ -71,6 +73,11 @@ def main() -> int:
         _run([py, "-m", "snnhw", "power", "mnist", "--lanes", "16", "--samples", "100", "--out", str(folder)],
              folder / "power.json")
         figures["power_mnist_16"] = json.loads((folder / "power.json").read_text())
+    if "loadable" not in skip:
+        folder = out / "loadable-mnist-16"
+        _run([py, str(HERE / "loadable.py"), "--net", "mnist", "--lanes", "16", "--targets", "xcup,asap7", "--out",
+              str(folder)], folder / "loadable.json")
+        figures["loadable_mnist_16"] = json.loads((folder / "loadable.json").read_text())
     (out / "readme.json").write_text(json.dumps(figures, indent=2, default=str) + "\n")
     lines = ["| figure | value |", "|---|---|"]
     for name, value in figures.items():
@@ -81,6 +88,11 @@ def main() -> int:
             lines.append(f"| {name}: nJ per image, pJ per SOP, SRAM reads per image | "
                          f"{value['energy_per_sample_nj']:.1f}, {value['pj_per_sop']:.2f}, "
                          f"{value['sram_reads_per_sample']:.0f} |")
+        elif name.startswith("loadable"):
+            for target, row in value.items():
+                keys = ("lut", "ff") if target == "xcup" else ("area_um2", "fmax_mhz")
+                lines.append(f"| {name} {target}: {', '.join(keys)} fixed → loadable | " + ", ".join(
+                    f"{row['fixed'][k]:.0f} → {row['loadable'][k]:.0f}" for k in keys) + " |")
         elif name == "layout":
             for row in value:
                 by = row["layout"]["fmax_mhz_by_corner"]
