@@ -193,6 +193,11 @@ class HostInterface(wiring.Component):
             m.d.comb += [nak_set.eq(1), nak_code.eq(NAK_TRUNCATED)]
             m.next = "HUNT"
 
+        def refuse(code: int) -> None:
+            """A frame refused on its header: NAK it, then drop its bytes."""
+            m.d.comb += [nak_set.eq(1), nak_code.eq(code)]
+            m.next = "DISCARD"
+
         with m.FSM(name="rx_fsm") as rx_fsm:
             with m.State("HUNT"), m.If(got & (byte == SYNC)):
                 m.d.sync += [crc.eq(0xFFFF), seq.eq(0xFF)]
@@ -223,21 +228,17 @@ class HostInterface(wiring.Component):
                     if CW:
                         with m.Elif(kind == T_CONFIG):
                             with m.If((length == 0) | (length > 1 + 4 * CW) | (length[:2] != 1)):
-                                m.d.comb += [nak_set.eq(1), nak_code.eq(NAK_LENGTH)]
-                                m.next = "DISCARD"
+                                refuse(NAK_LENGTH)
                             with m.Elif(busy):
-                                m.d.comb += [nak_set.eq(1), nak_code.eq(NAK_BUSY)]
-                                m.next = "DISCARD"
+                                refuse(NAK_BUSY)
                             with m.Else():
                                 m.d.sync += [left.eq(length - 1), cwaddr.eq(0), cbyte.eq(0)]
                                 m.next = "SEQ"
                     with m.Elif(kind == T_SAMPLE):
                         with m.If(length != sample_len):
-                            m.d.comb += [nak_set.eq(1), nak_code.eq(NAK_LENGTH)]
-                            m.next = "DISCARD"
+                            refuse(NAK_LENGTH)
                         with m.Elif(busy):
-                            m.d.comb += [nak_set.eq(1), nak_code.eq(NAK_BUSY)]
-                            m.next = "DISCARD"
+                            refuse(NAK_BUSY)
                         with m.Else():
                             m.d.sync += left.eq(sample_len - 1)
                             m.next = "SEQ"

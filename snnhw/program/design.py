@@ -25,44 +25,38 @@ class Hardware:
     verilog: Path | None  # None for a board build (snnhw board build --loadable)
 
 
+def _read(directory: Path, name: str, what: str, hint: str) -> tuple[dict, Build, Network]:
+    """The JSON file ``name`` of a design directory, its loadable build and the design's network (checked
+    against the file's network hash)."""
+    path = directory / name
+    try:
+        obj = json.loads(path.read_text())
+        build = Build.from_json(obj["build"])
+    except (ValueError, KeyError, TypeError) as err:
+        raise InputError(f"is not a {name} of {what} ({type(err).__name__}: {err})", source=str(path)) from None
+    if build.load is None:
+        raise CapacityError(f"is not a loadable design ({hint} with --loadable)", key="--hardware",
+                            source=str(directory))
+    network = load_network(directory / "network.npz")
+    recorded = obj.get("network_hash") if name == "board.json" else obj.get("network", {}).get("sha256")
+    if network.content_hash() != recorded:
+        raise InputError(f"does not match {name}'s network hash (the directory was changed)",
+                         source=str(directory / "network.npz"))
+    return obj, build, network
+
+
 def load_hardware(path: str | os.PathLike[str]) -> Hardware:
     """Read the design in ``path`` (``snnhw generate --loadable`` or ``snnhw board build --loadable``); a
     design that is not loadable, or a directory that holds none, is refused in one line."""
     directory = Path(path)
-    meta_path = directory / "metadata.json"
-    board_path = directory / "board.json"
-    if not meta_path.is_file() and board_path.is_file():
-        try:
-            board = json.loads(board_path.read_text())
-            build = Build.from_json(board["build"])
-        except (ValueError, KeyError, TypeError) as err:
-            raise InputError(f"is not a board.json of snnhw board build ({type(err).__name__}: {err})",
-                             source=str(board_path)) from None
-        if build.load is None:
-            raise CapacityError("is not a loadable board build (build it with --loadable)", key="--hardware",
-                                source=str(directory))
-        network = load_network(directory / "network.npz")
-        if network.content_hash() != board.get("network_hash"):
-            raise InputError("does not match board.json's network hash (the directory was changed)",
-                             source=str(directory / "network.npz"))
+    if not (directory / "metadata.json").is_file() and (directory / "board.json").is_file():
+        _, build, network = _read(directory, "board.json", "snnhw board build", "build it")
         return Hardware(directory, network, build, None)
-    if not meta_path.is_file():
+    if not (directory / "metadata.json").is_file():
         raise InputError("holds no generated design (no metadata.json; run snnhw generate --loadable --out DIR)",
                          key="--hardware", source=str(directory))
-    try:
-        meta = json.loads(meta_path.read_text())
-        build = Build.from_json(meta["build"])
-    except (ValueError, KeyError, TypeError) as err:
-        raise InputError(f"is not a metadata.json of snnhw generate ({type(err).__name__}: {err})",
-                         source=str(meta_path)) from None
-    if build.load is None:
-        raise CapacityError("is not a loadable design (generate it with --loadable)", key="--hardware",
-                            source=str(directory))
+    meta, build, network = _read(directory, "metadata.json", "snnhw generate", "generate it")
     verilog = directory / f"{meta.get('top', 'snnhw_top')}.v"
     if not verilog.is_file():
         raise InputError("is missing", key="--hardware", source=str(verilog))
-    network = load_network(directory / "network.npz")
-    if network.content_hash() != meta.get("network", {}).get("sha256"):
-        raise InputError("does not match metadata.json's network hash (the directory was changed)",
-                         source=str(directory / "network.npz"))
     return Hardware(directory, network, build, verilog)
