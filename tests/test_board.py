@@ -339,8 +339,9 @@ def test_loadable_board_runs_two_networks_without_a_rebuild(tmp_path: Path) -> N
 
 
 def test_loadable_board_build_and_run_on_the_command_line(tmp_path: Path) -> None:
-    """`board build --loadable` (the ZCU104 project: written, not run) and `board run --port sim --hardware`,
-    which loads the network into the simulated board first; `board load` refuses what does not fit."""
+    """`board build --loadable` (the ZCU104 project: written, not run), `board load --port sim` and
+    `board run --port sim --hardware`: the simulated board holds what was loaded last, as a real board does;
+    `board load` refuses what does not fit."""
     from snnhw.netgen import random_network
 
     from .test_program import FULL, A, X
@@ -353,10 +354,17 @@ def test_loadable_board_build_and_run_on_the_command_line(tmp_path: Path) -> Non
                    "16", "--lanes", "3", "--out", str(out))
     assert result.returncode == 0, result.stderr
     assert (out / "network.npz").is_file() and json.loads((out / "board.json").read_text())["build"]["load"]
-    result = snnhw("board", "run", str(tmp_path / "full.npz"), str(tmp_path / "x.npy"), "--port", "sim", "--board",
-                   "zcu104", "--hardware", str(out), "--check", "--out", str(tmp_path / "r.npz"), timeout=900)
+    run = ["board", "run", str(tmp_path / "full.npz"), str(tmp_path / "x.npy"), "--port", "sim", "--board", "zcu104",
+           "--hardware", str(out), "--check", "--out", str(tmp_path / "r.npz")]
+    # the board holds its own network until another is loaded
+    assert_clean_error(snnhw(*run, timeout=900), "holds network", "not 'random-42'", "snnhw board load")
+    result = snnhw("board", "load", str(tmp_path / "full.npz"), "--port", "sim", "--board", "zcu104", "--hardware",
+                   str(out), timeout=900)
     assert result.returncode == 0, result.stderr
-    assert "loaded random-42 into the board" in result.stdout and "equal the golden model's" in result.stdout
+    assert "loaded random-42 into the simulated board" in result.stdout and (out / "sim-loaded.npz").is_file()
+    result = snnhw(*run, timeout=900)
+    assert result.returncode == 0, result.stderr
+    assert "holds random-42" in result.stdout and "equal the golden model's" in result.stdout
     random_network(60, sizes=(13, 8, 4), time_steps=6).save(tmp_path / "big.npz")
     assert_clean_error(snnhw("board", "load", str(tmp_path / "big.npz"), "--port", "/dev/null", "--hardware", str(out)),
                        "layers.0.size: must be at most the design's 12")

@@ -96,7 +96,7 @@ def build_board(network: Network, build: Build, board_name: str, out: str | os.P
         overrides["nextpnr_opts"] = f"--report report.json --timing-allow-fail --seed {SEED}"
     log.info("elaborating %s for %s at %.6g MHz, %d baud", network.name, board.name, clock_hz / 1e6, baud)
     build_plan = platform.build(board.top(core, clock_hz), name=BOARD_TOP, do_build=False, **overrides)
-    for stale in ("report.json", f"{BOARD_TOP}.bit", "board.json", "network.npz"):
+    for stale in ("report.json", f"{BOARD_TOP}.bit", "board.json", "network.npz", "sim-loaded.npz"):
         (directory / stale).unlink(missing_ok=True)
     build_plan.extract(directory)
     if build.load is not None:  # a loadable board: its design's network, for snnhw board load/run --hardware

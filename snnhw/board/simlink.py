@@ -24,12 +24,29 @@ from snnhw.errors import BoardError
 from snnhw.ir import Network
 from snnhw.rtl.build import Build
 
-__all__ = ["SIM_TOP", "SimulatedBoard", "board_verilog"]
+__all__ = ["SIM_LOADED", "SIM_TOP", "SimulatedBoard", "board_verilog", "keep_simulated_load", "simulated_load"]
 
 log = logging.getLogger(__name__)
 
 #: Name of the simulated board module.
 SIM_TOP = "snnhw_board"
+#: The file in a loadable board build that keeps what its simulated board holds (``board load --port sim``).
+SIM_LOADED = "sim-loaded.npz"
+
+
+def keep_simulated_load(directory: Path, network: Network) -> None:
+    """Record that the simulated board of the build in ``directory`` now holds ``network``: a simulation
+    lives for one command, so the next ``board run --port sim`` loads it again before anything else."""
+    network.save(Path(directory) / SIM_LOADED)
+
+
+def simulated_load(directory: Path) -> Network | None:
+    """The network that ``board load --port sim`` last loaded into the build in ``directory`` (None: the
+    build's own)."""
+    from snnhw.netfile import load_network
+
+    path = Path(directory) / SIM_LOADED
+    return load_network(path) if path.is_file() else None
 
 
 def board_verilog(network: Network, build: Build, *, clock_hz: int, baud: int) -> str:

@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 import numpy as np
@@ -21,6 +22,7 @@ from snnhw.cli.options import (
     writable,
 )
 from snnhw.errors import BoardError, InputError
+from snnhw.ir import Network
 from snnhw.model.trace import load_inputs
 from snnhw.netfile import resolve_network
 
@@ -117,9 +119,9 @@ def build_cmd(net: str, board_name: str, out: Path, clock_mhz: float | None, bau
 @click.option("--limit", type=click.IntRange(min=0), default=None, help="Run only the first N samples.")
 @build_options
 @click.option("--hardware", "hardware", type=click.Path(path_type=Path), default=None,
-              help="A loadable board build (snnhw board build --loadable --out DIR): on a port, the board must have "
-                   "NET committed (snnhw board load); with --port sim the simulated board is DIR's design, and NET "
-                   "is loaded into it first.")
+              help="A loadable board build (snnhw board build --loadable --out DIR): the board must hold NET (snnhw "
+                   "board load); with --port sim the simulated board is DIR's design, holding the network that "
+                   "snnhw board load --port sim loaded last (else the build's own).")
 def run_cmd(net: str, inputs: Path, port: str, out: Path, check: bool, board_name: str, baud: int | None,
             clock_mhz: float | None, timeout: float | None, retries: int, limit: int | None,
             build_file: Path | None, lanes: int | None, cores: int | None, hardware: Path | None) -> None:
@@ -152,28 +154,29 @@ def run_cmd(net: str, inputs: Path, port: str, out: Path, check: bool, board_nam
                              key="--hardware", value=str(hardware))
         hw = load_hardware(hardware)
 
-    def stream(port_name: str, wait: float, load: bool = False) -> BoardRun:
+    def stream(port_name: str, wait: float, held: Network | None = None) -> BoardRun:
         link = BoardLink(open_port(port_name, baud), timeout=wait, retries=retries, port=port_name)
         try:
-            if load and hw is not None:
+            if held is not None and hw is not None:  # the simulated board gets the network it held last time
                 from snnhw.board.runtime import load_network
 
-                report = load_network(network, hw.network, hw.build, link)
-                click.echo(f"loaded {network.name} into the board: {report.frames} frames, {report.words} words in "
-                           f"{report.seconds:.2f} s ({report.attempts} attempt(s))")
+                load_network(held, hw.network, hw.build, link)
             return with_progress(lambda progress: run_samples(network, x, link, progress=progress), len(x), "board")
         finally:
             link.link.close()
 
     if port == "sim":
         from snnhw.board.build import clock_hz_of
-        from snnhw.board.simlink import SimulatedBoard
+        from snnhw.board.simlink import SimulatedBoard, simulated_load
 
         design, build = ((hw.network, hw.build) if hw is not None
                          else (network, resolve_build_option(network, build_file, lanes, cores)))
         clock_hz = clock_hz_of(clock_mhz, spec.default_clock_hz)
+        held = simulated_load(hw.directory) if hw is not None else None
+        if held is not None:
+            click.echo(f"the simulated board of {hardware} holds {held.name} (loaded by snnhw board load --port sim)")
         with SimulatedBoard(design, build, clock_hz=clock_hz, baud=baud) as pty:
-            run = stream(pty, timeout or 120.0, load=True)
+            run = stream(pty, timeout or 120.0, held)
     else:
         run = stream(port, timeout or 2.0)
     write_results(out, run)
@@ -207,7 +210,8 @@ def run_cmd(net: str, inputs: Path, port: str, out: Path, check: bool, board_nam
 
 @board.command("load")
 @click.argument("net", metavar="NET")
-@click.option("--port", required=True, help="Serial port of the board (/dev/ttyUSB0, COM3).")
+@click.option("--port", required=True,
+              help="Serial port of the board (/dev/ttyUSB0, COM3), or `sim` for the simulated board of DIR.")
 @click.option("--hardware", "hardware", required=True, type=click.Path(path_type=Path),
               help="The board's build directory (snnhw board build --loadable --out DIR).")
 @click.option("--board", "board_name", type=click.Choice(_board_names()), default="ulx3s-85f", show_default=True,
@@ -226,9 +230,12 @@ def load_cmd(net: str, port: str, hardware: Path, board_name: str, baud: int | N
     with the accelerator's configuration status; a refused frame is sent
     again, a load the accelerator counted as bad is sent again whole, and the
     command ends when the board reports NET's identifier committed. A network
-    that does not fit is refused in one line (exit 2). A simulated board
-    lives for one command: there, snnhw board run --port sim --hardware DIR
-    loads NET itself.
+    that does not fit is refused in one line (exit 2).
+
+    --port sim loads NET into DIR's design on the simulated board core
+    (Verilator, UART and protocol included) and keeps what the board holds in
+    DIR/sim-loaded.npz, so that a later snnhw board run --port sim --hardware
+    DIR finds NET loaded, as a real board would.
     """
     from snnhw.board.runtime import BoardLink, load_network, open_port
     from snnhw.boards import get_board
@@ -237,17 +244,29 @@ def load_cmd(net: str, port: str, hardware: Path, board_name: str, baud: int | N
     network = resolve_network(net)
     hw = load_hardware(hardware)
     check_fits(network, hw.network, hw.build, source=net)
+    spec = get_board(board_name)
+    baud = spec.default_baud if baud is None else baud
+
+    def load(port_name: str, wait: float) -> tuple[Any, int]:
+        link = BoardLink(open_port(port_name, baud), timeout=wait, retries=retries, port=port_name)
+        try:
+            return load_network(network, hw.network, hw.build, link), link.resends
+        finally:
+            link.link.close()
+
     if port == "sim":
-        raise InputError("a simulated board lives for one command; use snnhw board run NET X.npy --port sim "
-                         "--hardware DIR, which loads NET first", key="--port", value=port)
-    baud = get_board(board_name).default_baud if baud is None else baud
-    link = BoardLink(open_port(port, baud), timeout=timeout, retries=retries, port=port)
-    try:
-        report = load_network(network, hw.network, hw.build, link)
-    finally:
-        link.link.close()
-    click.echo(f"loaded {network.name} into the board on {port}: {report.frames} frames, {report.words} words in "
-               f"{report.seconds:.2f} s ({report.attempts} attempt(s), {link.resends} resends); committed "
+        from snnhw.board.build import clock_hz_of
+        from snnhw.board.simlink import SimulatedBoard, keep_simulated_load
+
+        with SimulatedBoard(hw.network, hw.build, clock_hz=clock_hz_of(None, spec.default_clock_hz), baud=baud) as pty:
+            report, resends = load(pty, max(timeout, 120.0))
+        keep_simulated_load(hw.directory, network)
+        where = f"the simulated board of {hardware}"
+    else:
+        report, resends = load(port, timeout)
+        where = f"the board on {port}"
+    click.echo(f"loaded {network.name} into {where}: {report.frames} frames, {report.words} words in "
+               f"{report.seconds:.2f} s ({report.attempts} attempt(s), {resends} resends); committed "
                f"{report.status.ident:016x}")
 
 
