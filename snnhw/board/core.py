@@ -78,19 +78,16 @@ class BoardCore(wiring.Component):
         m.d.comb += [rx.rx.eq(self.uart_rx), self.uart_tx.eq(tx.tx), self.busy.eq(host.busy), self.naks.eq(host.naks)]
         wiring.connect(m, rx.o, host.rx)
         wiring.connect(m, host.tx, tx.i)
-        m.d.comb += [
-            acc.s_axis_pixel_tdata.eq(host.pixel_tdata), acc.s_axis_pixel_tvalid.eq(host.pixel_tvalid),
-            acc.s_axis_pixel_tlast.eq(host.pixel_tlast), host.pixel_tready.eq(acc.s_axis_pixel_tready),
-            host.result_tdata.eq(acc.m_axis_result_tdata), host.result_tvalid.eq(acc.m_axis_result_tvalid),
-            host.result_tlast.eq(acc.m_axis_result_tlast), acc.m_axis_result_tready.eq(host.result_tready),
-            host.cycle_count.eq(acc.cycle_count),
-        ]
+        # accelerator port ↔ host-interface port; the accelerator's inputs are driven by the host
+        links = [("s_axis_pixel_tdata", "pixel_tdata"), ("s_axis_pixel_tvalid", "pixel_tvalid"),
+                 ("s_axis_pixel_tlast", "pixel_tlast"), ("s_axis_pixel_tready", "pixel_tready"),
+                 ("m_axis_result_tdata", "result_tdata"), ("m_axis_result_tvalid", "result_tvalid"),
+                 ("m_axis_result_tlast", "result_tlast"), ("m_axis_result_tready", "result_tready"),
+                 ("cycle_count", "cycle_count")]
         if build.load is not None:  # a loadable accelerator: CONFIG frames go to its configuration stream
-            m.d.comb += [
-                acc.s_axis_config_tdata.eq(host.config_tdata), acc.s_axis_config_tvalid.eq(host.config_tvalid),
-                acc.s_axis_config_tlast.eq(host.config_tlast), host.config_tready.eq(acc.s_axis_config_tready),
-                host.cfg_committed.eq(acc.config_committed), host.cfg_hash.eq(acc.config_hash),
-                host.cfg_crc_errors.eq(acc.config_crc_errors), host.cfg_errors.eq(acc.config_errors),
-                host.cfg_refused.eq(acc.config_refused),
-            ]
+            links += [(f"s_axis_config_{p}", f"config_{p}") for p in ("tdata", "tvalid", "tlast", "tready")]
+            links += [(f"config_{p}", f"cfg_{p}") for p in ("committed", "hash", "crc_errors", "errors", "refused")]
+        for acc_port, host_port in links:
+            a, h = getattr(acc, acc_port), getattr(host, host_port)
+            m.d.comb += a.eq(h) if acc.signature.members[acc_port].flow is wiring.In else h.eq(a)
         return m

@@ -127,7 +127,7 @@ class DenseCore(RowCore):
                           shared=bus is not None)
         if layer.has_bias:
             bmem = LaneMemory(m, "bmem", lanes=L, field=P, depth=R, init=bias_rows, attrs=attrs,
-                              write=bus is not None, direct=True)
+                              write=bus is not None, direct=bus is not None)
         if self.loadable:
             m.d.comb += [wmem.waddr.eq(self.wl_addr), wmem.wdata.eq(Cat(*([self.wl_data] * L))),
                          wmem.wen.eq(Mux(self.wl_en, Const(1, L) << self.wl_lane, 0))]

@@ -38,18 +38,19 @@ def beat_layout(data_bits: int) -> data.StructLayout:
 class SampleFramer(wiring.Component):
     """Checks each sample's ``tlast`` (``i``: data and ``last``) and forwards its beats (``o``: data and
     ``abort``); ``accepted`` and ``errors`` count the good and the dropped samples (:class:`Counter`,
-    ``counter_bits`` wide, wrapping); ``good`` is high in the cycle a good sample's last beat passes,
+    ``counter_bits`` wide, wrapping). With ``status`` (a loadable design, whose loader must know
+    whether a sample is in flight): ``good`` is high in the cycle a good sample's last beat passes,
     ``idle`` while no sample is partly received."""
 
-    def __init__(self, data_bits: int, beats: int, counter_bits: int) -> None:
+    def __init__(self, data_bits: int, beats: int, counter_bits: int, *, status: bool = False) -> None:
         self.data_bits, self.beats, self.counter_bits = data_bits, beats, counter_bits
+        self.status = status
         super().__init__({
             "i": In(stream.Signature(data.StructLayout({"data": unsigned(data_bits), "last": 1}))),
             "o": Out(stream.Signature(beat_layout(data_bits))),
             "accepted": Out(counter_bits),
             "errors": Out(counter_bits),
-            "good": Out(1),
-            "idle": Out(1),
+            **({"good": Out(1), "idle": Out(1)} if status else {}),
         })
 
     def elaborate(self, platform) -> Module:
@@ -62,7 +63,8 @@ class SampleFramer(wiring.Component):
         in_reset = ResetSignal()
         last = self.i.payload.last
         at_end = k == self.beats - 1
-        m.d.comb += self.idle.eq((k == 0) & ~drop)  # between samples
+        if self.status:
+            m.d.comb += self.idle.eq((k == 0) & ~drop)  # between samples
         with m.If(drop):
             m.d.comb += self.i.ready.eq(~in_reset)
             with m.If(self.i.valid & last & ~in_reset):
@@ -72,7 +74,9 @@ class SampleFramer(wiring.Component):
                          self.o.valid.eq(self.i.valid & ~in_reset), self.i.ready.eq(self.o.ready & ~in_reset)]
             with m.If(self.o.valid & self.o.ready):
                 m.d.sync += k.eq(Mux(at_end | last, 0, k + 1))
-                m.d.comb += [accepted.en.eq(at_end & last), errors.en.eq(at_end ^ last), self.good.eq(at_end & last)]
+                m.d.comb += [accepted.en.eq(at_end & last), errors.en.eq(at_end ^ last)]
+                if self.status:
+                    m.d.comb += self.good.eq(at_end & last)
                 with m.If(at_end & ~last):
                     m.d.sync += drop.eq(1)
         return m

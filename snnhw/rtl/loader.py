@@ -153,9 +153,8 @@ def config_targets(network: Network, build: Build) -> list[Target]:
 
 class ConfigBus:
     """The loader's write bus to the parameter stores: ``sel``, ``addr``, ``data`` and ``we`` hold a
-    write in the cycle it happens (at the loader: the parameter registers); ``sel_n``, ``addr_n`` and
-    ``we_n`` are the same one cycle ahead; ``data_late`` is ``data`` one cycle later, for the cores'
-    copies (:meth:`local`)."""
+    write in the cycle it happens (at the loader: the parameter registers); ``data_late`` is ``data``
+    one cycle later, for the cores' copies (:meth:`local`)."""
 
     def __init__(self, addr_bits: int, data_bits: int, sel_bits: int) -> None:
         self.sel = Signal(sel_bits, name="cfg_sel")
@@ -163,9 +162,6 @@ class ConfigBus:
         self.data = Signal(data_bits, name="cfg_data", reset_less=True)
         self.data_late = Signal(data_bits, name="cfg_data_late", reset_less=True)
         self.we = Signal(name="cfg_we")
-        self.sel_n = Signal(sel_bits, name="cfg_sel_next")
-        self.addr_n = Signal(addr_bits, name="cfg_addr_next")
-        self.we_n = Signal(name="cfg_we_next")
 
     def hit(self, target: int) -> Any:
         """A write to ``target`` this cycle."""
@@ -307,8 +303,9 @@ class ConfigLoader(wiring.Component):
                 m.d.sync += [state.eq(_State.DROP), refusing.eq(0)]
 
         # a memory word is written on the bus the cycle after its last payload word
-        m.d.comb += [bus.sel_n.eq(sel), bus.addr_n.eq(addr), bus.data.eq(asm[:len(bus.data)])]
-        m.d.sync += [bus.we.eq(bus.we_n), bus.sel.eq(bus.sel_n), bus.addr.eq(bus.addr_n), bus.data_late.eq(bus.data)]
+        word_done = Signal(name="cfg_word_done")
+        m.d.comb += bus.data.eq(asm[:len(bus.data)])
+        m.d.sync += [bus.we.eq(word_done), bus.sel.eq(sel), bus.addr.eq(addr), bus.data_late.eq(bus.data)]
         with m.If(take), m.Switch(state):
             with m.Case(_State.HEAD):
                 m.d.sync += [ftype.eq(word[16:18]), sel.eq(word[:len(sel)]), k.eq(0), hk.eq(0),
@@ -344,7 +341,7 @@ class ConfigLoader(wiring.Component):
                 with m.Else():
                     m.d.sync += [asm.word_select(k, 32).eq(word), k.eq(k + 1)]
                     with m.If(k == wpe[sel] - 1):
-                        m.d.comb += bus.we_n.eq(1)
+                        m.d.comb += word_done.eq(1)
                         m.d.sync += [k.eq(0), addr.eq(addr + 1), count.eq(count - 1)]
                         with m.If(count == 1):
                             m.d.sync += state.eq(_State.CRC)

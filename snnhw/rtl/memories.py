@@ -168,11 +168,11 @@ class BankedRead:
                     wr = mem.write_port(granularity=granularity if granularity < width else None)
                     hit = (self.waddr[low:] == b) if banks > 1 else 1
                     write_addr = self.waddr[:low] if banks > 1 else self.waddr
-                    m.d.comb += [wr.addr.eq(write_addr), wr.data.eq(self.wdata[lo:hi]), wr.en.eq(Mux(hit, self.wen, 0))]
                     if shared:  # one address for both ports: a single-port memory
-                        one = Signal(low, name=f"{label}_addr")
-                        m.d.comb += [one.eq(Mux(self.wen.any(), write_addr, read_addr)), rd.addr.eq(one),
-                                     wr.addr.eq(one)]
+                        write_addr = Signal(low, name=f"{label}_addr")
+                        m.d.comb += [write_addr.eq(Mux(self.wen.any(), self.waddr[:low], read_addr)),
+                                     rd.addr.eq(write_addr)]
+                    m.d.comb += [wr.addr.eq(write_addr), wr.data.eq(self.wdata[lo:hi]), wr.en.eq(Mux(hit, self.wen, 0))]
             # the bank's output register loads only after a read (a bank not read keeps its output, so
             # loading it again would change nothing): its clock is gated while the bank is idle
             reg = Signal(width, name=f"{name}{b}_q", reset_less=True)

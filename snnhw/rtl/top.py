@@ -14,6 +14,8 @@ tree behind (plus a tick filter); a single-core layer gets neither. See
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 from amaranth.hdl import ClockDomain, ClockSignal, DomainRenamer, Module, ResetSignal, Signal
 from amaranth.lib import stream, wiring
@@ -201,10 +203,7 @@ class Accelerator(wiring.Component):
         else:
             # a loadable design: the configuration loader in the `sync` domain, everything else in
             # `core`, the same clock with a reset that the loader also asserts during a load
-            preloaded = None
-            if load.preloaded:
-                from dataclasses import replace
-                preloaded = replace(net, time_steps=load.time_steps)
+            preloaded = replace(net, time_steps=load.time_steps) if load.preloaded else None
             top.submodules.loader = loader = ConfigLoader(net, self.build, counter_bits=COUNTER_BITS,
                                                           preloaded=preloaded)
             top.d.comb += [loader.i.payload.data.eq(self.s_axis_config_tdata),
@@ -224,12 +223,14 @@ class Accelerator(wiring.Component):
                 targets.setdefault((tg.layer, tg.core), {})[tg.memory] = tg.index
 
         ppb = self.build.pixels_per_beat
-        m.submodules.framer = framer = SampleFramer(B * ppb, beats_per_sample(net, self.build), COUNTER_BITS)
-        open_gate = 1 if loader is None else loader.committed  # no sample before a committed load
+        m.submodules.framer = framer = SampleFramer(B * ppb, beats_per_sample(net, self.build), COUNTER_BITS,
+                                                    status=loader is not None)
+        valid, ready = self.s_axis_pixel_tvalid, framer.i.ready
+        if loader is not None:  # no sample before a committed load
+            valid, ready = valid & loader.committed, ready & loader.committed
         m.d.comb += [framer.i.payload.data.eq(self.s_axis_pixel_tdata[:B * ppb]),
-                     framer.i.payload.last.eq(self.s_axis_pixel_tlast),
-                     framer.i.valid.eq(self.s_axis_pixel_tvalid & open_gate),
-                     self.s_axis_pixel_tready.eq(framer.i.ready & open_gate), self.samples_accepted.eq(framer.accepted),
+                     framer.i.payload.last.eq(self.s_axis_pixel_tlast), framer.i.valid.eq(valid),
+                     self.s_axis_pixel_tready.eq(ready), self.samples_accepted.eq(framer.accepted),
                      self.framing_errors.eq(framer.errors)]
         src = framer.o  # the stream feeding the next layer
 
