@@ -110,7 +110,7 @@ def check(seed: int, simulator: str = "icarus") -> str | None:
     build = resolve_build(design, {**c.config, "loadable": True, "encoder_fan_in": cap["fan_in"]})
     trace, counters = cosim(design, build, pad_inputs(c.inputs, design), simulator=simulator, seed=seed,
                             gaps=c.gaps, backpressure=c.backpressure, config=load_frames(c.network, design, build),
-                            target=embed(c.network, design, check=False))
+                            target=embed(c.network, design))
     if not counters["config"]["committed"]:
         return f"the load was not committed ({counters['config']})"
     return first_divergence(c.network, golden, trace)

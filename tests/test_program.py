@@ -51,7 +51,7 @@ def _check(net: Network, x: np.ndarray, rec: PhaseRecord) -> None:
     assert rec.status == 0
     golden = simulate(net, x)
     assert_active(net, golden)
-    trace = hardware_trace(A, embed(net, A, check=False), len(x), rec.taps, rec.results, rec.counters)
+    trace = hardware_trace(A, embed(net, A), len(x), rec.taps, rec.results, rec.counters)
     assert first_divergence(net, golden, trace) is None
     assert rec.config["committed"] == 1 and rec.config["hash"] == network_id(net)
     assert rec.counters["seq"].tolist() == list(range(len(x)))  # results numbered from the commit on
@@ -61,7 +61,7 @@ def test_padding_keeps_every_event() -> None:
     # the padded network is the same network: same events, scores and predictions
     for net in (FULL, SMALL, STEPS):
         x = X[:, :net.input.size]
-        a, b = simulate(net, x), simulate(embed(net, A, build=BUILD), pad_inputs(x, A))
+        a, b = simulate(net, x), simulate(embed(net, A), pad_inputs(x, A))
         assert first_divergence(net, a, b) is None
 
 
@@ -165,7 +165,7 @@ def test_cocotb_bench_and_batch_harness_agree_on_a_loaded_design() -> None:
 
     frames = load_frames(SMALL, A, BUILD)
     x = pad_inputs(X[:3, :12], A)
-    padded = embed(SMALL, A, check=False)
+    padded = embed(SMALL, A)
     kwargs = {"gaps": 0.3, "backpressure": 0.3, "seed": 8, "config": frames, "target": padded}
     fast, fast_counters = batch_sim(A, BUILD, x, **kwargs)
     slow, slow_counters = cosim(A, BUILD, x, simulator="icarus", **kwargs)

@@ -180,7 +180,8 @@ def load_network(network: Network, design: Network, build: Any, link: BoardLink,
             status = link.config((k + 1) & 0xFF, words)
             if progress is not None:
                 progress(1)
-            if (status.crc_errors, status.errors) != (before.crc_errors, before.errors) or status.refused != before.refused:
+            counts = (status.crc_errors, status.errors, status.refused)
+            if counts != (before.crc_errors, before.errors, before.refused):  # a frame was refused: start again
                 break
         if status.committed and status.ident == want:
             return LoadReport(len(frames), sum(len(f) for f in frames), time.perf_counter() - start, attempt + 1, status)

@@ -42,7 +42,7 @@ def _run_on_hardware(network: Network, x, engine: str, hardware: Path, source: s
 
     hw = load_hardware(hardware)
     frames = load_frames(network, hw.network, hw.build, source=source)
-    padded = embed(network, hw.network, check=False)
+    padded = embed(network, hw.network)
     xp = pad_inputs(x, hw.network)
     if hw.verilog is None:
         raise InputError("is a board build: run it with snnhw board run --hardware", key="--hardware",

@@ -62,7 +62,7 @@ def check_fits(network: Network, design: Network, build: Build, *, source: str |
             raise _refuse(f"must be the design's {cap.reset.value!r}", f"{key}.reset", layer.reset.value, source)
         if layer.has_bias and not cap.has_bias:
             raise _refuse("must be false: the design's layer has no bias", f"{key}.bias", True, source)
-    padded = embed(network, design, check=False)
+    padded = embed(network, design)
     enc = build.layers[0]
     layer = padded.layers[0]
     for c, (lo, hi) in enumerate(core_slices(layer.size, enc.cores)):
@@ -74,27 +74,33 @@ def check_fits(network: Network, design: Network, build: Build, *, source: str |
                           n, source)
 
 
-def embed(network: Network, design: Network, *, check: bool = True, build: Build | None = None) -> Network:
-    """``network`` padded to the shape of ``design``: zero weights and biases for the neurons and inputs it
-    lacks. Its events, scores and predictions are ``network``'s (a padded neuron never fires: its
-    potential stays 0 below θ ≥ 1). ``check`` (with ``build``) first runs :func:`check_fits`."""
-    if check and build is not None:
-        check_fits(network, design, build)
+def _padded(network: Network, sizes: list[int], n_in: int, time_steps: int, biased: list[bool]) -> Network:
+    """``network`` with layer ``sizes``, ``n_in`` inputs and ``time_steps`` steps: zero weights for the neurons
+    and inputs it lacks, and zero biases where ``biased`` asks for a bias the layer lacks."""
     layers = []
-    for layer, cap in zip(network.layers, design.layers):
-        weight = np.zeros((cap.size, cap.n_in), dtype=np.int64)
+    prev = n_in
+    for layer, size, has_bias in zip(network.layers, sizes, biased):
+        weight = np.zeros((size, prev), dtype=np.int64)
         weight[: layer.size, : layer.n_in] = layer.weight
         bias = None
-        if cap.has_bias:
-            bias = np.zeros(cap.size, dtype=np.int64)
+        if has_bias:
+            bias = np.zeros(size, dtype=np.int64)
             if layer.bias is not None:
                 bias[: layer.size] = layer.bias
-        layers.append(Layer(name=layer.name, kind=layer.kind, size=cap.size, weight_bits=layer.weight_bits,
+        layers.append(Layer(name=layer.name, kind=layer.kind, size=size, weight_bits=layer.weight_bits,
                             potential_bits=layer.potential_bits, threshold=layer.threshold, leak=layer.leak,
                             reset=layer.reset, amplitude_bits=layer.amplitude_bits, weight=weight, bias=bias))
-    return Network(name=network.name, time_steps=network.time_steps,
-                   input=InputSpec(design.input.size, network.input.bits), readout=network.readout,
-                   layers=tuple(layers))
+        prev = size
+    return Network(name=network.name, time_steps=time_steps, input=InputSpec(n_in, network.input.bits),
+                   readout=network.readout, layers=tuple(layers))
+
+
+def embed(network: Network, design: Network) -> Network:
+    """``network`` padded to the shape of ``design`` (a network that fits it, :func:`check_fits`): zero
+    weights and biases for the neurons and inputs it lacks. Its events, scores and predictions are
+    ``network``'s (a padded neuron never fires: its potential stays 0 below θ ≥ 1)."""
+    return _padded(network, [c.size for c in design.layers], design.input.size, network.time_steps,
+                   [c.has_bias for c in design.layers])
 
 
 def pad_inputs(inputs: np.ndarray, design: Network) -> np.ndarray:
@@ -122,23 +128,9 @@ def capacity_network(network: Network, sizes: list[int] | None = None, time_step
                                 key="--capacity", value=size)
     n_in = network.input.size if input_size is None else input_size
     if n_in < network.input.size:
-        raise CapacityError(f"must be at least the network's {network.input.size}", key="--capacity-inputs",
+        raise CapacityError(f"must be at least the network's {network.input.size}", key="input_size",
                             value=n_in)
     t = network.time_steps if time_steps is None else time_steps
     if t < network.time_steps or t > 65535:
         raise CapacityError(f"must be {network.time_steps} … 65535", key="--max-time-steps", value=t)
-    layers = []
-    prev = n_in
-    for layer, size in zip(network.layers, sizes):
-        weight = np.zeros((size, prev), dtype=np.int64)
-        weight[: layer.size, : layer.n_in] = layer.weight
-        bias = None
-        if layer.bias is not None:
-            bias = np.zeros(size, dtype=np.int64)
-            bias[: layer.size] = layer.bias
-        layers.append(Layer(name=layer.name, kind=layer.kind, size=size, weight_bits=layer.weight_bits,
-                            potential_bits=layer.potential_bits, threshold=layer.threshold, leak=layer.leak,
-                            reset=layer.reset, amplitude_bits=layer.amplitude_bits, weight=weight, bias=bias))
-        prev = size
-    return Network(name=network.name, time_steps=t, input=InputSpec(n_in, network.input.bits),
-                   readout=network.readout, layers=tuple(layers))
+    return _padded(network, sizes, n_in, t, [layer.has_bias for layer in network.layers])

@@ -72,7 +72,7 @@ def load_frames(network: Network, design: Network, build: Build, *, source: str 
         When ``network`` does not fit (the message names the first limit it exceeds).
     """
     check_fits(network, design, build, source=source)
-    padded = embed(network, design, check=False)
+    padded = embed(network, design)
     widths = {t.index: t for t in config_targets(design, build)}
     frames = [frame(FrameType.BEGIN, 0, [])]
     for index, words in memory_images(padded, build).items():
