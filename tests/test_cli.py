@@ -34,7 +34,17 @@ def assert_clean_error(result: subprocess.CompletedProcess[str], *fragments: str
         assert len(lines) == 1, result.stderr
 
 
-@pytest.mark.parametrize("command", [[], *[[name] for name in sorted(cli.commands)]])
+def _commands() -> list[list[str]]:
+    """Every command and every subcommand of a command group (``board build``, ``board load`` …)."""
+    out: list[list[str]] = [[]]
+    for name in sorted(cli.commands):
+        out.append([name])
+        sub = getattr(cli.commands[name], "commands", {})
+        out += [[name, s] for s in sorted(sub)]
+    return out
+
+
+@pytest.mark.parametrize("command", _commands(), ids=lambda c: " ".join(c) or "snnhw")
 def test_help_everywhere(command: list[str]) -> None:
     result = snnhw(*command, "--help")
     assert result.returncode == 0, result.stderr
