@@ -7,6 +7,8 @@ network that was loaded, on networks active in every layer.
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 from click.testing import CliRunner
@@ -144,6 +146,14 @@ def test_networks_that_do_not_fit_are_refused(tmp_path) -> None:
     assert result.exit_code == 2 and not (tmp_path / "big.bin").exists()
     assert result.output.strip().splitlines() == [
         f"snnhw: error: {tmp_path / 'big.npz'}: layers.0.size: must be at most the design's 12, got 13"]
+    # a design directory whose metadata no longer matches its network: one line, not a traceback
+    meta = json.loads((hw / "metadata.json").read_text())
+    meta["build"]["layers"] = meta["build"]["layers"][:1]
+    (hw / "metadata.json").write_text(json.dumps(meta))
+    result = runner.invoke(cli, ["pack", str(tmp_path / "A.npz"), "--hardware", str(hw), "--out",
+                                 str(tmp_path / "a.bin")])
+    assert result.exit_code == 2 and "build: does not describe the design's network" in result.output
+    assert not (tmp_path / "a.bin").exists()
 
 
 def test_image_file_round_trip_and_corruption(tmp_path) -> None:

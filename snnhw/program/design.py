@@ -38,6 +38,10 @@ def _read(directory: Path, name: str, what: str, hint: str) -> tuple[dict, Build
         raise CapacityError(f"is not a loadable design ({hint} with --loadable)", key="--hardware",
                             source=str(directory))
     network = load_network(directory / "network.npz")
+    if len(build.layers) != len(network.layers) or len(build.load.entries) != build.layers[0].cores or any(
+            lb.cores > layer.size for lb, layer in zip(build.layers, network.layers)):
+        raise InputError("does not describe the design's network (its layers or cores differ; the directory was "
+                         "changed)", key="build", source=str(path))
     recorded = obj.get("network_hash") if name == "board.json" else obj.get("network", {}).get("sha256")
     if network.content_hash() != recorded:
         raise InputError(f"does not match {name}'s network hash (the directory was changed)",
