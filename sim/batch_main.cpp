@@ -22,9 +22,11 @@
 // Progress: one line per finished sample on stdout (counting over the phases).
 // Exit status 0, or 3 when a phase passes its `timeout` cycles (OUT still written, that phase's status 3).
 //
-// Built with -DSNNHW_SAIF (and Verilator's --trace-saif), it writes the switching activity of the whole
-// run to SAIF: the clock has a period of 2 * SNNHW_HALF_PERIOD time units (of the model's precision),
-// high from time 0 as the cocotb bench's clock, and the trace is sampled after every clock edge.
+// Built with -DSNNHW_SAIF (and Verilator's --trace-saif), it writes the switching activity of the run to
+// SAIF, from the first phase's samples on (the reset, the weight-port writes and a configuration sent
+// before the samples are left out): the clock has a period of 2 * SNNHW_HALF_PERIOD time units (of the
+// model's precision), high from time 0 as the cocotb bench's clock, and the trace is sampled after every
+// clock edge.
 
 #include <cstdint>
 #include <cstdio>
@@ -65,6 +67,7 @@ void write_array(FILE* f, const std::vector<T>& v) {
 
 #ifdef SNNHW_SAIF
 VerilatedSaifC* saif = nullptr;
+uint64_t saif_origin = 0;  // the model time at which the SAIF was opened: its time 0
 #endif
 
 // One clock cycle: rising edge, then falling edge (each sampled into the SAIF when one is written).
@@ -72,13 +75,13 @@ void tick(VerilatedContext* context, Vsnnhw_top* t) {
     t->clk = 1;
     t->eval();
 #ifdef SNNHW_SAIF
-    if (saif) saif->dump(context->time());
+    if (saif) saif->dump(context->time() - saif_origin);
     context->timeInc(SNNHW_HALF_PERIOD);
 #endif
     t->clk = 0;
     t->eval();
 #ifdef SNNHW_SAIF
-    if (saif) saif->dump(context->time());
+    if (saif) saif->dump(context->time() - saif_origin);
     context->timeInc(SNNHW_HALF_PERIOD);
 #else
     (void)context;
@@ -145,8 +148,6 @@ int main(int argc, char** argv) {
         context->traceEverOn(true);
         saif_file = std::make_unique<VerilatedSaifC>();
         t->trace(saif_file.get(), 99);
-        saif_file->open(argv[3]);
-        saif = saif_file.get();
     }
 #endif
     SplitMix64 rng{seed};
@@ -189,6 +190,13 @@ int main(int argc, char** argv) {
             t->eval();
             tick(c, t);
         }
+#ifdef SNNHW_SAIF
+        if (saif_file && !saif) {  // the activity of the samples: from here on (after reset and configuration)
+            saif_origin = c->time();  // the SAIF's own time starts here (its DURATION, T0 and T1 with it)
+            saif_file->open(argv[3]);
+            saif = saif_file.get();
+        }
+#endif
         std::vector<int64_t> results, starts, ends, seqs;
         std::vector<std::vector<uint64_t>> tapped(n_taps);
         results.reserve(n_results);

@@ -99,7 +99,7 @@ def run_demo(
         A co-simulation mismatch against the golden model, or a tool failure.
     """
     from snnhw.engines import run_engine
-    from snnhw.rtl.build import resolve_build
+    from snnhw.rtl.build import resolve_build, silicon_config
     from snnhw.rtl.generate import generate
 
     started = time.monotonic()
@@ -113,6 +113,7 @@ def run_demo(
     say(f"      accuracy {100 * golden_report['accuracy']:.2f} % ({golden_report['correct']}/{golden_report['samples']})")
 
     build = resolve_build(network, lanes=lanes)
+    asic = resolve_build(network, silicon_config(None), lanes=lanes)  # ASAP7: the loadable design, loaded first
     say(f"[2/5] Verilog: {lanes}-lane build → {out_dir / 'rtl'}")
     generate(network, build, out_dir / "rtl")
 
@@ -160,8 +161,8 @@ def run_demo(
         say(f"[4/5] synthesis {k}/{len(chosen)}: {target}")
         # one ASAP7 synthesis serves the flow and the energy step: at TT, the corner of the power tables
         corner = "TT" if power_samples and target == "asap7" else "FF"  # FF: the default (FPGA flows ignore it)
-        report = synthesize(network, build, target, out_dir / f"synth_{target}", inputs=x, progress=progress,
-                            corner=corner)
+        report = synthesize(network, asic if target == "asap7" else build, target, out_dir / f"synth_{target}",
+                            inputs=x, progress=progress, corner=corner)
         flows[target] = report
         perf = report["performance"]
         say(f"      {_flow_line(target, report)}; {perf['latency_us']:.2f} µs per sample "
@@ -179,7 +180,7 @@ def run_demo(
         m = min(power_samples, len(split.x))
         say(f"[4/5] energy: {m} test samples through the ASAP7 TT netlist (gate-level Verilator, checked against "
             "the golden model)")
-        power = run_power(network, build, out_dir / "synth_asap7", split.x[:m],
+        power = run_power(network, asic, out_dir / "synth_asap7", split.x[:m],
                           inputs_label=f"the first {m} {dataset} test samples", progress=progress)
         from snnhw.synth.report import fmt
 
@@ -196,6 +197,7 @@ def run_demo(
         "dataset": dataset,
         "lanes": lanes,
         "build": build.to_json(),
+        "asic_build": asic.to_json(),
         "golden": {k: golden_report[k] for k in ("samples", "correct", "accuracy", "layers", "confusion")},
         "cosim": {"simulator": "verilator", "samples": n, "bit_exact": True, "accuracy": hw_report["accuracy"],
                   "cycles_per_sample_back_to_back": back_to_back, "latency_cycles_min": int(cycles.min()) if n else 0,
@@ -230,7 +232,8 @@ def _markdown(s: dict[str, Any]) -> str:
         f"# snnhw demo: `{net['name']}` on {s['dataset']}",
         "",
         f"Network `{net['name']}` ({' → '.join(map(str, net['shape']))}, T = {net['time_steps']}, "
-        f"sha256 `{net['sha256'][:16]}`), {s['lanes']}-lane build. snnhw {s['snnhw']}.",
+        f"sha256 `{net['sha256'][:16]}`), {s['lanes']}-lane build (ASAP7: the loadable design, empty at start-up "
+        f"and loaded over its configuration stream). snnhw {s['snnhw']}.",
         "",
         "## Accuracy",
         "",

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from snnhw.cli.options import build_options, loadable_options, resolve_build_option, resolve_design
+from snnhw.cli.options import build_options, fixed_option, loadable_options, resolve_build_option, resolve_design
 from snnhw.errors import InputError
 from snnhw.model.trace import load_inputs
 from snnhw.netfile import resolve_network
@@ -106,10 +106,11 @@ def pack_cmd(net: str, hardware: Path, out: Path) -> None:
               help="--layout: the last step to run (detailed_route includes fillers and RC extraction).")
 @click.option("--platform", type=click.Path(path_type=Path), default=None,
               help="--layout: ORFS asap7 platform directory [default: $SNNHW_ASAP7_PLATFORM, else <pdk>/../platform].")
+@fixed_option
 def synth(net: str, target: str, out: Path, build_file: Path | None, lanes: int | None, cores: int | None,
           clock_mhz: float | None, corner: str | None, pdk: Path | None, fakeram: Path | None, part: str | None,
           inputs_file: Path | None, cosim: int, orfs: bool, clock_gating: bool | None, layout: bool,
-          utilization: float, until: str, platform: Path | None) -> None:
+          utilization: float, until: str, platform: Path | None, fixed: bool) -> None:
     """Synthesize NET's accelerator for a target and report resources, area, clock and latency.
 
     Writes OUT/report.json (schema in docs/flows.md: every figure with its unit
@@ -118,6 +119,10 @@ def synth(net: str, target: str, out: Path, build_file: Path | None, lanes: int 
     the ECP5 Fmax is nextpnr's after place and route; the ASAP7 Fmax is
     OpenSTA's on the mapped netlist (pre-layout); with --layout, OpenSTA's after
     routing with extracted parasitics, at TT (and SS and FF beside it).
+
+    ASAP7 builds the loadable design by default (every parameter written over
+    s_axis_config at run time: silicon SRAM has no initial values); --fixed
+    builds the design with the network in its memories, as the FPGA flows do.
     """
     from snnhw.synth import synthesize
 
@@ -132,7 +137,7 @@ def synth(net: str, target: str, out: Path, build_file: Path | None, lanes: int 
         corner = "TT" if layout else "FF"
 
     network = resolve_network(net)
-    build = resolve_build_option(network, build_file, lanes, cores)
+    build = resolve_build_option(network, build_file, lanes, cores, silicon=target == "asap7", fixed=fixed)
     if out.exists() and not out.is_dir():
         raise InputError("exists and is not a directory", source=str(out))
     x = load_inputs(inputs_file, network) if inputs_file is not None else None

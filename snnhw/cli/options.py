@@ -12,7 +12,7 @@ import click
 from snnhw.errors import InputError, SnnhwError
 from snnhw.ir import Network
 
-__all__ = ["Group", "build_options", "fail", "int_list", "loadable_options", "resolve_build_option", "resolve_design",
+__all__ = ["Group", "build_options", "fail", "fixed_option", "int_list", "loadable_options", "resolve_build_option", "resolve_design",
            "table", "with_progress", "writable"]
 
 
@@ -118,12 +118,30 @@ def dataset_options(func):
                         help="Data set (its test split).")(func)
 
 
-def resolve_build_option(network: Network, build_file: Path | None, lanes: int | None, cores: int | None) -> Any:
-    from snnhw.rtl.build import load_build, resolve_build
+def resolve_build_option(network: Network, build_file: Path | None, lanes: int | None, cores: int | None, *,
+                         silicon: bool = False, fixed: bool = False) -> Any:
+    """The build of ``--build``, ``--lanes`` and ``--cores``; ``silicon``: for an ASIC flow, whose default is
+    the loadable design (:func:`snnhw.rtl.build.silicon_config`) unless ``fixed`` (``--fixed``)."""
+    from snnhw.rtl.build import load_build, resolve_build, silicon_config
 
     config = load_build(build_file) if build_file is not None else None
+    if fixed:
+        if (config or {}).get("loadable"):
+            raise InputError("--fixed contradicts the build file's \"loadable\": true", key="--fixed",
+                             source=str(build_file))
+        config = {**(config or {}), "loadable": False}
+    elif silicon:
+        config = silicon_config(config)
     return resolve_build(network, config, lanes=lanes, cores=cores,
                          source=str(build_file) if build_file is not None else None)
+
+
+def fixed_option(func):
+    """``--fixed``: an ASIC flow builds the fixed design instead of the loadable default."""
+    return click.option("--fixed", is_flag=True,
+                        help="ASAP7: the fixed design, its parameters as memory initial values (which silicon SRAM "
+                             "does not have; an FPGA-style figure) [default: the loadable design, empty until "
+                             "a network is loaded over s_axis_config].")(func)
 
 
 def with_progress(job, total: int, label: str) -> Any:

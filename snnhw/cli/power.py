@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from snnhw.cli.options import build_options, resolve_build_option
+from snnhw.cli.options import build_options, fixed_option, resolve_build_option
 from snnhw.errors import InputError
 from snnhw.model.trace import load_inputs
 from snnhw.netfile import resolve_network
@@ -36,9 +36,10 @@ KNOWN_DATASETS = {"mnist": "mnist", "digits": "digits"}
               help="Clock the power is given at [default: the TT corner's Fmax from OpenSTA].")
 @click.option("--pdk", type=click.Path(path_type=Path), default=None, help="ASAP7 liberty directory.")
 @click.option("--fakeram", type=click.Path(path_type=Path), default=None, help="fakeram7 macro directory.")
+@fixed_option
 def power_cmd(net: str, target: str, out: Path, build_file: Path | None, lanes: int | None, cores: int | None,
               inputs_file: Path | None, samples: int, corner: str, clock_mhz: float | None, pdk: Path | None,
-              fakeram: Path | None) -> None:
+              fakeram: Path | None, fixed: bool) -> None:
     """Energy per inference of NET in ASAP7, from the mapped netlist's own switching activity.
 
     Synthesizes (or reuses) the ASAP7 run in --out, simulates the mapped netlist
@@ -49,11 +50,16 @@ def power_cmd(net: str, target: str, out: Path, build_file: Path | None, lanes: 
     sequential, combinational, clock pins, leakage and SRAM (assumed model), mW
     at the clock, and pJ per synaptic operation. Writes power.json and a power
     section in report.json and report.md. See docs/power.md.
+
+    The design is the loadable one by default (as silicon needs): the
+    simulation first streams NET's load image over s_axis_config, and the
+    activity is recorded from the first sample on. --fixed: the design with
+    NET in its memories.
     """
     from snnhw.power.flow import run_power
 
     network = resolve_network(net)
-    build = resolve_build_option(network, build_file, lanes, cores)
+    build = resolve_build_option(network, build_file, lanes, cores, silicon=True, fixed=fixed)
     if inputs_file is not None:
         x = load_inputs(inputs_file, network)
         label = f"{inputs_file}, first {min(samples, len(x))}"

@@ -74,7 +74,17 @@ class SramModel:
         return self.leak_pw_per_bit * depth * width
 
 
+#: The prefix of a loadable design's datapath (the cores under their own reset domain, ``snnhw.rtl.top``).
+DATAPATH_PREFIX = "datapath."
+
+
+def _core_name(name: str) -> str:
+    """``name`` as it reads in a fixed design (``datapath.l1_core0.wmem`` -> ``l1_core0.wmem``)."""
+    return name[len(DATAPATH_PREFIX):] if name.startswith(DATAPATH_PREFIX) else name
+
+
 def _layer_of(name: str) -> int | None:
+    name = _core_name(name)
     if name.startswith("l") and "_" in name:
         head = name[1:name.index("_")]
         if head.isdigit():
@@ -87,8 +97,9 @@ def macro_place(instance: str) -> tuple[str, str]:
     the mapper's ``.<depth slice>.<column>`` suffixes (``l0_core0.imem0.0.1`` -> ``("l0_core0.imem0", "0")``;
     a memory of one depth slice has no suffix or a column only). A macro of a stack
     (:func:`snnhw.synth.macros.macro_techmap`, ``….bank<i>``) is in depth slice ``<slice>.<i>``
-    (``l0_core0.xmem00.0.2.bank3`` -> ``("l0_core0.xmem00", "0.3")``): a read touches one macro of a stack."""
-    parts = instance.split(".")
+    (``l0_core0.xmem00.0.2.bank3`` -> ``("l0_core0.xmem00", "0.3")``): a read touches one macro of a stack.
+    A loadable design's ``datapath.`` prefix is dropped."""
+    parts = _core_name(instance).split(".")
     bank = None
     if len(parts) > 1 and parts[-1].startswith("bank") and parts[-1][4:].isdigit():
         bank = parts.pop()[4:]

@@ -279,6 +279,7 @@ def simulate_activity(setup: PowerSetup, inputs: np.ndarray, saif_path: Path) ->
 
     Returns the golden trace and the simulation's wall time (s).
     """
+    from snnhw.program import boot_frames
     from snnhw.sim.batch import batch_sim, build_harness
 
     opt = "-O0" if len(inputs) <= QUICK_BUILD_SAMPLES else "-O1"
@@ -286,7 +287,10 @@ def simulate_activity(setup: PowerSetup, inputs: np.ndarray, saif_path: Path) ->
                             extra=(setup.cells, setup.run_dir / "macros_sim.v"), saif=True, cxx_opt=opt)
     start = time.monotonic()
     saif_path.unlink(missing_ok=True)
-    trace, _ = batch_sim(setup.network, setup.build, inputs, harness=harness, saif_to=saif_path)
+    # an empty loadable design (the ASIC default) is loaded first; the SAIF starts with the samples
+    boot = boot_frames(setup.network, setup.build)
+    trace, _ = batch_sim(setup.network, setup.build, inputs, harness=harness, saif_to=saif_path, config=boot,
+                         target=setup.network if boot else None)
     seconds = time.monotonic() - start
     if not saif_path.is_file():
         raise ToolError("the gate-level simulation wrote no SAIF file", source=str(saif_path))

@@ -9,7 +9,7 @@ turns that into the configuration frames of :mod:`snnhw.rtl.loader`.
 
 from snnhw.program.capacity import capacity_network, check_fits, embed, pad_inputs
 from snnhw.program.design import Hardware, load_hardware
-from snnhw.program.image import load_frames, memory_images, read_image, write_image
+from snnhw.program.image import boot_frames, load_frames, memory_images, read_image, write_image
 
-__all__ = ["Hardware", "capacity_network", "check_fits", "embed", "load_frames", "load_hardware", "memory_images",
+__all__ = ["Hardware", "boot_frames", "capacity_network", "check_fits", "embed", "load_frames", "load_hardware", "memory_images",
            "pad_inputs", "read_image", "write_image"]

@@ -23,7 +23,7 @@ from snnhw.rtl.encoder import column_bits, entry_words, pixels_per_word, row_mas
 from snnhw.rtl.loader import HASH_WORDS, MAGIC, FrameType, config_targets, crc32_words, network_id, param_words
 from snnhw.rtl.memories import pack_lanes, row_values, weight_rows
 
-__all__ = ["IMAGE_MAGIC", "WRITE_WORDS", "frame", "load_frames", "memory_images", "read_image", "write_image"]
+__all__ = ["IMAGE_MAGIC", "WRITE_WORDS", "boot_frames", "frame", "load_frames", "memory_images", "read_image", "write_image"]
 
 #: The first bytes of an image file.
 IMAGE_MAGIC = b"SNNHWIMG"
@@ -59,6 +59,14 @@ def memory_images(padded: Network, build: Build) -> dict[int, list[int]]:
             else:
                 out[targets[(i, c, "wmem")]] = weight_rows(layer.weight, lo, hi, lanes, W)
     return out
+
+
+def boot_frames(network: Network, build: Build) -> list[list[int]]:
+    """The configuration the design of ``network`` under ``build`` needs before its first sample: none
+    for a fixed or preloaded design; for an empty loadable design (an ASIC's), ``network``'s load image."""
+    if build.load is None or build.load.preloaded:
+        return []
+    return load_frames(network, network, build)
 
 
 def load_frames(network: Network, design: Network, build: Build, *, source: str | None = None,

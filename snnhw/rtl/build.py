@@ -39,7 +39,7 @@ from snnhw.ir import Network
 from snnhw.rtl.core import LEAD, auto_pipeline_depth
 
 __all__ = ["MEMORY_STYLES", "PIXELS_PER_BEAT", "WEIGHT_MODES", "Build", "LayerBuild", "LoadSpec", "auto_pixels_per_beat",
-           "encoder_fan_in", "load_build", "resolve_build"]
+           "encoder_fan_in", "load_build", "resolve_build", "silicon_config"]
 
 #: Memory styles: ``auto`` lets synthesis choose; the others set ``ram_style``.
 MEMORY_STYLES = ("auto", "block", "distributed", "registers")
@@ -192,6 +192,16 @@ def _check_fields(obj: dict[str, Any], prefix: str, source: str | None) -> dict[
             else:
                 out[name] = value
     return out
+
+
+def silicon_config(config: dict[str, Any] | None) -> dict[str, Any]:
+    """The build configuration an ASIC flow uses for ``config``: the loadable design, empty at start-up
+    (an SRAM has no initial values), unless ``config`` says ``loadable`` itself (``false``: the fixed
+    design, whose parameters are memory initial values, as an FPGA's)."""
+    config = dict(config or {})
+    if "loadable" not in config:
+        config.update(loadable=True, preloaded=False)
+    return config
 
 
 def resolve_build(

@@ -201,6 +201,7 @@ class RowCore(wiring.Component):
         self.layer, self.T, self.out_widths = layer, time_steps, out_widths
         self.params = params if params is not None else RunParams.fixed(layer, time_steps)
         self.loadable_params = params is not None
+        self._params_local = False
         self.lo, self.hi, self.lanes = lo, hi, lanes
         self.rows = math.ceil((hi - lo) / lanes)
         self.rbits = max(1, (self.rows - 1).bit_length())
@@ -256,16 +257,36 @@ class RowCore(wiring.Component):
         m.d.sync += busy.eq(Cat(*valids).any())
         m.submodules[name] = EnableInserter(busy)(dp)
 
+    def _local_params(self, m: Module) -> None:
+        """A loadable design's run-time values as registers of this core (kept apart in synthesis), so
+        that the loader's registers drive one copy per core instead of every lane's logic. They follow
+        the loader's a cycle later; the values change only while a load holds the core in reset, so
+        the copies are reset-less."""
+        if not self.loadable_params or self._params_local:
+            return
+        self._params_local = True
+        copies = []
+        for field, value in (("theta", self.params.theta), ("shift", self.params.shift), ("t_last", self.params.t_last)):
+            if isinstance(value, Value):
+                copy = Signal.like(value, name=f"{field}_local", reset_less=True, attrs={"keep": 1})
+                m.d.sync += copy.eq(value)
+                value = copy
+            copies.append(value)
+        self.params = RunParams(*copies)
+
     def _cooldown(self, m: Module, issue: Value, op: Value, last_row: Value) -> Value:
         """``1`` while the issue must wait for a ``FIRE`` (or ``INIT``) pass to be written back."""
         wait = self.F - self.rows
+        self.cool_next: Value = Const(0, 1)
         if wait <= 0:
             return Const(0, 1)
         cool = Signal(range(wait + 1), name="cool")
-        with m.If(issue & last_row & ((op == Op.FIRE) | (op == Op.INIT))):
+        start = issue & last_row & ((op == Op.FIRE) | (op == Op.INIT))
+        with m.If(start):
             m.d.sync += cool.eq(wait)
         with m.Elif(cool != 0):
             m.d.sync += cool.eq(cool - 1)
+        self.cool_next = start | (cool > 1)  # the wait holds in the next cycle too
         return cool != 0
 
     def _resolve(self, m: Module, dp: Module, stages: list[Any], v_read: Value, res: Sequence[Value], wport: Any,

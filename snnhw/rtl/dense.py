@@ -112,6 +112,7 @@ class DenseCore(RowCore):
 
     def elaborate(self, platform) -> Module:
         m = Module()
+        self._local_params(m)
         layer, L, R, T = self.layer, self.lanes, self.rows, self.T
         P, W = layer.potential_bits, layer.weight_bits
         attrs = MEMORY_ATTRS[self.memory]
@@ -121,10 +122,14 @@ class DenseCore(RowCore):
         dp = Module()  # the per-lane datapath registers, clocked only while rows are in flight (RowCore._gate)
         vmem = LaneMemory(m, "vmem", lanes=L, field=P, depth=R, init=bias_rows, attrs=attrs)
         bus = self.bus.local(m, self.targets) if self.bus is not None else None
+        # a configured design's weight memory is single-port (shared address): its address pins are
+        # driven by register copies loaded a cycle ahead (a read's next address, or a write's)
+        w_next = Signal(max(1, (max(2, layer.n_in * R) - 1).bit_length()), name="wmem_addr_next") \
+            if bus is not None else None
         wmem = BankedRead(m, "wmem", width=L * W, depth=layer.n_in * R,
                           init=weight_rows(layer.weight, self.lo, self.hi, L, W), attrs=attrs,
                           granularity=W if self.loadable else (L * W if bus is not None else None),
-                          shared=bus is not None)
+                          shared=bus is not None, addr_next=w_next)
         if layer.has_bias:
             bmem = LaneMemory(m, "bmem", lanes=L, field=P, depth=R, init=bias_rows, attrs=attrs,
                               write=bus is not None, direct=bus is not None)
@@ -207,7 +212,14 @@ class DenseCore(RowCore):
         # read enables: weights for a SYN row only; potentials for SYN and FIRE rows, biases for FIRE
         # and INIT rows (a row of another operation, or no row, reads nothing)
         s1 = S[LEAD - 3]
-        m.d.comb += [wmem.addr.eq(j * R + r if R > 1 else j), wmem.en.eq(issue & (op == Op.SYN))]
+        if w_next is None:
+            m.d.comb += [wmem.addr.eq(j * R + r if R > 1 else j), wmem.en.eq(issue & (op == Op.SYN))]
+        else:  # the same address and enable one cycle ahead, from the issue's next state
+            take = decide & inp.valid & ~is_eow & ~later  # a SYN token is taken (j ← idx)
+            j_next = Mux(take, tok.idx, j)
+            r_next = Mux(decide, 0, Mux(issue, r + 1, r))
+            m.d.comb += [w_next.eq(j_next * R + r_next if R > 1 else j_next),
+                         wmem.en_next.eq(Mux(decide, take, op == Op.SYN) & ~self.cool_next)]
         m.d.comb += [vmem.raddr_next.eq(s1.r),  # S2's row, into the slices' address copies
                      vmem.ren_next.eq(s1.valid & ((s1.op == Op.SYN) | (s1.op == Op.FIRE)))]
         w3 = Signal(L * W, name="w3", reset_less=True)

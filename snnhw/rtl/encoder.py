@@ -236,6 +236,7 @@ class EncoderCore(RowCore):
 
     def elaborate(self, platform) -> Module:
         m = Module()
+        self._local_params(m)
         layer, L, R, T = self.layer, self.lanes, self.rows, self.T
         P, W, B = layer.potential_bits, layer.weight_bits, self.input_bits
         n_x = layer.n_in

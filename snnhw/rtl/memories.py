@@ -114,7 +114,9 @@ class BankedRead:
                  shared: bool = False) -> None:
         """``shared``: writes take the read port's address pins (the address is ``waddr`` in a cycle that
         writes), so each bank is a single-port memory; for memories written only while nothing reads
-        them (a loadable design's parameters, written while the core is held in reset)."""
+        them (a loadable design's parameters, written while the core is held in reset). With
+        ``addr_next`` too, a write given in cycle k (``waddr``, ``wdata``, ``wen``) is loaded into the
+        address copies and lands in cycle k + 1, so every macro address pin is driven by a register."""
         depth = max(2, depth)
         banks = bank_count(depth, bank_depth)
         size = depth if banks == 1 else bank_depth
@@ -136,6 +138,11 @@ class BankedRead:
             cuts = list(range(0, width, SLICE_BITS))
         else:
             cuts = [0]
+        late = shared and addr_next is not None  # writes through the address copies, a cycle late
+        if late:
+            wdata_q = Signal(width, name=f"{name}_wdata_q", reset_less=True)
+            with m.If(self.wen.any()):  # loaded only by a write (its clock gated the rest of the time)
+                m.d.sync += wdata_q.eq(self.wdata)
         for b in range(banks):
             words = min(size, depth - b * size)
             parts = []
@@ -149,22 +156,35 @@ class BankedRead:
                 m.submodules[label] = mem
                 rd = mem.read_port()
                 if addr_next is not None:
-                    copy = Signal(low, name=f"{label}_addr_copy", attrs={"keep": 1})
+                    copy = Signal(low, name=f"{label}_addr_copy", attrs={"keep": 1}, reset_less=late)
                     en_copy = Signal(name=f"{label}_en_copy", attrs={"keep": 1})
                     hit_next = (addr_next[low:] == b) if banks > 1 else 1
-                    m.d.sync += [copy.eq(addr_next[:low] if banks > 1 else addr_next),
-                                 en_copy.eq(self.en_next & hit_next)]
-                    m.d.comb += [rd.addr.eq(copy), rd.en.eq(en_copy)]
+                    read_next = addr_next[:low] if banks > 1 else addr_next
+                    if late:  # a write takes the copy (the macro's only address) in the next cycle
+                        whit = (self.waddr[low:] == b) if banks > 1 else 1
+                        wen_copy = Signal(name=f"{label}_wen_copy", attrs={"keep": 1}, reset_less=True)
+                        m.d.sync += [copy.eq(Mux(self.wen.any(), self.waddr[:low], read_next)),
+                                     wen_copy.eq(self.wen.any() & whit)]
+                    else:
+                        m.d.sync += copy.eq(read_next)
+                    m.d.sync += en_copy.eq(self.en_next & hit_next)
+                    # a single-port macro has one enable: a write enables the read port too, so that
+                    # synthesis maps the port's enable to the macro's (not a macro read every cycle)
+                    m.d.comb += [rd.addr.eq(copy), rd.en.eq(en_copy | wen_copy if late else en_copy)]
                     read_addr: Value = copy
                     if k == 0:
                         m.d.sync += read.eq(en_copy)
                 else:
                     hit = (self.addr[low:] == b) if banks > 1 else 1
                     read_addr = self.addr[:low] if banks > 1 else self.addr
-                    m.d.comb += [rd.addr.eq(read_addr), rd.en.eq(self.en & hit)]
+                    enable = (self.en | self.wen.any()) if shared else self.en  # one enable for a single-port macro
+                    m.d.comb += [rd.addr.eq(read_addr), rd.en.eq(enable & hit)]
                     m.d.sync += read.eq(self.en & hit)
                 parts.append(rd.data)
-                if granularity is not None:
+                if late:
+                    wr = mem.write_port()
+                    m.d.comb += [wr.addr.eq(copy), wr.data.eq(wdata_q[lo:hi]), wr.en.eq(wen_copy)]
+                elif granularity is not None:
                     wr = mem.write_port(granularity=granularity if granularity < width else None)
                     hit = (self.waddr[low:] == b) if banks > 1 else 1
                     write_addr = self.waddr[:low] if banks > 1 else self.waddr
@@ -245,7 +265,7 @@ class LaneMemory:
             if write and direct:  # written only while nothing reads: one address, a single-port memory
                 wr = mem.write_port()
                 one = Signal(abits, name=f"{name}{k}_addr")
-                m.d.comb += [one.eq(Mux(self.wen, self.waddr, ra)), rd.addr.eq(one), wr.addr.eq(one),
+                m.d.comb += [one.eq(Mux(self.wen, self.waddr, ra)), rd.addr.eq(one), wr.addr.eq(one), rd.en.eq(re | self.wen),
                              wr.en.eq(self.wen), wr.data.eq(self.wdata[lo * field:hi * field])]
             elif write:
                 wr = mem.write_port()

@@ -90,6 +90,7 @@ def performance(network: Network, build: Build, x: np.ndarray, clock_mhz: float,
     }
     if cosim:
         from snnhw.model.trace import first_divergence
+        from snnhw.program import boot_frames
         from snnhw.sim.runner import cosim as run_cosim
 
         xs = x[:cosim]
@@ -99,7 +100,9 @@ def performance(network: Network, build: Build, x: np.ndarray, clock_mhz: float,
 
             bar = tqdm(total=len(xs), desc="verilator co-simulation", unit="sample", leave=False)
         try:
-            trace, counters = run_cosim(network, build, xs, simulator="verilator",
+            boot = boot_frames(network, build)  # an empty loadable design is loaded first
+            trace, counters = run_cosim(network, build, xs, simulator="verilator", config=boot,
+                                        target=network if boot else None,
                                         progress=bar.update if bar is not None else None)
         finally:
             if bar is not None:
