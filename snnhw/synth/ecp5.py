@@ -15,6 +15,7 @@ from typing import Any
 
 from snnhw.errors import ToolError
 from snnhw.synth.common import cell_counts, count, read_stat, render, replicas_in_json, synthesis_copy
+from snnhw.synth.ebr import absorb_output_registers
 from snnhw.synth.tools import run_tool, tool_version, yowasp_env
 
 __all__ = ["DEFAULT_PART", "PARTS", "check_fit", "ecp5_metrics", "parse_nextpnr", "run_ecp5"]
@@ -102,10 +103,17 @@ def run_ecp5(run_dir: Path, top: str, *, clock_mhz: float, part: str = DEFAULT_P
              error_log=run_dir / "yosys_ecp5.log",
              env=yowasp_env(run_dir), label="yosys synth_ecp5", progress=progress)
     fpga = ecp5_metrics(read_stat(run_dir / "stat.json"))
+    netlist_path = run_dir / f"{top}_ecp5.json"
     try:
-        fpga["replicas"] = replicas_in_json(json.loads((run_dir / f"{top}_ecp5.json").read_text()), top)
+        netlist = json.loads(netlist_path.read_text())
+        fpga["replicas"] = replicas_in_json(netlist, top)
     except (OSError, ValueError) as err:
-        raise ToolError(f"Yosys netlist unreadable ({err})", source=str(run_dir / f"{top}_ecp5.json")) from None
+        raise ToolError(f"Yosys netlist unreadable ({err})", source=str(netlist_path)) from None
+    # the flip-flops behind each block RAM read port go into its output register (snnhw.synth.ebr)
+    folded = absorb_output_registers(netlist, top)
+    netlist_path.write_text(json.dumps(netlist))
+    fpga["ff"] -= folded["flip_flops"]
+    fpga["ebr_output_registers"] = folded
     check_fit(fpga, part)
     args = [PARTS[part][0], "--package", PACKAGE, "--out-of-context", "--json", f"/run/{top}_ecp5.json",
             "--freq", f"{clock_mhz:g}", "--timing-allow-fail", "--seed", str(SEED),
@@ -121,6 +129,8 @@ def run_ecp5(run_dir: Path, top: str, *, clock_mhz: float, part: str = DEFAULT_P
     fpga["utilization"] = routed["utilization"]
     stage = "yosys synth_ecp5 (post-synthesis)"
     sources = {f"fpga.{k}": stage for k in ("lut", "lutram", "ff", "carry", "dsp", "ebr", "cells")}
+    sources["fpga.ff"] = f"{stage}, less the flip-flops folded into block RAM output registers"
+    sources["details.ebr_output_registers"] = "snnhw.synth.ebr on the Yosys netlist: read ports whose output flip-flops became the EBR's OUTREG"
     sources["fpga.fmax_mhz"] = f"nextpnr-ecp5 timing after place and route ({part}, {PACKAGE}, out of context, seed {SEED})"
     sources["fpga.utilization"] = "nextpnr-ecp5 after place and route"
     sources["details.replicas"] = "kept *_copy nets in the mapped netlist; merged: copies sharing another copy's bits"
