@@ -205,3 +205,23 @@ def test_report_and_comparison_carry_the_power_section(setup, runs, tmp_path) ->
     assert "\n".join(power_markdown(p)) in _markdown(demo)
     demo["power"], demo["skipped"] = None, {"power": "--power-samples 0"}
     assert "Energy per sample: not measured (--power-samples 0)" in _markdown(demo)
+
+
+def test_biased_loadable_design_reads_only_with_work(tmp_path) -> None:
+    """A network with biases in every layer, as the ASIC default builds it (loadable, empty until
+    loaded): the bias memories written over the configuration stream are single-port macros read only
+    for the rows that take their bias, so the reads counted in the gate-level run equal the reads the
+    work needs (one enable per macro: a write enables the port, not a read every cycle)."""
+    net = random_network(22, input_size=12, input_bits=4, sizes=[16, 12, 4], time_steps=3, bias=True, density=0.7)
+    assert all(layer.bias is not None for layer in net.layers)
+    build = resolve_build(net, silicon_config({"memory": "block"}), lanes=2)
+    setup = prepare_power(net, build, tmp_path / "biased", progress=False)
+    p = measure(setup, _inputs(4, 2), inputs_label="biased", opensta=False)
+    counted = {k: v["reads"] / p["samples"] for k, v in p["sram_accesses"]["by_memory"].items()}
+    assert {"l0_core0.bmem", "l1_core0.bmem0"} <= set(counted)
+    needed, by_kind = p["sram_reads_needed_per_sample"], {}
+    for memory, reads in counted.items():
+        key = memory_kind(memory)
+        assert key is not None, memory
+        by_kind[f"l{key[0]}.{key[2]}"] = by_kind.get(f"l{key[0]}.{key[2]}", 0.0) + reads
+    assert by_kind == pytest.approx({k: v for k, v in needed.items() if k != "total"})

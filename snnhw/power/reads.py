@@ -5,7 +5,9 @@ enables), so the reads it makes follow the spikes. What the work needs, per samp
 (``R`` rows, ``T`` time steps, ``E`` sparse current entries of an encoder core, ``L`` lanes):
 
 * dense core: a ``SYN`` pass of ``R`` rows per input event (weights ``wmem`` and potentials
-  ``vmem``), a ``FIRE`` pass of ``R`` rows per step (potentials, and biases ``bmem``);
+  ``vmem``), a ``FIRE`` pass of ``R`` rows per step (potentials, and biases ``bmem``); in an
+  empty loadable design (the ASIC default), the ``INIT`` pass after the load (``R`` bias rows, once
+  in the run, since the run starts with the load's commit);
 * encoder core: one entry read (``emem``, the RTL bank that holds it) per entry it issues: every
   entry of a row that meets a non-zero pixel, the first entry of any other row
   (:func:`snnhw.rtl.encoder.issued_entries`); per entry of an active row, one pixel-word read in
@@ -95,6 +97,9 @@ def needed_reads(network: Network, build: Build, input_events: np.ndarray, input
     per_memory = _per_memory(macro_instances)
     per_slice = _macros_per_slice(per_memory)
     T = network.time_steps
+    # an empty loadable design leaves reset when its load commits, with the samples already waiting:
+    # each dense core's INIT pass (one bias read per row) falls in the run, once
+    init = int(build.load is not None and not build.load.preloaded)
     mean_in = input_events.mean(axis=1) if input_events.size else np.zeros(len(network.layers))
     out: dict[str, float] = defaultdict(float)
     for i, layer in enumerate(network.layers):
@@ -121,7 +126,7 @@ def needed_reads(network: Network, build: Build, input_events: np.ndarray, input
             else:
                 syn = float(mean_in[i]) * rows
                 rows_of = {"wmem": (syn, bank_count(layer.n_in * rows)), "vmem": (syn + T * rows, 1),
-                           "bmem": (T * rows, 1)}
+                           "bmem": (T * rows + init * rows / max(1, len(inputs)), 1)}
             for kind, (count, banks) in rows_of.items():
                 if (i, c, kind) in per_slice:
                     out[f"l{i}.{kind}"] += count * per_slice[(i, c, kind)] / banks

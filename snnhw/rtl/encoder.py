@@ -263,8 +263,11 @@ class EncoderCore(RowCore):
         slot_bits = (slots - 1).bit_length()
         n_beats = -(-n_x // ppb)
         n_words = -(-n_x // ppw)
-        xmem = [BankedRead(m, f"xmem{lane}", width=B * ppw, depth=n_words, init=[], attrs=attrs,
-                           granularity=B * ppw) for lane in range(L)]
+        # The pixel buffer is written only while a sample loads (LOAD) and read only by the passes after
+        # it, so a read and a write never meet at one address in one cycle: `no_rw_check` tells Yosys so,
+        # and it leaves out the collision logic it would otherwise put behind the block RAM's output
+        xmem = [BankedRead(m, f"xmem{lane}", width=B * ppw, depth=n_words, init=[],
+                           attrs={**attrs, "no_rw_check": 1}, granularity=B * ppw) for lane in range(L)]
         # two banks of currents: the front engine fills one while the step engine reads the other
         imem = LaneMemory(m, "imem", lanes=L, field=P, depth=2 * R, attrs=attrs)
         vmem = LaneMemory(m, "vmem", lanes=L, field=P, depth=R, attrs=attrs)
@@ -480,7 +483,9 @@ class EncoderCore(RowCore):
             m.d.comb += [b_rd.addr.eq(brow), b_rd.en.eq(v_c3 & last_c3)]  # read for the row being completed
             if bus is not None:
                 b_one = Signal(len(brow), name="bmem_addr")
-                m.d.comb += [b_one.eq(Mux(bus.we["bmem"], bus.addr, brow)), b_rd.addr.eq(b_one), b_wr.addr.eq(b_one)]
+                # a single-port macro's one enable covers the writes (else synthesis reads it every cycle)
+                m.d.comb += [b_one.eq(Mux(bus.we["bmem"], bus.addr, brow)), b_rd.addr.eq(b_one), b_wr.addr.eq(b_one),
+                             b_rd.en.eq((v_c3 & last_c3) | bus.we["bmem"])]
             b_e = Signal(L * P, name="b_e", reset_less=True)
             front.d.sync += b_e.eq(b_rd.data)
         with m.If(v_c3 & last_c3):

@@ -20,11 +20,16 @@ the same cycles. In the 36-bit pseudo-dual-port mode every data output is read o
 
 from __future__ import annotations
 
+import json
 import logging
+import sys
 from collections import defaultdict
+from pathlib import Path
 from typing import Any
 
-__all__ = ["absorb_output_registers"]
+from snnhw.errors import ToolError
+
+__all__ = ["absorb_output_registers", "fold_file", "main"]
 
 log = logging.getLogger(__name__)
 
@@ -124,3 +129,32 @@ def absorb_output_registers(netlist: dict[str, Any], top: str) -> dict[str, int]
     log.info("EBR output registers: %d read ports folded (%d flip-flops), %d left", stats["ports"],
              stats["flip_flops"], stats["skipped"])
     return stats
+
+
+def fold_file(path: Path) -> dict[str, int]:
+    """:func:`absorb_output_registers` on a Yosys JSON netlist file, in place (its top module)."""
+    netlist = json.loads(path.read_text())
+    tops = [name for name, module in netlist["modules"].items() if int(module.get("attributes", {}).get("top", 0) or 0)]
+    if len(tops) != 1:
+        raise ToolError("the netlist names no single top module", source=str(path))
+    stats = absorb_output_registers(netlist, tops[0])
+    path.write_text(json.dumps(netlist))
+    return stats
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m snnhw.synth.ebr NEXTPNR-ARGS…``: fold the netlist that ``--json FILE`` names (so that a
+    board's build script can run it just before nextpnr-ecp5, with nextpnr's own arguments); the counts
+    go to ``ebr_output_registers.json`` beside it."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if "--json" not in args or args.index("--json") + 1 >= len(args):
+        print("usage: python -m snnhw.synth.ebr … --json NETLIST.json …", file=sys.stderr)
+        return 2
+    path = Path(args[args.index("--json") + 1])
+    stats = fold_file(path)
+    (path.parent / "ebr_output_registers.json").write_text(json.dumps(stats) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
