@@ -267,7 +267,7 @@ class EncoderCore(RowCore):
         # it, so a read and a write never meet at one address in one cycle: `no_rw_check` tells Yosys so,
         # and it leaves out the collision logic it would otherwise put behind the block RAM's output
         xmem = [BankedRead(m, f"xmem{lane}", width=B * ppw, depth=n_words, init=[],
-                           attrs={**attrs, "no_rw_check": 1}, granularity=B * ppw) for lane in range(L)]
+                           attrs={**attrs, "no_rw_check": "1"}, granularity=B * ppw) for lane in range(L)]
         # two banks of currents: the front engine fills one while the step engine reads the other
         imem = LaneMemory(m, "imem", lanes=L, field=P, depth=2 * R, attrs=attrs)
         vmem = LaneMemory(m, "vmem", lanes=L, field=P, depth=R, attrs=attrs)
