@@ -204,8 +204,9 @@ def test_fetch_command_and_the_asap7_flow_through_a_mirror(tmp_path: Path, serve
     assert (tmp_path / "cache" / "asap7" / "liberty" / "asap7sc7p5t_SEQ_RVT_FF_nldm_220123.lib").is_file()
     assert (tmp_path / "cache" / "asap7" / "platform" / "openRoad" / "pdn" / "grid_strategy-M1-M2-M5-M6.tcl").is_file()
     asked = len(server.requests)
-    synth = subprocess.run([sys.executable, "-m", "snnhw", "synth", "example", "--target", "asap7", "--out", "run"],
-                           capture_output=True, text=True, env=env, cwd=tmp_path, timeout=900)
+    # the fixed design (--fixed): the flow is here to find the fetched libraries, and it is the smaller one
+    synth = subprocess.run([sys.executable, "-m", "snnhw", "synth", "example", "--target", "asap7", "--fixed", "--out",
+                            "run"], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=900)
     assert synth.returncode == 0, synth.stderr
     assert "measured:opensta" in synth.stdout and len(server.requests) == asked
     assert str(tmp_path / "cache" / "asap7" / "liberty") in (tmp_path / "run" / "sta.tcl").read_text()
