@@ -378,6 +378,15 @@ def test_synth_cli_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     assert exit_info.value.code == 2
     err = capsys.readouterr().err
     assert "report.json: network: required section missing or not an object" in err and "Traceback" not in err
+    # --fixed against a build file that asks for the loadable design: one line, before any tool runs
+    (tmp_path / "b.json").write_text(json.dumps({"loadable": True}))
+    with pytest.raises(SystemExit) as exit_info:
+        main(["synth", str(path), "--target", "asap7", "--fixed", "--build", str(tmp_path / "b.json"), "--out",
+              str(tmp_path / "o2")])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert f'{tmp_path / "b.json"}: --fixed: contradicts the build file\'s "loadable": true' in err
+    assert not (tmp_path / "o2").exists()
     with pytest.raises(SystemExit) as exit_info:
         main(["synth", str(path), "--target", "ecp5", "--part", "LFE5U-99F", "--out", str(tmp_path / "o")])
     assert exit_info.value.code == 2

@@ -127,7 +127,7 @@ def resolve_build_option(network: Network, build_file: Path | None, lanes: int |
     config = load_build(build_file) if build_file is not None else None
     if fixed:
         if (config or {}).get("loadable"):
-            raise InputError("--fixed contradicts the build file's \"loadable\": true", key="--fixed",
+            raise InputError("contradicts the build file's \"loadable\": true", key="--fixed",
                              source=str(build_file))
         config = {**(config or {}), "loadable": False}
     elif silicon:
