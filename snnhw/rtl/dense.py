@@ -212,10 +212,25 @@ class DenseCore(RowCore):
         # read enables: weights for a SYN row only; potentials for SYN and FIRE rows, biases for FIRE
         # and INIT rows (a row of another operation, or no row, reads nothing)
         s1 = S[LEAD - 3]
+        take = decide & inp.valid & ~is_eow & ~later  # a SYN token is taken (j ← idx, r ← 0)
         if w_next is None:
-            m.d.comb += [wmem.addr.eq(j * R + r if R > 1 else j), wmem.en.eq(issue & (op == Op.SYN))]
+            # the address j·R + r kept in a register: j·R is formed when a token is taken (the index
+            # times a constant, from the skid buffer's register) and the row steps it by one, so no
+            # multiplier or adder sits between a register and the memory's address and bank decode
+            if R > 1:
+                w_addr = Signal(len(wmem.addr), name="wmem_addr_q")
+                j_r = Signal(len(wmem.addr), name="wmem_jr")  # j·R of the current token
+                with m.If(issue & ~last_row):
+                    m.d.sync += w_addr.eq(w_addr + 1)
+                with m.If(decide):
+                    m.d.sync += w_addr.eq(Mux(take, tok.idx * R, j_r))
+                    with m.If(take):
+                        m.d.sync += j_r.eq(tok.idx * R)
+                m.d.comb += wmem.addr.eq(w_addr)
+            else:
+                m.d.comb += wmem.addr.eq(j)
+            m.d.comb += wmem.en.eq(issue & (op == Op.SYN))
         else:  # the same address and enable one cycle ahead, from the issue's next state
-            take = decide & inp.valid & ~is_eow & ~later  # a SYN token is taken (j ← idx)
             j_next = Mux(take, tok.idx, j)
             r_next = Mux(decide, 0, Mux(issue, r + 1, r))
             m.d.comb += [w_next.eq(j_next * R + r_next if R > 1 else j_next),
