@@ -104,3 +104,27 @@ def test_no_fold_where_the_register_would_behave_otherwise() -> None:
     netlist = _netlist()
     netlist["modules"]["top"]["ports"]["o"] = {"direction": "output", "bits": [100]}
     assert absorb_output_registers(netlist, "top")["ports"] == 0
+
+
+def test_the_nextpnr_wrapper_folds_a_file_and_refuses_a_bad_one(tmp_path, capsys) -> None:
+    """``python -m snnhw.synth.ebr … --json FILE …`` (what a board build runs before nextpnr): the file is
+    folded in place and the counts written beside it; a file that is not a netlist is refused in one line."""
+    import json
+
+    from snnhw.synth.ebr import main
+
+    netlist = _netlist()
+    netlist["modules"]["top"]["attributes"] = {"top": "00000000000000000000000000000001"}
+    netlist["modules"]["other"] = {"attributes": {}, "cells": {}, "ports": {}}
+    path = tmp_path / "n.json"
+    path.write_text(json.dumps(netlist))
+    assert main(["--85k", "--json", str(path), "--seed", "1"]) == 0
+    assert json.loads((tmp_path / "ebr_output_registers.json").read_text()) == {"ports": 1, "flip_flops": 8,
+                                                                               "skipped": 0}
+    assert set(json.loads(path.read_text())["modules"]["top"]["cells"]) == {"ram"}
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json")
+    assert main(["--json", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"{bad}: is not a Yosys JSON netlist" in err and "Traceback" not in err
+    assert main(["--seed", "1"]) == 2

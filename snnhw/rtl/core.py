@@ -201,7 +201,7 @@ class RowCore(wiring.Component):
         self.layer, self.T, self.out_widths = layer, time_steps, out_widths
         self.params = params if params is not None else RunParams.fixed(layer, time_steps)
         self.loadable_params = params is not None
-        self._params_local = False
+        self._loader_params = self.params  # the loader's registers (a loadable design), copied per core
         self.lo, self.hi, self.lanes = lo, hi, lanes
         self.rows = math.ceil((hi - lo) / lanes)
         self.rbits = max(1, (self.rows - 1).bit_length())
@@ -262,11 +262,11 @@ class RowCore(wiring.Component):
         that the loader's registers drive one copy per core instead of every lane's logic. They follow
         the loader's a cycle later; the values change only while a load holds the core in reset, so
         the copies are reset-less."""
-        if not self.loadable_params or self._params_local:
+        if not self.loadable_params:
             return
-        self._params_local = True
+        given = self._loader_params
         copies = []
-        for field, value in (("theta", self.params.theta), ("shift", self.params.shift), ("t_last", self.params.t_last)):
+        for field, value in (("theta", given.theta), ("shift", given.shift), ("t_last", given.t_last)):
             if isinstance(value, Value):
                 copy = Signal.like(value, name=f"{field}_local", reset_less=True, attrs={"keep": 1})
                 m.d.sync += copy.eq(value)

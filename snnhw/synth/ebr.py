@@ -40,9 +40,9 @@ def _ports(cell: dict[str, Any], side: str) -> list[str]:
     return sorted((p for p in cell["connections"] if p.startswith(f"DO{side}")), key=lambda p: int(p[3:]))
 
 
-def _width(value: Any) -> int:
-    text = str(value)
-    return int(text, 2) if set(text) <= {"0", "1"} and len(text) > 8 else int(text)
+def _int(value: Any) -> int:
+    """An integer parameter or attribute of a Yosys JSON netlist: a binary string, or a number."""
+    return int(value, 2) if isinstance(value, str) else int(value)
 
 
 def absorb_output_registers(netlist: dict[str, Any], top: str) -> dict[str, int]:
@@ -71,7 +71,7 @@ def absorb_output_registers(netlist: dict[str, Any], top: str) -> dict[str, int]
         if cell["type"] != "DP16KD":
             continue
         params = cell["parameters"]
-        pdp = _width(params.get("DATA_WIDTH_A", 18)) == 36
+        pdp = _int(params.get("DATA_WIDTH_A", 18)) == 36
         groups = [("B", _ports(cell, "A") + _ports(cell, "B"), ("A", "B"))] if pdp else \
             [("A", _ports(cell, "A"), ("A",)), ("B", _ports(cell, "B"), ("B",))]
         for clock_side, ports, sides in groups:
@@ -133,8 +133,11 @@ def absorb_output_registers(netlist: dict[str, Any], top: str) -> dict[str, int]
 
 def fold_file(path: Path) -> dict[str, int]:
     """:func:`absorb_output_registers` on a Yosys JSON netlist file, in place (its top module)."""
-    netlist = json.loads(path.read_text())
-    tops = [name for name, module in netlist["modules"].items() if int(module.get("attributes", {}).get("top", 0) or 0)]
+    try:
+        netlist = json.loads(path.read_text())
+        tops = [name for name, module in netlist["modules"].items() if _int(module.get("attributes", {}).get("top", 0))]
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as err:
+        raise ToolError(f"is not a Yosys JSON netlist ({type(err).__name__}: {err})", source=str(path)) from None
     if len(tops) != 1:
         raise ToolError("the netlist names no single top module", source=str(path))
     stats = absorb_output_registers(netlist, tops[0])
@@ -151,7 +154,11 @@ def main(argv: list[str] | None = None) -> int:
         print("usage: python -m snnhw.synth.ebr … --json NETLIST.json …", file=sys.stderr)
         return 2
     path = Path(args[args.index("--json") + 1])
-    stats = fold_file(path)
+    try:
+        stats = fold_file(path)
+    except ToolError as err:
+        print(f"snnhw: error: {err}", file=sys.stderr)
+        return 2
     (path.parent / "ebr_output_registers.json").write_text(json.dumps(stats) + "\n")
     return 0
 
