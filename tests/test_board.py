@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -32,6 +33,7 @@ from snnhw.board.protocol import (
     T_STATUS,
     FrameDecoder,
     encode_frame,
+    unpack_values,
 )
 from snnhw.datasets import load_dataset
 from snnhw.errors import BuildError
@@ -91,8 +93,8 @@ class ModelBoard(threading.Thread):
                         first_sample = False
                         os.write(self.master, encode_frame(T_NAK, bytes([seq, NAK_CRC])))
                         continue
-                    x = np.frombuffer(frame.payload[1:], dtype=np.uint8 if self.network.input.bits <= 8 else "<u2")
-                    trace = simulate(self.network, x.astype(np.int64)[None, :])
+                    x = unpack_values(frame.payload[1:], self.network.input.size, self.network.input.bits)
+                    trace = simulate(self.network, x[None, :])
                     self.samples += 1
                     words = [int(s) & ((1 << (8 * rb)) - 1) for s in trace.scores[0]] + [int(trace.predictions[0])]
                     payload = bytes([seq]) + b"".join(w.to_bytes(rb, "little") for w in words) + (1234).to_bytes(4, "little")
@@ -193,6 +195,9 @@ def test_board_run_in_simulation_is_bit_exact(tmp_path: Path) -> None:
                    timeout=900)
     assert result.returncode == 0, result.stderr
     assert "equal the golden model's" in result.stdout and "0 resends" in result.stdout
+    # eight samples in flight at once: the line is busy, and the rate in simulated time nears the frames' bound
+    share = re.search(r"simulated link: .* \(8 results in .*; ([0-9.]+) % of the frames' bound\)", result.stdout)
+    assert share is not None and 80.0 <= float(share.group(1)) <= 100.0, result.stdout
     network = resolve_network("digits")
     golden = simulate(network, x)
     with np.load(out) as r:

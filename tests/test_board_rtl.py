@@ -113,10 +113,11 @@ def _reader(signal):
 class Harness:
     """A host interface with an accelerator model: pixel beats in, scripted result beats out."""
 
-    def __init__(self, *, input_size=7, input_bits=12, ppb=2, output_size=3, result_bits=32, timeout=300, seed=0):
+    def __init__(self, *, input_size=7, input_bits=12, ppb=2, output_size=3, result_bits=32, timeout=300, seed=0,
+                 slots=2, result_slots=2):
         self.dut = HostInterface(input_size=input_size, input_bits=input_bits, pixels_per_beat=ppb,
                                  output_size=output_size, result_bits=result_bits, info=INFO.pack(),
-                                 timeout_cycles=timeout)
+                                 timeout_cycles=timeout, slots=slots, result_slots=result_slots)
         self.rng = random.Random(seed)
         self.beats: list[tuple[int, int]] = []  # (tdata, tlast) the accelerator accepted
         self.tx = bytearray()
@@ -264,16 +265,59 @@ def test_bad_frames_are_refused_and_never_fed(damage, code):
     assert decode_result(frames[1].payload, 3, 4).seq == 8
 
 
-def test_sample_while_busy_is_refused():
+@pytest.mark.parametrize("slots, result_slots", [(2, 1), (3, 2), (4, 1)])
+def test_samples_in_flight_answered_in_order(slots, result_slots):
+    """Frames back to back, several in flight: every one fed once, answered in order with its seq."""
+    rng = random.Random(60 + slots)
+    samples = [_sample(rng) for _ in range(slots)]  # the window: never refused
+    h = Harness(seed=60 + slots, slots=slots, result_slots=result_slots)
+    frames, dec = h.run(b"".join(encode_sample(200 + k, x, 12) for k, x in enumerate(samples)), gaps=0.0,
+                        tx_stall=0.5, accel_stall=0.5, tail=6000)
+    assert dec.bad_crc == 0 and [f.kind for f in frames] == [T_RESULT] * len(samples)
+    assert len(h.beats) == 4 * len(samples)
+    for k, (frame, sample) in enumerate(zip(frames, samples)):
+        res = decode_result(frame.payload, 3, 4)
+        beats = h.beats[4 * k:4 * (k + 1)]
+        values = [(data >> (12 * j)) & 0xFFF for data, _ in beats for j in range(2)]
+        assert values == [*sample.tolist(), 0] and [b[1] for b in beats] == [0, 0, 0, 1]
+        assert res.seq == (200 + k) & 0xFF and (res.scores.tolist(), res.prediction) == h.model_result(beats)
+
+
+def test_sample_without_a_free_slot_is_refused_with_its_seq():
     rng = random.Random(6)
-    a, b = encode_sample(1, _sample(rng), 12), encode_sample(2, _sample(rng), 12)
-    h = Harness(seed=6)
-    # the second frame arrives while the first one's result is still being sent
-    frames, _ = h.run(a + b, gaps=0.0, tx_stall=0.95, accel_stall=0.0)
-    kinds = [f.kind for f in frames]
-    assert kinds.count(T_RESULT) == 1 and T_NAK in kinds
-    nak = frames[kinds.index(T_NAK)]
-    assert nak.payload[1] == NAK_BUSY and len(h.beats) == 4
+    samples = [_sample(rng) for _ in range(6)]
+    h = Harness(seed=6, slots=2, result_slots=1)
+    # results leave slowly: the slots fill, and later frames find none free
+    frames, _ = h.run(b"".join(encode_sample(k, x, 12) for k, x in enumerate(samples)), gaps=0.0, tx_stall=0.97,
+                      accel_stall=0.0, tail=20000)
+    results = [decode_result(f.payload, 3, 4) for f in frames if f.kind == T_RESULT]
+    naks = [f.payload for f in frames if f.kind == T_NAK]
+    assert naks and all(p[1] == NAK_BUSY for p in naks)
+    refused = {p[0] for p in naks}
+    answered = [r.seq for r in results]
+    # a NAK that finds the transmitter busy with another NAK replaces it: the host's timeout covers that
+    assert refused | set(answered) <= set(range(6)) and not refused & set(answered) and answered[:2] == [0, 1]
+    assert answered == sorted(answered)  # in order
+    assert len(h.beats) == 4 * len(answered)  # a refused frame never reaches the accelerator
+    for r in results:
+        values = [(data >> (12 * j)) & 0xFFF for data, _ in h.beats[4 * answered.index(r.seq):][:4] for j in range(2)]
+        assert values == [*samples[r.seq].tolist(), 0]
+
+
+@pytest.mark.parametrize("size, bits, ppb", [(11, 5, 3), (9, 1, 8), (6, 3, 4), (13, 16, 1)])
+def test_packed_values_cut_into_beats(size, bits, ppb):
+    """Values packed in the frame's bits come out as the accelerator's beats, the last one padded with 0."""
+    rng = random.Random(size * bits)
+    h = Harness(input_size=size, input_bits=bits, ppb=ppb, output_size=2, result_bits=16, seed=size)
+    samples = [np.array([rng.randrange(1 << bits) for _ in range(size)]) for _ in range(2)]
+    frames, _ = h.run(b"".join(encode_sample(k, x, bits) for k, x in enumerate(samples)), gaps=0.2)
+    nb = -(-size // ppb)
+    assert [f.kind for f in frames] == [T_RESULT] * 2 and len(h.beats) == 2 * nb
+    for k, sample in enumerate(samples):
+        values = [(data >> (bits * j)) & ((1 << bits) - 1) for data, _ in h.beats[k * nb:(k + 1) * nb]
+                  for j in range(ppb)]
+        assert values == [*sample.tolist()] + [0] * (nb * ppb - size)
+        assert all(data >> (bits * ppb) == 0 for data, _ in h.beats)
 
 
 def test_eight_bit_values_one_per_beat():

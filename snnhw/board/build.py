@@ -33,6 +33,7 @@ from snnhw.errors import BuildError, ToolError
 from snnhw.ir import Network
 from snnhw.rtl.build import Build
 from snnhw.rtl.generate import build_hash
+from snnhw.synth.ecp5 import board_synthesis_overrides
 from snnhw.synth.tools import find_tool, run_tool, tool_version
 
 __all__ = ["BOARD_TOP", "build_board", "clock_hz_of", "parse_timing"]
@@ -96,6 +97,7 @@ def build_board(network: Network, build: Build, board_name: str, out: str | os.P
     overrides: dict[str, Any] = {}
     if board.toolchain == "trellis":
         overrides["nextpnr_opts"] = f"--report report.json --timing-allow-fail --seed {SEED}"
+        overrides.update(board_synthesis_overrides(BOARD_TOP))
     log.info("elaborating %s for %s at %.6g MHz, %d baud", network.name, board.name, clock_hz / 1e6, baud)
     build_plan = platform.build(board.top(core, clock_hz), name=BOARD_TOP, do_build=False, **overrides)
     for stale in ("report.json", f"{BOARD_TOP}.bit", "board.json", "network.npz", "sim-loaded.npz"):

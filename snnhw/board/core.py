@@ -12,7 +12,7 @@ from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from snnhw.board.hostif import HostInterface
-from snnhw.board.protocol import PROTOCOL_VERSION, BoardInfo, value_bytes
+from snnhw.board.protocol import PROTOCOL_VERSION, BoardInfo
 from snnhw.board.uart import UARTReceiver, UARTTransmitter
 from snnhw.errors import BuildError
 from snnhw.ir import Network
@@ -20,13 +20,21 @@ from snnhw.rtl.build import Build
 from snnhw.rtl.generate import build_hash
 from snnhw.rtl.top import Accelerator, result_bits
 
-__all__ = ["BOARD_CONFIG_WORDS", "FRAME_TIMEOUT_S", "BoardCore", "board_info", "uart_divisor"]
+__all__ = ["BOARD_CONFIG_WORDS", "BOARD_RESULT_SLOTS", "BOARD_SLOTS", "FRAME_TIMEOUT_S", "BoardCore", "board_info",
+           "uart_divisor"]
 
 #: A frame whose line stays idle this long (seconds) before it is complete is dropped as truncated.
 FRAME_TIMEOUT_S = 0.02
 #: Words of the configuration-frame buffer of a loadable board (one block RAM): the longest configuration
 #: frame a ``CONFIG`` frame carries (the host splits its WRITE frames to fit).
 BOARD_CONFIG_WORDS = 512
+#: Sample slots of the host interface: frames received and waiting for the accelerator, the one arriving
+#: included. They are the host's window (``INFO.window``): enough to keep the line busy across the 16 ms
+#: an FTDI bridge may hold a short result frame back (its latency timer), at 2.6 ms per MNIST frame at
+#: 3 Mbaud.
+BOARD_SLOTS = 8
+#: Result slots of the host interface: results waiting for the UART.
+BOARD_RESULT_SLOTS = 2
 
 
 def uart_divisor(clock_hz: int, baud: int) -> int:
@@ -44,7 +52,7 @@ def board_info(network: Network, build: Build, clock_hz: int, baud: int) -> Boar
     """The ``INFO`` a board built from ``network`` and ``build`` answers with (a loadable board: its
     design's network, and the words a ``CONFIG`` frame may carry)."""
     return BoardInfo(PROTOCOL_VERSION, network.content_hash(), build_hash(build), network.input.size,
-                     network.input.bits, value_bytes(network.input.bits), network.output_size,
+                     network.input.bits, BOARD_SLOTS, network.output_size,
                      result_bits(network) // 8, int(clock_hz), int(baud),
                      BOARD_CONFIG_WORDS if build.load is not None else 0)
 
@@ -61,6 +69,10 @@ class BoardCore(wiring.Component):
         self.network, self.build = network, build
         self.clock_hz, self.baud = int(clock_hz), int(baud)
         self.divisor = uart_divisor(self.clock_hz, self.baud)
+        if build.pixels_per_beat * network.input.bits < 8:
+            raise BuildError(f"a board's pixel beats carry at least 8 bits; {build.pixels_per_beat} values of "
+                             f"{network.input.bits} bits are fewer (raise pixels_per_beat, or leave it auto)",
+                             key="pixels_per_beat", value=build.pixels_per_beat)
         self.timeout_cycles = max(20 * self.divisor, int(timeout_s * self.clock_hz))
         self.info = board_info(network, build, self.clock_hz, self.baud)
         super().__init__({"uart_rx": In(1, init=1), "uart_tx": Out(1, init=1), "busy": Out(1), "naks": Out(8)})
@@ -73,7 +85,8 @@ class BoardCore(wiring.Component):
         m.submodules.host = host = HostInterface(
             input_size=net.input.size, input_bits=net.input.bits, pixels_per_beat=build.pixels_per_beat,
             output_size=net.output_size, result_bits=result_bits(net), info=self.info.pack(),
-            timeout_cycles=self.timeout_cycles, config_words=self.info.config_words)
+            timeout_cycles=self.timeout_cycles, config_words=self.info.config_words, slots=BOARD_SLOTS,
+            result_slots=BOARD_RESULT_SLOTS)
         m.submodules.accel = acc = Accelerator(net, build)
         m.d.comb += [rx.rx.eq(self.uart_rx), self.uart_tx.eq(tx.tx), self.busy.eq(host.busy), self.naks.eq(host.naks)]
         wiring.connect(m, rx.o, host.rx)

@@ -3,26 +3,31 @@
 :class:`HostInterface` sits between a UART's byte streams and the
 accelerator's AXI4-Stream ports::
 
-    rx bytes ─▶ frame parser ─▶ sample buffer ─▶ feeder ─▶ s_axis_pixel
-                     │ (CRC checked before the buffer is fed)
-    tx bytes ◀─ frame writer ◀─ result buffer ◀─ m_axis_result, cycle_count
+    rx bytes ─▶ frame parser ─▶ sample slots (a ring) ─▶ feeder ─▶ s_axis_pixel
+                     │ (a slot is committed once its frame's CRC has matched)
+    tx bytes ◀─ frame writer ◀─ result slots (a ring) ◀─ m_axis_result, cycle_count
 
-A sample frame is written into the sample buffer as it arrives, already packed
-into ``s_axis_pixel`` beats, and fed to the accelerator only once its CRC has
-matched, so a corrupted or truncated frame is never processed, not even in
-part: the interface answers it with a ``NAK`` and waits for the next ``SYNC``.
-The feeder then streams one beat per cycle (or as fast as ``tready`` allows),
-and the result buffer takes every result beat the cycle it is offered, so the
-cycle count of a sample is the accelerator's alone: from the cycle its first
+The host may have several samples in flight (its window, ``slots``, is in
+``INFO``). A sample frame's packed bits are written into
+a free sample slot as they arrive, already cut into ``s_axis_pixel`` beats; the
+slot is committed only once the frame's CRC has matched, so a corrupted or
+truncated frame is never processed, not even in part: the interface answers it
+with a ``NAK`` carrying its ``seq`` where it got that far, and waits for the
+next ``SYNC``. While the UART brings in the next frames, the feeder streams the
+committed slots to the accelerator in order, one sample at a time and one beat
+per cycle (or as fast as ``tready`` allows), each once a result slot is free for
+it; a result slot takes every result beat the cycle it is offered. The cycle
+count of a sample is therefore the accelerator's alone: from the cycle its first
 pixel beat is accepted to the cycle its prediction beat is (the definition of
 the co-simulation's per-sample latency), read from the accelerator's
-``cycle_count`` port.
+``cycle_count`` port. Result frames leave in the order the samples were
+committed.
 """
 
 from __future__ import annotations
 
-from amaranth.hdl import Cat, Const, Module, Mux, Signal, unsigned
-from amaranth.lib import stream, wiring
+from amaranth.hdl import Array, Cat, Const, Module, Mux, Signal, unsigned
+from amaranth.lib import data, stream, wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
@@ -43,8 +48,8 @@ from snnhw.board.protocol import (
     T_STATUS,
     result_payload_bytes,
     sample_payload_bytes,
-    value_bytes,
 )
+from snnhw.rtl.fifo import SkidBuffer
 
 __all__ = ["STATUS_WAIT", "HostInterface", "crc16_step"]
 
@@ -86,7 +91,8 @@ class HostInterface(wiring.Component):
     Parameters
     ----------
     input_size, input_bits, pixels_per_beat:
-        The accelerator's input: values per sample, bits per value, values per ``s_axis_pixel`` beat.
+        The accelerator's input: values per sample, bits per value, values per ``s_axis_pixel`` beat
+        (``pixels_per_beat · input_bits`` at least 8).
     output_size, result_bits:
         Score beats per result and the width of ``m_axis_result_tdata`` (whole bytes).
     info:
@@ -98,19 +104,30 @@ class HostInterface(wiring.Component):
         frame's words go to ``config_*`` (the accelerator's ``s_axis_config``) once its CRC has
         matched; then, after :data:`STATUS_WAIT` cycles, the ``cfg_*`` status inputs are answered in
         a ``LOADED`` frame. 0: no ``CONFIG`` frames (a fixed design).
+    slots, result_slots:
+        Samples the sample ring holds (the one being received included) and results the result ring
+        holds. A sample frame that finds every sample slot taken is refused (``NAK`` busy, with its
+        ``seq``); a host that keeps at most ``slots`` samples unanswered is never refused: a sample
+        holds its slot until its last beat is fed, and is then one of at most ``result_slots``
+        between the accelerator and the UART.
     """
 
     def __init__(self, *, input_size: int, input_bits: int, pixels_per_beat: int, output_size: int,
                  result_bits: int, info: bytes, timeout_cycles: int, counter_bits: int = 32,
-                 config_words: int = 0) -> None:
+                 config_words: int = 0, slots: int = 2, result_slots: int = 2) -> None:
         if result_bits % 8:
             raise ValueError(f"result_bits must be whole bytes, got {result_bits}")
+        if input_bits * pixels_per_beat < 8:
+            raise ValueError(f"a pixel beat of a board carries at least 8 bits, got {input_bits * pixels_per_beat}")
+        if slots < 1 or result_slots < 1:
+            raise ValueError(f"at least one sample slot and one result slot, got {slots} and {result_slots}")
         self.input_size, self.input_bits, self.ppb = input_size, input_bits, pixels_per_beat
         self.output_size, self.result_bits = output_size, result_bits
         self.info = bytes(info)
         self.timeout_cycles = timeout_cycles
         self.beats = -(-input_size // pixels_per_beat)
         self.config_words = config_words
+        self.slots, self.result_slots = slots, result_slots
         config = {} if not config_words else {
             "config_tdata": Out(32), "config_tvalid": Out(1), "config_tready": In(1), "config_tlast": Out(1),
             "cfg_committed": In(1), "cfg_hash": In(64), "cfg_crc_errors": In(counter_bits),
@@ -129,25 +146,47 @@ class HostInterface(wiring.Component):
 
     def elaborate(self, platform) -> Module:
         m = Module()
-        B, ppb, vb = self.input_bits, self.ppb, value_bytes(self.input_bits)
+        B, ppb = self.input_bits, self.ppb
+        WB = B * ppb  # bits per pixel beat
+        S, R, NB, NW = self.slots, self.result_slots, self.beats, self.output_size + 1
         rb = self.result_bits // 8
         sample_len = sample_payload_bytes(self.input_size, B)
         result_len = result_payload_bytes(self.output_size, rb)
+        last_bits = self.input_size * B - (NB - 1) * WB  # bits of the last beat that carry values
 
-        # ---- buffers
-        m.submodules.pixels = pixels = Memory(shape=unsigned(B * ppb), depth=self.beats, init=[])
+        # ---- buffers: S sample slots of NB beats, R result slots of NW words
+        m.submodules.pixels = pixels = Memory(shape=unsigned(WB), depth=S * NB, init=[])
         pw = pixels.write_port()
         pr = pixels.read_port()
-        m.submodules.results = results = Memory(shape=unsigned(self.result_bits), depth=self.output_size + 1, init=[])
+        m.submodules.results = results = Memory(shape=unsigned(self.result_bits), depth=R * NW, init=[])
         resw = results.write_port()
         resr = results.read_port(domain="comb")
         m.submodules.info = info = Memory(shape=unsigned(8), depth=len(self.info), init=list(self.info))
         infor = info.read_port(domain="comb")
 
-        busy = Signal()  # from a sample's CRC match until its result frame is sent
-        m.d.comb += self.busy.eq(busy)
+        # ---- the rings' state
+        filled = Signal(range(S + 1))  # committed sample slots not yet fed whole
+        wslot_base = Signal(range(S * NB))  # first beat of the slot being received
+        rslot = Signal(range(S))  # the next slot to feed
+        wslot = Signal(range(S))  # the slot being received
+        slot_seq = Array(Signal(8, name=f"slot_seq{k}") for k in range(S))
+        pending = Signal(range(R + 1))  # result slots captured or being captured, not yet sent
+        res_seq = Array(Signal(8, name=f"res_seq{k}") for k in range(R))
+        res_cycles = Array(Signal(32, name=f"res_cycles{k}") for k in range(R))
+        cap_slot = Signal(range(R))  # the result slot being captured
+        tx_slot = Signal(range(R))  # the result slot sent next
+        cfg_busy = Signal()  # from a CONFIG frame's CRC match until its LOADED frame is sent
+        feeding = Signal()
+        capturing = Signal()
+        in_flight = (filled != 0) | feeding | capturing | (pending != 0)
+        m.d.comb += self.busy.eq(in_flight | cfg_busy)
+        commit = Signal()  # a sample frame's CRC matched: its slot joins the ring
+        fed = Signal()  # a slot's last beat was accepted: the slot is free
+        sent_result = Signal()  # a RESULT frame has left
+        captured = Signal()  # a result's prediction beat was taken
+        start_feed = Signal()
 
-        # ---- receive: frame parser and sample buffer writer
+        # ---- receive: frame parser and sample slot writer
         byte = self.rx.payload
         got = Signal()
         m.d.comb += [self.rx.ready.eq(1), got.eq(self.rx.valid)]
@@ -162,7 +201,8 @@ class HostInterface(wiring.Component):
         idle = Signal(range(self.timeout_cycles + 1))
         nak_set = Signal()
         nak_code = Signal(8)
-        start = Signal()
+        nak_seq = Signal(8)
+        m.d.comb += nak_seq.eq(seq)
         request_info = Signal()
         start_cfg = Signal()
         if CW:  # the CONFIG buffer: the frame's words, fed on once its CRC has matched
@@ -173,21 +213,26 @@ class HostInterface(wiring.Component):
             cword = Signal(24)
             cbyte = Signal(2)
             m.d.comb += [cw_port.addr.eq(cwaddr), cw_port.data.eq(Cat(cword, byte))]
-        # packing of input values into beats
-        lo_byte = Signal(8)
-        byte_k = Signal(range(max(vb, 2)))
-        slot = Signal(range(max(ppb, 2)))
-        beat = Signal(B * ppb)
-        beat_new = Signal(B * ppb)
-        waddr = Signal(range(self.beats + 1))
-        value = Signal(B)
-        m.d.comb += value.eq((byte << 8 | lo_byte) if vb == 2 else byte)
-        m.d.comb += beat_new.eq(beat)
-        with m.Switch(slot):
-            for j in range(ppb):
-                with m.Case(j):
-                    m.d.comb += beat_new[B * j:B * (j + 1)].eq(value)
-        m.d.comb += [pw.addr.eq(waddr), pw.data.eq(beat_new)]
+
+        # the packed bits of a sample (LSB first) gather in `acc` and leave it a beat at a time
+        acc = Signal(WB + 8)
+        nbits = Signal(range(WB + 9))
+        flush = Signal()  # the frame's last payload byte is in: the last beat may be partial
+        wcount = Signal(range(NB + 1))  # beats of the frame written
+        waddr = Signal(range(S * NB))
+        take = Signal()  # a payload byte joins `acc` this cycle
+        drain = (wcount != NB) & ((nbits >= WB) | (flush & (nbits != 0)))
+        kept = Mux(drain, acc >> WB, acc)
+        kept_n = Signal.like(nbits)
+        m.d.comb += kept_n.eq(Mux(drain, Mux(nbits >= WB, nbits - WB, 0), nbits))
+        mask = Mux(wcount == NB - 1, (1 << last_bits) - 1, (1 << WB) - 1)
+        m.d.comb += [pw.addr.eq(waddr), pw.data.eq(acc[:WB] & mask), pw.en.eq(drain)]
+        with m.If(drain):
+            m.d.sync += [waddr.eq(Mux(waddr == S * NB - 1, 0, waddr + 1)), wcount.eq(wcount + 1)]
+        with m.If(take):
+            m.d.sync += [acc.eq(kept | (byte << kept_n)), nbits.eq(kept_n + 8)]
+        with m.Else():
+            m.d.sync += [acc.eq(kept), nbits.eq(kept_n)]
 
         def truncated() -> None:
             m.d.comb += [nak_set.eq(1), nak_code.eq(NAK_TRUNCATED)]
@@ -218,7 +263,6 @@ class HostInterface(wiring.Component):
                 with m.If(got):
                     m.d.sync += crc.eq(crc_next)
                     length = byte << 8 | len_lo
-                    m.d.sync += [byte_k.eq(0), slot.eq(0), beat.eq(0), waddr.eq(0)]
                     with m.If(kind == T_STATUS):
                         with m.If(length == 0):
                             m.next = "CRC0"
@@ -229,7 +273,7 @@ class HostInterface(wiring.Component):
                         with m.Elif(kind == T_CONFIG):
                             with m.If((length == 0) | (length > 1 + 4 * CW) | (length[:2] != 1)):
                                 refuse(NAK_LENGTH)
-                            with m.Elif(busy):
+                            with m.Elif(self.busy):
                                 refuse(NAK_BUSY)
                             with m.Else():
                                 m.d.sync += [left.eq(length - 1), cwaddr.eq(0), cbyte.eq(0)]
@@ -237,8 +281,6 @@ class HostInterface(wiring.Component):
                     with m.Elif(kind == T_SAMPLE):
                         with m.If(length != sample_len):
                             refuse(NAK_LENGTH)
-                        with m.Elif(busy):
-                            refuse(NAK_BUSY)
                         with m.Else():
                             m.d.sync += left.eq(sample_len - 1)
                             m.next = "SEQ"
@@ -250,30 +292,27 @@ class HostInterface(wiring.Component):
             with m.State("SEQ"):
                 with m.If(got):
                     m.d.sync += [seq.eq(byte), crc.eq(crc_next)]
-                    m.next = "PAYLOAD"
                     if CW:
                         with m.If(kind == T_CONFIG):
                             m.next = "CPAYLOAD"
                             with m.If(left == 0):
                                 m.next = "CRC0"
+                    with m.If(kind == T_SAMPLE):
+                        with m.If((filled == S) | cfg_busy):  # no free slot: refused, with its seq
+                            m.d.comb += [nak_set.eq(1), nak_code.eq(NAK_BUSY), nak_seq.eq(byte)]
+                            m.next = "DISCARD"
+                        with m.Else():
+                            m.d.sync += [acc.eq(0), nbits.eq(0), flush.eq(0), wcount.eq(0), waddr.eq(wslot_base)]
+                            m.next = "PAYLOAD"
                 with m.Elif(idle == self.timeout_cycles):
                     truncated()
             with m.State("PAYLOAD"):
                 with m.If(got):
+                    m.d.comb += take.eq(1)
                     m.d.sync += [crc.eq(crc_next), left.eq(left - 1)]
                     with m.If(left == 1):
+                        m.d.sync += flush.eq(1)
                         m.next = "CRC0"
-                    if vb == 2:
-                        m.d.sync += byte_k.eq(~byte_k)
-                    with m.If(byte_k == vb - 1):
-                        full = (slot == ppb - 1) | (left == 1)
-                        with m.If(full):
-                            m.d.comb += pw.en.eq(1)
-                            m.d.sync += [waddr.eq(waddr + 1), slot.eq(0), beat.eq(0)]
-                        with m.Else():
-                            m.d.sync += [slot.eq(slot + 1), beat.eq(beat_new)]
-                    with m.Else():
-                        m.d.sync += lo_byte.eq(byte)
                 with m.Elif(idle == self.timeout_cycles):
                     truncated()
             if CW:
@@ -305,7 +344,7 @@ class HostInterface(wiring.Component):
                         with m.Elif(kind == T_CONFIG):
                             m.d.comb += start_cfg.eq(1)
                     with m.Else():
-                        m.d.comb += start.eq(1)
+                        m.d.comb += commit.eq(1)
                     m.next = "HUNT"
                 with m.Elif(idle == self.timeout_cycles):
                     truncated()
@@ -316,42 +355,53 @@ class HostInterface(wiring.Component):
             m.d.sync += idle.eq(0)
         with m.Elif(idle != self.timeout_cycles):
             m.d.sync += idle.eq(idle + 1)
+        with m.If(commit):  # the frame's beats were all written (two CRC bytes after its last payload byte)
+            m.d.sync += [slot_seq[wslot].eq(seq), wslot.eq(Mux(wslot == S - 1, 0, wslot + 1)),
+                         wslot_base.eq(Mux(wslot == S - 1, 0, wslot_base + NB))]
+        m.d.sync += filled.eq(filled + commit - fed)
 
-        # ---- feed the sample buffer to the accelerator
-        feeding = Signal()
-        raddr = Signal(range(self.beats + 1))
+        # ---- feed the committed slots to the accelerator, one sample at a time
+        raddr = Signal(range(S * NB))
+        rcount = Signal(range(NB + 1))
         out_valid = Signal()
         out_last = Signal()
         first = Signal()
         t_start = Signal(len(self.cycle_count))
-        t_end = Signal(len(self.cycle_count))
-        fetch = feeding & (raddr != self.beats)
-        m.d.comb += [pr.en.eq(~out_valid | self.pixel_tready), pr.addr.eq(raddr),
-                     self.pixel_tdata.eq(pr.data), self.pixel_tvalid.eq(out_valid), self.pixel_tlast.eq(out_last)]
+        cur_seq = Signal(8)
+        fetch = feeding & (rcount != NB)
+        # the block RAM's read data goes through a register slice: s_axis_pixel comes from registers
+        m.submodules.pixel_out = sk = SkidBuffer(data.StructLayout({"data": WB, "last": 1}))
+        m.d.comb += [pr.en.eq(~out_valid | sk.i.ready), pr.addr.eq(raddr),
+                     sk.i.valid.eq(out_valid), sk.i.payload.data.eq(pr.data), sk.i.payload.last.eq(out_last),
+                     self.pixel_tdata.eq(sk.o.payload.data), self.pixel_tvalid.eq(sk.o.valid),
+                     self.pixel_tlast.eq(sk.o.payload.last), sk.o.ready.eq(self.pixel_tready)]
         with m.If(pr.en):
-            m.d.sync += [out_valid.eq(fetch), out_last.eq(raddr == self.beats - 1)]
+            m.d.sync += [out_valid.eq(fetch), out_last.eq(rcount == NB - 1)]
             with m.If(fetch):
-                m.d.sync += raddr.eq(raddr + 1)
-        pixel_go = out_valid & self.pixel_tready
-        with m.If(pixel_go & first):
+                m.d.sync += [raddr.eq(Mux(raddr == S * NB - 1, 0, raddr + 1)), rcount.eq(rcount + 1)]
+        with m.If(sk.o.valid & self.pixel_tready & first):  # the accelerator took the sample's first beat
             m.d.sync += [first.eq(0), t_start.eq(self.cycle_count)]
-        with m.If(pixel_go & out_last):
-            m.d.sync += feeding.eq(0)
+        with m.If(out_valid & sk.i.ready & out_last):
+            m.d.comb += fed.eq(1)
+            m.d.sync += [feeding.eq(0), rslot.eq(Mux(rslot == S - 1, 0, rslot + 1))]
+        # the next sample goes in once the last one's result is captured and a result slot is free
+        m.d.comb += start_feed.eq((filled != 0) & ~feeding & ~capturing & (pending != R))
+        with m.If(start_feed):
+            m.d.sync += [feeding.eq(1), rcount.eq(0), first.eq(1), capturing.eq(1), cur_seq.eq(slot_seq[rslot])]
 
-        # ---- collect the result beats
-        capturing = Signal()
-        widx = Signal(range(self.output_size + 2))
-        result_ready = Signal()
-        m.d.comb += [self.result_tready.eq(capturing), resw.addr.eq(widx), resw.data.eq(self.result_tdata)]
+        # ---- collect the result beats into the result ring
+        waddr_res = Signal(range(R * NW))
+        m.d.comb += [self.result_tready.eq(capturing), resw.addr.eq(waddr_res), resw.data.eq(self.result_tdata)]
         with m.If(self.result_tvalid & capturing):
             m.d.comb += resw.en.eq(1)
-            m.d.sync += widx.eq(widx + 1)
+            m.d.sync += waddr_res.eq(Mux(waddr_res == R * NW - 1, 0, waddr_res + 1))
             with m.If(self.result_tlast):
-                m.d.sync += [capturing.eq(0), t_end.eq(self.cycle_count), result_ready.eq(1)]
-        result_seq = Signal(8)
-        with m.If(start):
-            m.d.sync += [busy.eq(1), feeding.eq(1), raddr.eq(0), first.eq(1), capturing.eq(1), widx.eq(0),
-                         result_seq.eq(seq)]
+                m.d.comb += captured.eq(1)
+                m.d.sync += [capturing.eq(0), res_seq[cap_slot].eq(cur_seq),
+                             res_cycles[cap_slot].eq(self.cycle_count - t_start + 1),
+                             cap_slot.eq(Mux(cap_slot == R - 1, 0, cap_slot + 1))]
+        m.d.sync += pending.eq(pending + start_feed - sent_result)
+        result_ready = (pending != 0) & ~(capturing & (pending == 1))  # the oldest result slot is complete
 
         # ---- feed a CONFIG frame's words to the accelerator, then read its configuration status
         loaded_ready = Signal()
@@ -383,7 +433,7 @@ class HostInterface(wiring.Component):
                                                self.cfg_crc_errors[:32], self.cfg_errors[:32],
                                                self.cfg_refused[:32]))]
             with m.If(start_cfg):
-                m.d.sync += [busy.eq(1), cfeeding.eq(1), craddr.eq(0), cn.eq(cwaddr), cfg_seq.eq(seq)]
+                m.d.sync += [cfg_busy.eq(1), cfeeding.eq(1), craddr.eq(0), cn.eq(cwaddr), cfg_seq.eq(seq)]
 
         # ---- transmit: one frame at a time, NAK before INFO before RESULT before LOADED
         nak_pending = Signal()
@@ -392,12 +442,12 @@ class HostInterface(wiring.Component):
         msg = Signal(2)  # 0 NAK, 1 INFO, 2 RESULT, 3 LOADED
         blen = Signal(16)
         bidx = Signal(range(max(len(self.info), result_len, LOADED_BYTES) + 1))
-        word = Signal(range(self.output_size + 2))
+        word = Signal(range(R * NW))
         bsel = Signal(range(max(rb, 2)))
         cycles = Signal(32)
-        m.d.comb += cycles.eq(t_end - t_start + 1)
+        m.d.comb += cycles.eq(res_cycles[tx_slot])
         with m.If(nak_set):
-            m.d.sync += [nak_pending.eq(1), nak_out.eq(seq | nak_code << 8),
+            m.d.sync += [nak_pending.eq(1), nak_out.eq(nak_seq | nak_code << 8),
                          self.naks.eq(self.naks + 1)]
         with m.If(request_info):
             m.d.sync += info_pending.eq(1)
@@ -426,7 +476,8 @@ class HostInterface(wiring.Component):
             with m.Case(3):
                 m.d.comb += body.eq(status.word_select(bidx[:5], 8))
             with m.Default():
-                m.d.comb += body.eq(Mux(bidx == 0, result_seq, Mux(bidx >= result_len - 4, cyc_byte, word_byte)))
+                m.d.comb += body.eq(Mux(bidx == 0, res_seq[tx_slot],
+                                        Mux(bidx >= result_len - 4, cyc_byte, word_byte)))
         sent = self.tx.valid & self.tx.ready
         crc_tx_next = crc16_step(crc_tx, tx_byte)
         with m.FSM(name="tx_fsm") as tx_fsm:
@@ -461,15 +512,15 @@ class HostInterface(wiring.Component):
             with m.State("LEN1"):
                 m.d.comb += tx_byte.eq(blen[8:])
                 with m.If(sent):
-                    m.d.sync += [crc_tx.eq(crc_tx_next), bidx.eq(0), word.eq(0), bsel.eq(0)]
+                    m.d.sync += [crc_tx.eq(crc_tx_next), bidx.eq(0), bsel.eq(0)]
                     m.next = "BODY"
             with m.State("BODY"):
                 m.d.comb += tx_byte.eq(body)
                 with m.If(sent):
                     m.d.sync += [crc_tx.eq(crc_tx_next), bidx.eq(bidx + 1)]
-                    with m.If((msg == 2) & (bidx != 0)):
+                    with m.If((msg == 2) & (bidx != 0) & (bidx <= NW * rb)):  # a result word's byte
                         with m.If(bsel == rb - 1):
-                            m.d.sync += [bsel.eq(0), word.eq(word + 1)]
+                            m.d.sync += [bsel.eq(0), word.eq(Mux(word == R * NW - 1, 0, word + 1))]
                         with m.Else():
                             m.d.sync += bsel.eq(bsel + 1)
                     with m.If(bidx == blen - 1):
@@ -482,9 +533,10 @@ class HostInterface(wiring.Component):
                 m.d.comb += tx_byte.eq(crc_tx[8:])
                 with m.If(sent):
                     with m.If(msg == 2):
-                        m.d.sync += [result_ready.eq(0), busy.eq(0)]
+                        m.d.comb += sent_result.eq(1)
+                        m.d.sync += tx_slot.eq(Mux(tx_slot == R - 1, 0, tx_slot + 1))
                     with m.If(msg == 3):
-                        m.d.sync += [loaded_ready.eq(0), busy.eq(0)]
+                        m.d.sync += [loaded_ready.eq(0), cfg_busy.eq(0)]
                     m.next = "IDLE"
             m.d.comb += self.tx.valid.eq(~tx_fsm.ongoing("IDLE"))
         return m

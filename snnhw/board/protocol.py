@@ -12,8 +12,10 @@ is the host's implementation and :mod:`snnhw.board.hostif` the board's.
 Host to board:
 
 * ``STATUS`` (0x01), no payload: asks for the board's :class:`BoardInfo`.
-* ``SAMPLE`` (0x02): ``seq`` (u8), then the sample's ``size`` input values,
-  each in ``value_bytes`` bytes (``ceil(bits / 8)``).
+* ``SAMPLE`` (0x02): ``seq`` (u8), then the sample's ``size`` input values packed: value ``k``'s
+  ``bits`` bits, least significant first, are bits ``k · bits`` … of the payload's bit stream, bit
+  ``j`` of which is bit ``j % 8`` of byte ``j // 8``; ``ceil(size · bits / 8)`` bytes, the last
+  one's unused bits 0. The host may send up to ``window`` (``INFO``) samples before their results.
 * ``CONFIG`` (0x03), loadable boards: ``seq`` (u8), then the words of one frame of the
   accelerator's configuration stream (u32 each; at most ``config_words`` of them, see ``INFO``),
   which the board feeds to ``s_axis_config`` once the frame's CRC has matched; no words: a
@@ -43,13 +45,14 @@ import numpy as np
 __all__ = [
     "INFO_BYTES", "LOADED_BYTES", "NAK_REASONS", "PROTOCOL_VERSION", "SYNC", "BoardInfo", "Frame", "FrameDecoder",
     "LoadStatus", "Result", "crc16", "decode_result", "encode_config", "encode_frame", "encode_sample",
-    "result_payload_bytes", "sample_payload_bytes", "value_bytes",
+    "pack_values", "result_payload_bytes", "sample_payload_bytes", "unpack_values",
 ]
 
 #: First byte of every frame.
 SYNC = 0x5A
-#: Version of this protocol, the first byte of ``INFO`` (2: ``CONFIG``/``LOADED`` and ``INFO.config_words``).
-PROTOCOL_VERSION = 2
+#: Version of this protocol, the first byte of ``INFO`` (2: ``CONFIG``/``LOADED`` and ``INFO.config_words``;
+#: 3: packed samples, several in flight, ``INFO.window``).
+PROTOCOL_VERSION = 3
 
 T_STATUS = 0x01
 T_SAMPLE = 0x02
@@ -65,7 +68,7 @@ NAK_REASONS = {
     2: "length does not match the frame type",
     3: "unknown frame type",
     4: "frame truncated (the line went idle mid-frame)",
-    5: "busy: a sample is still being processed",
+    5: "busy: no free sample slot, or a load in progress",
 }
 NAK_CRC, NAK_LENGTH, NAK_TYPE, NAK_TRUNCATED, NAK_BUSY = 1, 2, 3, 4, 5
 
@@ -156,7 +159,7 @@ class BoardInfo:
     build_sha256: str
     input_size: int
     input_bits: int
-    value_bytes: int
+    window: int  # samples the host may have unanswered without being refused busy
     output_size: int
     result_bytes: int
     clock_hz: int
@@ -165,15 +168,15 @@ class BoardInfo:
 
     def pack(self) -> bytes:
         return _INFO.pack(self.version, bytes.fromhex(self.network_sha256), bytes.fromhex(self.build_sha256),
-                          self.input_size, self.input_bits, self.value_bytes, self.output_size, self.result_bytes,
+                          self.input_size, self.input_bits, self.window, self.output_size, self.result_bytes,
                           self.clock_hz, self.baud, self.config_words)
 
     @classmethod
     def unpack(cls, payload: bytes) -> BoardInfo:
         if len(payload) != INFO_BYTES:
             raise ValueError(f"an INFO payload has {INFO_BYTES} bytes, got {len(payload)}")
-        v, net, bld, size, bits, vb, out, rb, clk, baud, words = _INFO.unpack(payload)
-        return cls(v, net.hex(), bld.hex(), size, bits, vb, out, rb, clk, baud, words)
+        v, net, bld, size, bits, window, out, rb, clk, baud, words = _INFO.unpack(payload)
+        return cls(v, net.hex(), bld.hex(), size, bits, window, out, rb, clk, baud, words)
 
 
 @dataclass(frozen=True)
@@ -203,14 +206,24 @@ def encode_config(seq: int, words: list[int]) -> bytes:
     return encode_frame(T_CONFIG, bytes([seq & 0xFF]) + struct.pack(f"<{len(words)}I", *words))
 
 
-def value_bytes(bits: int) -> int:
-    """Bytes that carry one input value of ``bits`` bits."""
-    return (bits + 7) // 8
-
-
 def sample_payload_bytes(input_size: int, bits: int) -> int:
-    """Payload bytes of a ``SAMPLE`` frame."""
-    return 1 + input_size * value_bytes(bits)
+    """Payload bytes of a ``SAMPLE`` frame: ``seq`` and the packed values."""
+    return 1 + (input_size * bits + 7) // 8
+
+
+def pack_values(sample: np.ndarray, bits: int) -> bytes:
+    """The packed values of one sample (see ``SAMPLE``)."""
+    values = np.asarray(sample, dtype=np.int64).reshape(-1)
+    if values.size and (values.min() < 0 or values.max() >= 1 << bits):
+        raise ValueError(f"input values must lie in [0, {1 << bits}), got {values.min()}..{values.max()}")
+    stream = ((values[:, None] >> np.arange(bits)) & 1).astype(np.uint8).reshape(-1)
+    return np.packbits(stream, bitorder="little").tobytes()
+
+
+def unpack_values(data: bytes, size: int, bits: int) -> np.ndarray:
+    """The ``size`` values packed in ``data`` (the inverse of :func:`pack_values`)."""
+    stream = np.unpackbits(np.frombuffer(data, dtype=np.uint8), bitorder="little")[:size * bits]
+    return (stream.reshape(size, bits).astype(np.int64) << np.arange(bits)).sum(axis=1)
 
 
 def result_payload_bytes(output_size: int, result_bytes: int) -> int:
@@ -220,10 +233,7 @@ def result_payload_bytes(output_size: int, result_bytes: int) -> int:
 
 def encode_sample(seq: int, sample: np.ndarray, bits: int) -> bytes:
     """The ``SAMPLE`` frame of one input sample."""
-    vb = value_bytes(bits)
-    values = np.asarray(sample, dtype=np.int64)
-    data = values.astype("<u2").tobytes() if vb == 2 else values.astype(np.uint8).tobytes()
-    return encode_frame(T_SAMPLE, bytes([seq & 0xFF]) + data)
+    return encode_frame(T_SAMPLE, bytes([seq & 0xFF]) + pack_values(sample, bits))
 
 
 @dataclass(frozen=True)

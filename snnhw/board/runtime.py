@@ -2,9 +2,12 @@
 
 :class:`BoardLink` speaks the protocol of :mod:`snnhw.board.protocol` over any
 pyserial port (a USB serial adapter, a pseudo-terminal, the simulated board of
-:mod:`snnhw.board.simlink`). It sends one sample at a time and waits for its
-result: a sample refused by the board (``NAK``) or not answered in time is sent
-again, up to ``retries`` times, and every resend is counted.
+:mod:`snnhw.board.simlink`). Samples go out in a window: up to ``INFO.window``
+of them unanswered at a time, each with its sequence number, so the line to
+the board never waits for a result. A sample the board refuses (``NAK`` with
+its ``seq``) is sent again as soon as the window has room; when no frame at all
+arrives for ``timeout`` seconds, the oldest unanswered sample is sent again. A
+sample is given up after ``retries`` resends, and every resend is counted.
 
 The result file of :func:`write_results` holds ``predictions`` (``int64 (N,)``),
 ``scores`` (``int64 (N, size_last)``), exactly as in a trace file, and ``cycles``
@@ -16,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,8 +52,11 @@ from snnhw.errors import BoardError
 from snnhw.ir import Network
 from snnhw.rtl.top import result_bits
 
-__all__ = ["BoardLink", "BoardRun", "LoadReport", "check_info", "check_loaded", "link_seconds", "load_network",
-           "open_port", "run_samples", "write_results"]
+__all__ = ["BoardLink", "BoardRun", "LoadReport", "check_info", "check_loaded", "frame_bound", "link_seconds",
+           "load_network", "open_port", "run_samples", "write_results"]
+
+#: Sequence numbers are 8 bits: unanswered samples stay within half their range of each other.
+SEQ_SPAN = 128
 
 log = logging.getLogger(__name__)
 
@@ -61,9 +68,14 @@ def open_port(port: str, baud: int, timeout: float = 0.05) -> Any:
     except ImportError:
         raise BoardError("pyserial is not installed: pip install 'snnhw[board]'", key="--port", value=port) from None
     try:
-        return serial.Serial(port, baudrate=baud, timeout=timeout, write_timeout=5.0)
+        link = serial.Serial(port, baudrate=baud, timeout=timeout, write_timeout=5.0)
     except (serial.SerialException, ValueError, OSError) as err:
         raise BoardError(f"cannot open the serial port ({err})", key="--port", value=port) from None
+    try:  # Linux: an FTDI bridge's latency timer from 16 ms to 1 ms, so short result frames are not held back
+        link.set_low_latency_mode(True)
+    except (AttributeError, NotImplementedError, ValueError, OSError):
+        log.debug("%s: low-latency mode not available", port)
+    return link
 
 
 class BoardLink:
@@ -126,12 +138,81 @@ class BoardLink:
         return LoadStatus.unpack(got.payload)
 
     def infer(self, seq: int, sample: np.ndarray, info: BoardInfo) -> Result:
-        """Send one sample and return its result."""
+        """Send one sample and return its result (one at a time; :meth:`stream` keeps the line busy)."""
         frame = encode_sample(seq, sample, info.input_bits)
         size = result_payload_bytes(info.output_size, info.result_bytes)
         got = self._exchange(frame, {T_RESULT}, f"sample {seq}",
                              lambda f: len(f.payload) == size and f.payload[0] == seq & 0xFF)
         return decode_result(got.payload, info.output_size, info.result_bytes)
+
+    def stream(self, samples: np.ndarray, info: BoardInfo, *, window: int | None = None,
+               progress: Callable[[int], None] | None = None) -> list[Result]:
+        """Send every sample with up to ``window`` (default ``info.window``) unanswered; return the results
+        in sample order."""
+        window = max(1, min(info.window if window is None else window, SEQ_SPAN))
+        size = result_payload_bytes(info.output_size, info.result_bytes)
+        n = len(samples)
+        results: list[Result | None] = [None] * n
+        frames = [b""] * n
+        attempts = [0] * n
+        waiting: dict[int, int] = {}  # seq → sample index, sent and unanswered
+        again: deque[int] = deque()  # samples to send again
+        next_k, done = 0, 0
+        quiet_since = time.monotonic()
+
+        def send(k: int) -> None:
+            if not frames[k]:
+                frames[k] = encode_sample(k & 0xFF, samples[k], info.input_bits)
+            waiting[k & 0xFF] = k
+            self.link.write(frames[k])
+
+        def retry(k: int, why: str) -> None:
+            attempts[k] += 1
+            self.resends += 1
+            if attempts[k] > self.retries:
+                raise BoardError(f"sample {k} was not answered after {self.retries + 1} attempts (last: {why}); is the "
+                                 "board programmed with this build, and is the baud rate right?", key="--port",
+                                 value=self.port)
+            log.info("sample %d: %s; sending it again", k, why)
+            again.append(k)
+
+        while done < n:
+            oldest = min(waiting.values(), default=next_k)
+            while len(waiting) < window:
+                if again:
+                    send(again.popleft())
+                elif next_k < n and next_k - min(oldest, next_k) < SEQ_SPAN:
+                    send(next_k)
+                    next_k += 1
+                else:
+                    break
+            data = self.link.read(max(1, getattr(self.link, "in_waiting", 0) or 1))
+            got = self.decoder.feed(data) if data else []
+            if got:
+                quiet_since = time.monotonic()
+            for frame in got:
+                seq = frame.payload[0] if frame.payload else 0xFF
+                if frame.kind == T_RESULT and len(frame.payload) == size and seq in waiting:
+                    k = waiting.pop(seq)
+                    results[k] = decode_result(frame.payload, info.output_size, info.result_bytes)
+                    done += 1
+                    if progress is not None:
+                        progress(1)
+                elif frame.kind == T_NAK:
+                    reason = NAK_REASONS.get(frame.payload[1] if len(frame.payload) > 1 else 0, "unknown reason")
+                    self.naks[reason] = self.naks.get(reason, 0) + 1
+                    if seq in waiting:
+                        retry(waiting.pop(seq), f"refused: {reason}")
+                    else:
+                        log.info("the board refused a frame: %s", reason)
+                else:
+                    log.debug("ignoring a frame of type 0x%02x", frame.kind)
+            if waiting and time.monotonic() - quiet_since > self.timeout:
+                k = min(waiting.values())
+                del waiting[k & 0xFF]
+                retry(k, f"no answer within {self.timeout:g} s")
+                quiet_since = time.monotonic()
+        return [r for r in results if r is not None]
 
 
 def check_info(info: BoardInfo, network: Network, port: str) -> None:
@@ -222,17 +303,23 @@ class BoardRun:
 
 
 def link_seconds(network: Network, baud: int) -> float:
-    """Seconds a sample and its result take on an 8N1 link at ``baud`` (10 bits per byte, frames included)."""
+    """Seconds per sample that the frames alone take on a full-duplex 8N1 link at ``baud`` (10 bits per byte):
+    the longer of a SAMPLE frame (to the board) and a RESULT frame (back), which travel at the same time."""
     up = 6 + sample_payload_bytes(network.input.size, network.input.bits)
     down = 6 + result_payload_bytes(network.output_size, result_bits(network) // 8)
-    return 10 * (up + down) / baud
+    return 10 * max(up, down) / baud
 
 
-def run_samples(network: Network, inputs: np.ndarray, link: BoardLink, *,
+def frame_bound(network: Network, baud: int) -> float:
+    """Images per second that the frame sizes allow at ``baud`` (:func:`link_seconds`)."""
+    return 1.0 / link_seconds(network, baud)
+
+
+def run_samples(network: Network, inputs: np.ndarray, link: BoardLink, *, window: int | None = None,
                 progress: Callable[[int], None] | None = None) -> BoardRun:
-    """Check the board's network, then stream every sample of ``inputs`` through it. On a loadable board
-    the committed identifier is checked, and samples of a network with fewer inputs than the design are
-    padded with zero values."""
+    """Check the board's network, then stream every sample of ``inputs`` through it, with up to ``window``
+    (default: the board's) unanswered. On a loadable board the committed identifier is checked, and samples
+    of a network with fewer inputs than the design are padded with zero values."""
     info = link.info()
     if info.config_words:
         check_loaded(network, link)
@@ -251,11 +338,8 @@ def run_samples(network: Network, inputs: np.ndarray, link: BoardLink, *,
     scores = np.zeros((n, network.output_size), dtype=np.int64)
     cycles = np.zeros(n, dtype=np.int64)
     start = time.perf_counter()
-    for k, sample in enumerate(np.asarray(inputs)):
-        res = link.infer(k & 0xFF, sample, info)
+    for k, res in enumerate(link.stream(np.asarray(inputs), info, window=window, progress=progress)):
         preds[k], scores[k], cycles[k] = res.prediction, res.scores, res.cycles
-        if progress is not None:
-            progress(1)
     return BoardRun(preds, scores, cycles, info, time.perf_counter() - start, link.resends, dict(link.naks))
 
 

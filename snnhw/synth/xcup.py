@@ -13,8 +13,18 @@ import re
 from pathlib import Path
 from typing import Any
 
+from snnhw._io import atomic_write_text
 from snnhw.errors import ToolError
-from snnhw.synth.common import cell_counts, count, memories, read_stat, render, replicas_in_verilog, synthesis_copy
+from snnhw.synth.common import (
+    cell_counts,
+    count,
+    memories,
+    read_stat,
+    render,
+    replicas_in_verilog,
+    synthesis_copy,
+    template_text,
+)
 from snnhw.synth.tools import run_tool, tool_version, yowasp_env
 
 __all__ = ["DEFAULT_PART", "LUTRAM_MAX_DEPTH", "parse_ltp", "run_xcup", "xcup_metrics"]
@@ -75,6 +85,7 @@ def run_xcup(run_dir: Path, top: str, *, clock_mhz: float, part: str = DEFAULT_P
     if uram:
         options.append("-uram")
     render("xcup/synth.ys", run_dir / "xcup.ys", top=top, source=synthesis_copy(run_dir, top), options=" ".join(options))
+    atomic_write_text(run_dir / "carry8_map.v", template_text("xcup/carry8_map.v"))
     render("xcup/vivado.tcl", run_dir / "vivado.tcl", top=top, part=part, clock_mhz=f"{clock_mhz:g}")
     render("xcup/snnhw_top.xdc", run_dir / f"{top}.xdc", top=top, clock_mhz=f"{clock_mhz:g}",
            period_ns=f"{1000.0 / clock_mhz:.4f}")
