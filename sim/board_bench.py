@@ -3,7 +3,8 @@
 Run by :class:`snnhw.board.simlink.SimulatedBoard`. The bench opens a
 pseudo-terminal, writes the name of its terminal side to ``$SNNHW_BOARD_DIR/port``
 and then moves bytes between the terminal and the board core's UART pins, bit by
-bit at ``$SNNHW_BOARD_DIVISOR`` clock cycles per bit, until ``$SNNHW_BOARD_DIR/stop``
+bit at ``$SNNHW_BOARD_DIVISOR`` clock cycles per bit (a fraction: bits of whole cycles whose
+average is exact), until ``$SNNHW_BOARD_DIR/stop``
 appears. A host program opens the terminal with pyserial exactly like a board's
 USB serial port.
 
@@ -20,6 +21,7 @@ import json
 import os
 import time
 import tty
+from fractions import Fraction
 from pathlib import Path
 
 import cocotb
@@ -56,33 +58,51 @@ class FrameTimes:
             self.buffer.clear()
 
 
-async def _send_byte(dut, byte: int, divisor: int, times: FrameTimes) -> None:
+class Line:
+    """Bit periods of the host's side of the line: ``divisor`` cycles per bit on average, each bit a whole
+    number of cycles (a fractional divisor alternates, as the board's UART does)."""
+
+    def __init__(self, divisor: Fraction) -> None:
+        self.divisor = divisor
+        self.acc = Fraction(0)
+
+    def next(self) -> int:
+        self.acc += self.divisor
+        whole = int(self.acc)
+        self.acc -= whole
+        return whole
+
+
+async def _send_byte(dut, byte: int, line: Line, times: FrameTimes) -> None:
     start = _cycle()
     for bit in [0] + [(byte >> k) & 1 for k in range(8)] + [1]:
         dut.uart_rx.value = bit
-        await ClockCycles(dut.clk, divisor)
+        await ClockCycles(dut.clk, line.next())
     times.byte(byte, start, _cycle())
 
 
-async def _monitor_tx(dut, divisor: int, master: int, activity: list[int], times: FrameTimes) -> None:
+async def _monitor_tx(dut, divisor: Fraction, master: int, activity: list[int], times: FrameTimes) -> None:
+    half = int(divisor / 2)
     while True:
         await FallingEdge(dut.uart_tx)
         start = _cycle()
         activity[0] += 1
-        await ClockCycles(dut.clk, divisor // 2)
+        line = Line(divisor)
+        await ClockCycles(dut.clk, half)  # the middle of the start bit, then the middle of each bit
         byte = 0
         for k in range(8):
-            await ClockCycles(dut.clk, divisor)
+            await ClockCycles(dut.clk, line.next())
             byte |= int(dut.uart_tx.value) << k
-        await ClockCycles(dut.clk, divisor)
-        times.byte(byte, start, _cycle() + divisor // 2)  # the stop bit's end
+        await ClockCycles(dut.clk, line.next())
+        times.byte(byte, start, _cycle() + half)  # the stop bit's end
         os.write(master, bytes([byte]))
 
 
 @cocotb.test()
 async def board(dut) -> None:
     work = Path(os.environ["SNNHW_BOARD_DIR"])
-    divisor = int(os.environ["SNNHW_BOARD_DIVISOR"])
+    divisor = Fraction(os.environ["SNNHW_BOARD_DIVISOR"])
+    line = Line(divisor)
     master, slave = os.openpty()
     tty.setraw(slave)
     os.set_blocking(master, False)
@@ -107,7 +127,7 @@ async def board(dut) -> None:
             data = b""
         if data:
             for byte in data:
-                await _send_byte(dut, byte, divisor, sent)
+                await _send_byte(dut, byte, line, sent)
             continue
         polls += 1
         if polls % 64 == 0 and stop.exists():

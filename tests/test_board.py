@@ -226,7 +226,7 @@ def test_board_build_refuses_bad_clocks(tmp_path: Path) -> None:
     assert_clean_error(snnhw("board", "build", "digits", "--board", "ulx3s-85f", "--out", str(tmp_path / "b"),
                              "--clock-mhz", "48"), "--clock-mhz", "cannot make this clock exactly")
     assert_clean_error(snnhw("board", "build", "digits", "--board", "zcu104", "--out", str(tmp_path / "b"),
-                             "--baud", "3000000"), "--baud", "does not divide exactly")
+                             "--baud", "30000000"), "--baud", "at least 4 clock cycles per bit")
 
 
 def test_zcu104_vivado_project(tmp_path: Path) -> None:

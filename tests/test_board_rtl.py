@@ -9,6 +9,7 @@ must be refused with the right ``NAK`` and must never reach the accelerator.
 from __future__ import annotations
 
 import random
+from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -35,7 +36,7 @@ from snnhw.board.protocol import (
     encode_frame,
     encode_sample,
 )
-from snnhw.board.uart import UARTReceiver, UARTTransmitter
+from snnhw.board.uart import UARTReceiver, UARTTransmitter, bit_periods
 
 pytestmark = pytest.mark.unit
 
@@ -55,8 +56,8 @@ def test_crc_and_decoder():
     assert BoardInfo.unpack(INFO.pack()) == INFO and len(INFO.pack()) == INFO_BYTES
 
 
-def test_uart_loopback_and_framing_error():
-    divisor = 5
+@pytest.mark.parametrize("divisor", [5, Fraction(100, 3), Fraction(37, 7)])
+def test_uart_loopback_and_framing_error(divisor):
     m = Module()
     m.submodules.tx = tx = UARTTransmitter(divisor)
     m.submodules.rx = rx = UARTReceiver(divisor)
@@ -71,26 +72,22 @@ def test_uart_loopback_and_framing_error():
             if k == 20:
                 # a byte whose stop bit is low: dropped and counted as a framing error
                 await ctx.tick().until(tx.i.ready)
-                await ctx.tick().repeat(2 * divisor)
+                await ctx.tick().repeat(int(2 * divisor))
                 ctx.set(force, 1)
                 for bit in [0] + [(0x55 >> i) & 1 for i in range(8)] + [0, 0]:
                     ctx.set(level, bit)
-                    await ctx.tick().repeat(divisor)
+                    await ctx.tick().repeat(int(divisor))
                 ctx.set(level, 1)
-                await ctx.tick().repeat(3 * divisor)
+                await ctx.tick().repeat(int(3 * divisor))
                 ctx.set(force, 0)
             ctx.set(tx.i.payload, byte)
             ctx.set(tx.i.valid, 1)
             await ctx.tick().until(tx.i.ready)
             ctx.set(tx.i.valid, 0)
             await ctx.tick().repeat(rng.randrange(3) + 1)
-        await ctx.tick().repeat(20 * divisor)
+        await ctx.tick().repeat(int(20 * divisor))
 
-    async def recv(ctx):
-        ctx.set(rx.o.ready, 1)
-        async for _, _, valid, payload in ctx.tick().sample(rx.o.valid, rx.o.payload):
-            if valid:
-                got.append(payload)
+    recv = _receiver(rx, got)
 
     sim = Simulator(m)
     sim.add_clock(1e-8)
@@ -100,6 +97,78 @@ def test_uart_loopback_and_framing_error():
     sim.run()
     assert got == data
     assert errors.value == 1
+
+
+@pytest.mark.parametrize("divisor", [Fraction(100, 3), Fraction(105, 3), Fraction(25, 3)])
+def test_uart_at_the_exact_rate_both_ways(divisor):
+    """A fractional divisor: the receiver takes bytes sent at the exact rate, from any phase, and the
+    transmitter's bit edges stay within a cycle of the exact rate's."""
+    rng = random.Random(int(divisor * 7))
+    data = [rng.randrange(256) for _ in range(30)]
+    m = Module()
+    m.submodules.rx = rx = UARTReceiver(divisor)
+    m.submodules.tx = tx = UARTTransmitter(divisor)
+    got: list[int] = []
+    edges: list[int] = []
+
+    async def drive(ctx):
+        cycle, t = 0, Fraction(rng.randrange(50, 100), 7)  # the exact rate, starting anywhere in a cycle
+        ctx.set(rx.rx, 1)
+        while cycle < t:
+            await ctx.tick()
+            cycle += 1
+        for byte in data:
+            for bit in [0] + [(byte >> k) & 1 for k in range(8)] + [1]:
+                t += divisor
+                ctx.set(rx.rx, bit)
+                while cycle < t:
+                    await ctx.tick()
+                    cycle += 1
+            t += rng.randrange(3) * divisor / 3  # idle between bytes
+            while cycle < t:
+                await ctx.tick()
+                cycle += 1
+        await ctx.tick().repeat(int(40 * divisor))
+
+    recv = _receiver(rx, got)
+
+    async def send(ctx):
+        ctx.set(tx.i.payload, 0x00)  # start bit and 8 zero bits: one falling edge, one rising at the stop bit
+        ctx.set(tx.i.valid, 1)
+        await ctx.tick()
+        ctx.set(tx.i.valid, 0)
+        cycle, last = 0, 1
+        async for _, _, level in ctx.tick().sample(tx.tx):
+            cycle += 1
+            if level != last:
+                edges.append(cycle)
+                last = level
+
+    _simulate(m, drive, recv, send)
+    assert got == data
+    assert len(edges) == 2 and abs((edges[1] - edges[0]) - 9 * divisor) <= 1  # start + 8 bits: 9 bit times
+    assert abs(sum(bit_periods(divisor, 9)) - 9 * divisor) < 1 and set(bit_periods(divisor, 30)) <= {
+        int(divisor), int(divisor) + 1}
+
+
+def _simulate(dut, main, *background) -> None:
+    """Run ``main`` with the ``background`` benches on ``dut`` at a 100 MHz clock."""
+    sim = Simulator(dut)
+    sim.add_clock(1e-8)
+    sim.add_testbench(main)
+    for bench in background:
+        sim.add_testbench(bench, background=True)
+    sim.run()
+
+
+def _receiver(rx, got: list[int]):
+    """A bench that takes every byte the receiver ``rx`` delivers into ``got``."""
+    async def bench(ctx):
+        ctx.set(rx.o.ready, 1)
+        async for _, _, valid, payload in ctx.tick().sample(rx.o.valid, rx.o.payload):
+            if valid:
+                got.append(payload)
+    return bench
 
 
 def _reader(signal):
@@ -384,12 +453,7 @@ def test_config_frames_fed_after_their_crc_and_answered_with_the_status():
                 tx.append(ctx.get(dut.tx.payload))
             await ctx.tick()
 
-    sim = Simulator(dut)
-    sim.add_clock(1e-8)
-    sim.add_testbench(host)
-    sim.add_testbench(accel, background=True)
-    sim.add_testbench(uart, background=True)
-    sim.run()
+    _simulate(dut, host, accel, uart)
     frames = FrameDecoder().feed(bytes(tx))
     assert [f.kind for f in frames] == [T_LOADED, T_NAK, T_NAK, T_LOADED, T_LOADED]
     assert frames[1].payload[1] == NAK_CRC and frames[2].payload[1] == NAK_LENGTH

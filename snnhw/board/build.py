@@ -27,7 +27,7 @@ from typing import Any
 
 from snnhw import __version__
 from snnhw._io import atomic_write_text
-from snnhw.board.core import BoardCore
+from snnhw.board.core import BoardCore, clocks_per_bit
 from snnhw.boards import get_board
 from snnhw.errors import BuildError, ToolError
 from snnhw.ir import Network
@@ -108,7 +108,7 @@ def build_board(network: Network, build: Build, board_name: str, out: str | os.P
 
     info: dict[str, Any] = {
         "board": board.name, "part": board.part, "toolchain": board.toolchain,
-        "clock_mhz": clock_hz / 1e6, "baud": baud, "clocks_per_bit": core.divisor,
+        "clock_mhz": clock_hz / 1e6, "baud": baud, "clocks_per_bit": clocks_per_bit(core.divisor),
         "clock_generator": {"input_mhz": plan.in_hz / 1e6, "vco_mhz": plan.vco_hz / 1e6, **plan.params},
         "fmax_mhz": None, "timing_met": None, "resources": None,
         "network": network.name, "network_hash": network.content_hash(), "build_hash": build_hash(build),

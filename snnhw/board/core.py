@@ -7,7 +7,9 @@ what ``snnhw board run --port sim`` simulates.
 
 from __future__ import annotations
 
-from amaranth.hdl import Module
+from fractions import Fraction
+
+from amaranth.hdl import Module, unsigned
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
@@ -17,11 +19,12 @@ from snnhw.board.uart import UARTReceiver, UARTTransmitter
 from snnhw.errors import BuildError
 from snnhw.ir import Network
 from snnhw.rtl.build import Build
+from snnhw.rtl.fifo import SkidBuffer
 from snnhw.rtl.generate import build_hash
 from snnhw.rtl.top import Accelerator, result_bits
 
 __all__ = ["BOARD_CONFIG_WORDS", "BOARD_RESULT_SLOTS", "BOARD_SLOTS", "FRAME_TIMEOUT_S", "BoardCore", "board_info",
-           "uart_divisor"]
+           "clocks_per_bit", "uart_divisor"]
 
 #: A frame whose line stays idle this long (seconds) before it is complete is dropped as truncated.
 FRAME_TIMEOUT_S = 0.02
@@ -37,15 +40,20 @@ BOARD_SLOTS = 8
 BOARD_RESULT_SLOTS = 2
 
 
-def uart_divisor(clock_hz: int, baud: int) -> int:
-    """Clock cycles per UART bit; the clock must divide into the baud rate exactly."""
-    if baud <= 0 or clock_hz % baud:
-        raise BuildError(f"the {clock_hz / 1e6:g} MHz clock does not divide exactly into this baud rate; choose a "
-                         "baud rate (or clock) whose ratio is an integer", key="--baud", value=baud)
-    divisor = clock_hz // baud
+def uart_divisor(clock_hz: int, baud: int) -> Fraction:
+    """Clock cycles per UART bit, ``clock / baud`` (a fraction where the clock is not a multiple of the baud
+    rate: the UART then times each bit to within one cycle of the exact rate, :mod:`snnhw.board.uart`)."""
+    if baud <= 0:
+        raise BuildError("must be a positive baud rate", key="--baud", value=baud)
+    divisor = Fraction(clock_hz, baud)
     if divisor < 4:
         raise BuildError(f"needs at least 4 clock cycles per bit at {clock_hz / 1e6:g} MHz", key="--baud", value=baud)
     return divisor
+
+
+def clocks_per_bit(divisor: Fraction) -> float | int:
+    """``divisor`` for a report: an integer, or the fraction's value to 6 decimals."""
+    return divisor.numerator if divisor.denominator == 1 else round(float(divisor), 6)
 
 
 def board_info(network: Network, build: Build, clock_hz: int, baud: int) -> BoardInfo:
@@ -73,7 +81,7 @@ class BoardCore(wiring.Component):
             raise BuildError(f"a board's pixel beats carry at least 8 bits; {build.pixels_per_beat} values of "
                              f"{network.input.bits} bits are fewer (raise pixels_per_beat, or leave it auto)",
                              key="pixels_per_beat", value=build.pixels_per_beat)
-        self.timeout_cycles = max(20 * self.divisor, int(timeout_s * self.clock_hz))
+        self.timeout_cycles = max(int(20 * self.divisor), int(timeout_s * self.clock_hz))
         self.info = board_info(network, build, self.clock_hz, self.baud)
         super().__init__({"uart_rx": In(1, init=1), "uart_tx": Out(1, init=1), "busy": Out(1), "naks": Out(8)})
 
@@ -90,7 +98,11 @@ class BoardCore(wiring.Component):
         m.submodules.accel = acc = Accelerator(net, build)
         m.d.comb += [rx.rx.eq(self.uart_rx), self.uart_tx.eq(tx.tx), self.busy.eq(host.busy), self.naks.eq(host.naks)]
         wiring.connect(m, rx.o, host.rx)
-        wiring.connect(m, host.tx, tx.i)
+        # the transmitter takes its bytes from a register slice: the frame writer's byte multiplexer and
+        # the UART's shift register are a cycle apart
+        m.submodules.tx_slice = tx_slice = SkidBuffer(unsigned(8))
+        wiring.connect(m, host.tx, tx_slice.i)
+        wiring.connect(m, tx_slice.o, tx.i)
         # accelerator port ↔ host-interface port; the accelerator's inputs are driven by the host
         links = [("s_axis_pixel_tdata", "pixel_tdata"), ("s_axis_pixel_tvalid", "pixel_tvalid"),
                  ("s_axis_pixel_tlast", "pixel_tlast"), ("s_axis_pixel_tready", "pixel_tready"),
