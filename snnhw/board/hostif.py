@@ -456,6 +456,7 @@ class HostInterface(wiring.Component):
         crc_tx = Signal(16)
         m.d.comb += [self.tx.payload.eq(tx_byte), resr.addr.eq(word), infor.addr.eq(bidx)]
         body = Signal(8)
+        body_q = Signal(8)
         word_byte = Signal(8)
         with m.Switch(bsel):
             for k in range(rb):
@@ -513,11 +514,15 @@ class HostInterface(wiring.Component):
                 m.d.comb += tx_byte.eq(blen[8:])
                 with m.If(sent):
                     m.d.sync += [crc_tx.eq(crc_tx_next), bidx.eq(0), bsel.eq(0)]
-                    m.next = "BODY"
+                    m.next = "PREP"
+            with m.State("PREP"):  # the next body byte into its register (no multiplexer before the UART)
+                m.d.sync += body_q.eq(body)
+                m.next = "BODY"
             with m.State("BODY"):
-                m.d.comb += tx_byte.eq(body)
+                m.d.comb += tx_byte.eq(body_q)
                 with m.If(sent):
                     m.d.sync += [crc_tx.eq(crc_tx_next), bidx.eq(bidx + 1)]
+                    m.next = "PREP"
                     with m.If((msg == 2) & (bidx != 0) & (bidx <= NW * rb)):  # a result word's byte
                         with m.If(bsel == rb - 1):
                             m.d.sync += [bsel.eq(0), word.eq(Mux(word == R * NW - 1, 0, word + 1))]
@@ -538,5 +543,5 @@ class HostInterface(wiring.Component):
                     with m.If(msg == 3):
                         m.d.sync += [loaded_ready.eq(0), cfg_busy.eq(0)]
                     m.next = "IDLE"
-            m.d.comb += self.tx.valid.eq(~tx_fsm.ongoing("IDLE"))
+            m.d.comb += self.tx.valid.eq(~tx_fsm.ongoing("IDLE") & ~tx_fsm.ongoing("PREP"))
         return m
