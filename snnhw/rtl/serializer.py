@@ -220,10 +220,6 @@ class RowSerializer(wiring.Component):
         tlast = Signal(self.widths.dt)
         outbuf = m.submodules.outbuf = SkidBuffer(self.olayout)
         lsel = _first_one(m, cur.mask, "lsel", highest=reverse)
-        lane = Signal(range(max(G, 2)), name="lane")
-        for k in range(G):
-            with m.If(lsel[k]):
-                m.d.comb += lane.eq(k)
         value = _select(lsel, [cur.vals[k] for k in range(G)])
         has = cur.mask != 0
         single = _at_most_one(cur.mask)
@@ -238,7 +234,10 @@ class RowSerializer(wiring.Component):
             with m.Elif(outbuf.i.valid & outbuf.i.ready & cur.eow):
                 m.d.sync += spiked.eq(0)
         m.d.comb += outbuf.i.valid.eq(cur_valid & (has | tick_now | eow_out))
-        idx = cur.ibase + lane
+        # every lane's index, ibase + k, registered when the item loads: the token's index is then picked
+        # by the one-hot lane select, as its value is, with no adder after the priority encoder
+        lane_idx = [Signal(self.widths.idx, name=f"lane_idx{k}") for k in range(G)]
+        idx = _select(lsel, lane_idx)
         if self.mode == "spike":
             with m.If(has):
                 m.d.comb += [o.dt.eq(cur.t - tlast), o.idx.eq(idx), o.amp.eq(value)]
@@ -258,6 +257,7 @@ class RowSerializer(wiring.Component):
         m.d.comb += items.o.ready.eq(load)
         with m.If(load):
             m.d.sync += [cur_valid.eq(items.o.valid), cur.eq(items.o.payload)]
+            m.d.sync += [reg.eq(items.o.payload.ibase + k) for k, reg in enumerate(lane_idx)]
             if self.ticks:
                 m.d.sync += tick_pend.eq(items.o.payload.step_end)
         with m.Elif(fire):
