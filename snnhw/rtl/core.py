@@ -100,6 +100,20 @@ class RunParams:
         return cls(layer.threshold, layer.leak.shift, time_steps - 1)
 
 
+def _at_least(v: Value, theta: Value | int, b: int, bits: int) -> Value:
+    """``v >= theta · 2^b`` for a ``bits``-bit signed ``v`` and a non-negative threshold, as a ``bits − 1``-bit
+    unsigned comparison: a negative ``v`` never reaches it, nor does any ``v`` a threshold of ``2^(bits−1)``
+    or more (one carry chain a bit shorter than the signed comparison's, which also needs the sign)."""
+    if isinstance(theta, int):
+        target = theta << b
+        if target >= 1 << (bits - 1):
+            return Const(0, 1)
+        return ~v[bits - 1] & (v[:bits - 1] >= target)
+    shifted = Value.cast(theta) << b
+    fits = (shifted[bits - 1:] == 0) if len(shifted) > bits - 1 else Const(1, 1)
+    return ~v[bits - 1] & fits & (v[:bits - 1] >= shifted[:bits - 1])
+
+
 def fire_units(layer: Layer, *, fires: bool, theta: Value | int | None = None) -> list[Unit]:
     """The units of ``fire`` on ``state["v"]``: they leave ``amp`` (the amplitude, 0 = none) and
     ``v`` (the potential after the reset). Without firing (potential readout) ``amp`` is ``v``.
@@ -128,7 +142,7 @@ def fire_units(layer: Layer, *, fires: bool, theta: Value | int | None = None) -
         def step(m: Module, s: dict[str, Value], name: str, b: int = b) -> dict[str, Value]:
             take = Signal(name=f"{name}_take{b}")
             rem = Signal(signed(bits), name=f"{name}_rem{b}")
-            m.d.comb += [take.eq(s["v"] >= (theta << b)), rem.eq(Mux(take, s["v"] - (theta << b), s["v"]))]
+            m.d.comb += [take.eq(_at_least(s["v"], theta, b, bits)), rem.eq(Mux(take, s["v"] - (theta << b), s["v"]))]
             amp = Cat(take, s["amp"]) if "amp" in s and b < steps - 1 else take
             if b == 0:
                 amp = amp[: layer.amplitude_bits]
@@ -149,7 +163,7 @@ def leak_unit(layer: Layer, shift: Value | int | None = None) -> Unit:
 def add_unit(layer: Layer, key: str) -> Unit:
     """``v ← sat(v + state[key])``."""
     def unit(m: Module, s: dict[str, Value], name: str) -> dict[str, Value]:
-        return {**s, "v": lif.sat(m, s["v"] + s[key], layer.potential_bits, name=f"{name}_add")}
+        return {**s, "v": lif.sat_add(m, s["v"], s[key], layer.potential_bits, name=f"{name}_add")}
     return unit
 
 

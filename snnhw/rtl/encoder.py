@@ -355,10 +355,15 @@ class EncoderCore(RowCore):
         nzw = Signal(n_words, name="nz_words", reset_less=True)
         act = Signal(R, name="row_active", reset_less=True)
         sbits = max(1, E.bit_length())
+        wbits = len(cnt)
         if bus is None:
             start_tab: Value = Const(sum(v << (k * sbits) for k, v in enumerate(starts + [E] * 2)), (R + 3) * sbits)
             row_active = Cat(*[Cat(*(nzw[w] for w in words)).any() if words else Const(0, 1) for words in words_of])
             first_end: Value | int = starts[1]
+            # each row's last entry (its successor's start less one), a constant table beside the starts
+            last_tab: Value = Const(sum(((v - 1) % (1 << wbits)) << (k * wbits) for k, v in enumerate(starts + [E] * 2)),
+                                    (R + 3) * wbits)
+            first_last: Value | int = (starts[1] - 1) % (1 << wbits)
         else:
             # a loadable encoder: the row starts and each row's pixel-word mask are registers the
             # configuration bus writes (targets "starts", "rmask"), one word per address
@@ -376,7 +381,10 @@ class EncoderCore(RowCore):
             start_tab = Cat(*regs)
             row_active = Cat(*[(mask & nzw).any() for mask in masks])
             first_end = regs[1]
+            last_tab = Cat(*((reg - 1)[:wbits] for reg in regs))
+            first_last = (regs[1] - 1)[:wbits]
         nstart = Signal(sbits, name="next_row_start")
+        nlast = Signal(wbits, name="row_last_entry")  # nstart − 1: the row ends on the counter's own value
         fi = Signal(range(R + 3), name="row_after_next")
         first = Signal(name="row_first")
         last_frow = Signal(name="last_row_issuing")
@@ -390,7 +398,7 @@ class EncoderCore(RowCore):
         inc = Signal.like(cnt_next, name="cnt_inc")
         m.d.comb += inc.eq(cnt + 1)
         skip = first & ~act[0]
-        row_last = skip | (inc == nstart)
+        row_last = skip | (cnt == nlast)  # inc == nstart, with no adder before the comparison
         m.d.comb += emem.en_next.eq(((fop == Op.CUR) & free & ~(row_last & last_frow)) | (fop == Op.PREP))
         m.d.sync += cnt.eq(cnt_next)
         m.d.sync += [a_valid.eq(0), kill_a.eq(0)]
@@ -404,13 +412,14 @@ class EncoderCore(RowCore):
                     m.d.sync += fop.eq(Op.PREP)
                     m.d.comb += cnt_next.eq(0)
             with m.Case(Op.PREP):  # entry 0 is read; the row flags are loaded from the word bitmap
-                m.d.sync += [fop.eq(Op.CUR), first.eq(1), nstart.eq(first_end), fi.eq(2),
+                m.d.sync += [fop.eq(Op.CUR), first.eq(1), nstart.eq(first_end), nlast.eq(first_last), fi.eq(2),
                              last_frow.eq(R == 1), act.eq(row_active)]
             with m.Case(Op.CUR), m.If(free):  # wait for a free bank
                 m.d.sync += [a_valid.eq(1), kill_a.eq(skip), first.eq(row_last)]
                 m.d.comb += cnt_next.eq(Mux(skip, nstart, inc))
                 with m.If(row_last):
-                    m.d.sync += [act.eq(act >> 1), nstart.eq(start_tab.word_select(fi, sbits)), fi.eq(fi + 1),
+                    m.d.sync += [act.eq(act >> 1), nstart.eq(start_tab.word_select(fi, sbits)),
+                                 nlast.eq(last_tab.word_select(fi, wbits)), fi.eq(fi + 1),
                                  last_frow.eq(fi == R)]
                     with m.If(last_frow):
                         m.d.sync += [fop.eq(Op.IDLE), drain.eq(FRONT_DRAIN)]

@@ -15,7 +15,7 @@ from amaranth.hdl import Cat, Const, Module, Mux, Signal, Value, signed
 from snnhw.ir import Layer, LeakKind, Reset
 from snnhw.rtl import faults
 
-__all__ = ["fire", "leak", "sat"]
+__all__ = ["fire", "leak", "sat", "sat_add"]
 
 
 def sat(m: Module, value: Value, bits: int, name: str = "sat") -> Value:
@@ -31,6 +31,22 @@ def sat(m: Module, value: Value, bits: int, name: str = "sat") -> Value:
     top = wide[bits - 1:]
     in_range = (top == 0) | (top == (1 << len(top)) - 1)
     m.d.comb += [wide.eq(value), out.eq(Mux(in_range, wide[:bits].as_signed(), Mux(wide[-1], lo, hi)))]
+    return out
+
+
+def sat_add(m: Module, a: Value, b: Value, bits: int, name: str = "sat") -> Value:
+    """``sat(a + b)`` to the signed ``bits``-bit range, for signed ``a`` and ``b`` of at most ``bits`` bits:
+    a ``bits``-bit adder whose overflow (operands of one sign, a sum of the other) picks the bound — one
+    carry chain a bit shorter than the widened sum's, and no range check after it. Other operands
+    take :func:`sat` of the widened sum."""
+    if not (a.shape().signed and b.shape().signed and len(a) <= bits and len(b) <= bits):
+        return sat(m, a + b, bits, name=name)
+    lo, hi = -(1 << (bits - 1)), (1 << (bits - 1)) - 1
+    x, y = Signal(signed(bits), name=f"{name}_a"), Signal(signed(bits), name=f"{name}_b")
+    total = Signal(signed(bits), name=f"{name}_sum")
+    out = Signal(signed(bits), name=name)
+    over = (x[-1] == y[-1]) & (total[-1] != x[-1])
+    m.d.comb += [x.eq(a), y.eq(b), total.eq(x + y), out.eq(Mux(over, Mux(x[-1], lo, hi), total))]
     return out
 
 
