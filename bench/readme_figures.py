@@ -13,9 +13,12 @@ quoted figures into ``--out/readme.json`` and ``--out/readme.md``:
 4. ``snnhw power mnist --lanes 16 --samples 100``: energy per image and per SOP in ASAP7 (TT, gate-level
    activity, pre-layout);
 5. ``bench/loadable.py --net mnist --lanes 16 --targets xcup,asap7``: the cost of a loadable design
-   (UltraScale+ LUTs and flip-flops, ASAP7 area and pre-layout Fmax at TT).
+   (UltraScale+ LUTs and flip-flops, ASAP7 area and pre-layout Fmax at TT);
+6. ``bench/board_link.py``: the ULX3S default build of ``mnist`` (Fmax after place and route with the
+   board's I/O, timing, build time) and its host link's images/s in simulated time;
+7. ``bench/ecp5_lanes.py``: ECP5 Fmax after place and route, networks × lane counts.
 
-    python bench/readme_figures.py [--out bench-readme] [--skip mnist,layout,verify,power,loadable]
+    python bench/readme_figures.py [--out bench-readme] [--skip mnist,layout,verify,power,loadable,board,lanes]
 
 Each step takes a while on a 2-core machine (the layout step longest: detailed routing);
 ``--skip`` leaves steps out, and a step whose output is already there is reused.
@@ -44,7 +47,8 @@ def _run(args: list[str], done: Path) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--out", type=Path, default=Path("bench-readme"))
-    parser.add_argument("--skip", default="", help="steps to leave out: mnist, layout, verify, power, loadable")
+    parser.add_argument("--skip", default="",
+                        help="steps to leave out: mnist, layout, verify, power, loadable, board, lanes")
     args = parser.parse_args()
     skip = {s.strip() for s in args.skip.split(",") if s.strip()}
     out = args.out
@@ -52,7 +56,7 @@ def main() -> int:
     py = sys.executable
     figures: dict[str, Any] = {}
     if "mnist" not in skip:
-        for lanes, targets in ((16, "xcup,ecp5,asap7"), (64, "asap7")):
+        for lanes, targets in ((16, "xcup,ecp5,asap7"), (64, "xcup,asap7")):
             folder = out / f"mnist-{lanes}"
             _run([py, str(HERE / "mnist_results.py"), "--lanes", str(lanes), "--targets", targets, "--out",
                   str(folder)], folder / "results.json")
@@ -78,6 +82,14 @@ def main() -> int:
         _run([py, str(HERE / "loadable.py"), "--net", "mnist", "--lanes", "16", "--targets", "xcup,asap7", "--out",
               str(folder)], folder / "loadable.json")
         figures["loadable_mnist_16"] = json.loads((folder / "loadable.json").read_text())
+    if "board" not in skip:
+        folder = out / "board-mnist"
+        _run([py, str(HERE / "board_link.py"), "--out", str(folder)], folder / "board_link.json")
+        figures["board_mnist"] = json.loads((folder / "board_link.json").read_text())
+    if "lanes" not in skip:
+        folder = out / "ecp5-lanes"
+        _run([py, str(HERE / "ecp5_lanes.py"), "--out", str(folder)], folder / "ecp5_lanes.json")
+        figures["ecp5_lanes"] = json.loads((folder / "ecp5_lanes.json").read_text())
     (out / "readme.json").write_text(json.dumps(figures, indent=2, default=str) + "\n")
     lines = ["| figure | value |", "|---|---|"]
     for name, value in figures.items():
@@ -93,6 +105,16 @@ def main() -> int:
                 keys = ("lut", "ff") if target == "xcup" else ("area_um2", "fmax_mhz")
                 lines.append(f"| {name} {target}: {', '.join(keys)} fixed → loadable | " + ", ".join(
                     f"{row['fixed'][k]:.0f} → {row['loadable'][k]:.0f}" for k in keys) + " |")
+        elif name == "board_mnist":
+            board, link = value["board"], value["link"]
+            lines.append(f"| ULX3S default build: MHz, Fmax, met, seconds | {board['clock_mhz']:g}, "
+                         f"{board['fmax_mhz']:.1f}, {board['timing_met']}, {board['seconds']:.0f} |")
+            lines.append(f"| ULX3S link in simulated time: images/s, % of the frames' bound, bit-exact | "
+                         f"{link['images_per_s_simulated']}, {link['share_of_bound_percent']}, {link['bit_exact']} |")
+        elif name == "ecp5_lanes":
+            for net, points in value.items():
+                lines.append(f"| ECP5 Fmax {net}, MHz by lanes | " + ", ".join(
+                    f"{n}: {p['fmax_mhz']:.1f}" for n, p in points.items()) + " |")
         elif name == "layout":
             for row in value:
                 by = row["layout"]["fmax_mhz_by_corner"]

@@ -43,8 +43,19 @@ class BoardDef:
     #: Default accelerator clock (Hz) and UART baud rate; the clock divides into the baud rate exactly.
     default_clock_hz: int = 0
     default_baud: int = 0
+    #: Lanes per core when neither ``--build`` nor ``--lanes``/``--cores`` is given (None: the network's
+    #: own default build). With the default clock, the board's default build.
+    default_lanes: int | None = None
+    #: Where the default build comes from, for ``board.json`` and the docs.
+    default_reason: str = ""
     #: Where the board facts (pins, clocks) come from.
     reference: str = ""
+
+    def default_lanes_for(self, build_file: Any, lanes: int | None, cores: int | None) -> int | None:
+        """``lanes``, or the board's default lanes when no build option was given."""
+        if build_file is None and lanes is None and cores is None:
+            return self.default_lanes
+        return lanes
 
     def platform(self) -> Any:
         raise NotImplementedError

@@ -83,6 +83,8 @@ class ZCU104(BoardDef):
     toolchain = "vivado"
     default_clock_hz = 100_000_000
     default_baud = 2_000_000
+    default_reason = ("100 MHz assumed: no open timing model of UltraScale+ exists here, so Vivado's report after "
+                      "implementation confirms or refutes it; the network's own default build")
     reference = "UG1267 ZCU104 Evaluation Board User Guide (PL clock F23/E23, PL UART A20/C19, user LEDs)"
 
     def platform(self) -> Any:

@@ -222,6 +222,17 @@ def test_clock_generators() -> None:
     assert out == 100_000_000
 
 
+def test_board_defaults() -> None:
+    """The ULX3S's default build is its measured one (16 lanes); a build option given replaces it."""
+    from snnhw.boards import get_board
+
+    ulx3s, zcu = get_board("ulx3s-85f"), get_board("zcu104")
+    assert ulx3s.default_lanes == 16 and ulx3s.default_lanes_for(None, None, None) == 16
+    assert ulx3s.default_lanes_for(None, 4, None) == 4 and ulx3s.default_lanes_for(Path("b.json"), None, None) is None
+    assert ulx3s.default_lanes_for(None, None, 2) is None and zcu.default_lanes_for(None, None, None) is None
+    assert ulx3s.default_reason and ulx3s.clock_plan(ulx3s.default_clock_hz).out_hz == ulx3s.default_clock_hz
+
+
 def test_board_build_refuses_bad_clocks(tmp_path: Path) -> None:
     assert_clean_error(snnhw("board", "build", "digits", "--board", "ulx3s-85f", "--out", str(tmp_path / "b"),
                              "--clock-mhz", "48"), "--clock-mhz", "cannot make this clock exactly")
@@ -238,6 +249,7 @@ def test_zcu104_vivado_project(tmp_path: Path) -> None:
     for key in ("board", "part", "clock_mhz", "baud", "fmax_mhz", "timing_met", "resources", "tools", "network_hash"):
         assert key in info
     assert info["part"] == "xczu7ev-ffvc1156-2-e" and info["fmax_mhz"] is None and info["timing_met"] is None
+    assert info["board_defaults"]["used"] == ["baud", "clock_mhz"] and info["board_defaults"]["lanes"] is None
     assert info["network_hash"] == resolve_network("mnist").content_hash()
     tcl = (out / "snnhw_board.tcl").read_text()
     assert "create_project -force -name snnhw_board -part xczu7ev-ffvc1156-2-e" in tcl
@@ -256,17 +268,19 @@ def test_zcu104_vivado_project(tmp_path: Path) -> None:
 @pytest.fixture(scope="module")
 def ulx3s_build(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.CompletedProcess[str]]:
     out = tmp_path_factory.mktemp("ulx3s") / "b"
-    return out, snnhw("board", "build", "digits", "--board", "ulx3s-85f", "--out", str(out), timeout=1800)
+    return out, snnhw("board", "build", "digits", "--board", "ulx3s-85f", "--lanes", "1", "--clock-mhz", "75",
+                      "--out", str(out), timeout=1800)
 
 
 @pytest.mark.slow
 def test_ulx3s_bitstream(ulx3s_build: tuple[Path, subprocess.CompletedProcess[str]]) -> None:
-    """One real bitstream: nextpnr's timing passes at the default 75 MHz and the .bit is whole."""
+    """One real bitstream: nextpnr's timing passes at 75 MHz and the .bit is whole."""
     out, result = ulx3s_build
     assert result.returncode == 0, result.stderr
     info = json.loads((out / "board.json").read_text())
     assert info["timing_met"] is True and info["fmax_mhz"] >= 75.0 and info["clock_mhz"] == 75.0
     assert info["clocks_per_bit"] == 25 and info["baud"] == 3_000_000
+    assert info["build"]["layers"][0]["lanes"] == 1 and info["board_defaults"]["used"] == ["baud"]
     assert info["resources"]["EHXPLLL"]["used"] == 1 and info["resources"]["TRELLIS_COMB"]["used"] > 1000
     # nextpnr ran through the wrapper that folds the block RAMs' output flip-flops into their registers
     assert info["ebr_output_registers"]["ports"] >= 1

@@ -83,8 +83,10 @@ def parse_timing(report: dict[str, Any], clock_hz: int) -> tuple[float | None, b
 
 def build_board(network: Network, build: Build, board_name: str, out: str | os.PathLike[str], *,
                 clock_mhz: float | None = None, baud: int | None = None, allow_timing_failure: bool = False,
-                progress: bool = True) -> dict[str, Any]:
-    """Build ``network`` under ``build`` for ``board_name`` into directory ``out``; return ``board.json``."""
+                progress: bool = True, defaults: list[str] | None = None) -> dict[str, Any]:
+    """Build ``network`` under ``build`` for ``board_name`` into directory ``out``; return ``board.json``.
+    ``defaults``: the settings (``lanes``, ``clock_mhz``, ``baud``) taken from the board's defaults, for
+    ``board.json``."""
     board = get_board(board_name)
     clock_hz = clock_hz_of(clock_mhz, board.default_clock_hz)
     baud = board.default_baud if baud is None else int(baud)
@@ -113,6 +115,9 @@ def build_board(network: Network, build: Build, board_name: str, out: str | os.P
         "fmax_mhz": None, "timing_met": None, "resources": None,
         "network": network.name, "network_hash": network.content_hash(), "build_hash": build_hash(build),
         "build": build.to_json(), "files": sorted(build_plan.files), "tools": {}, "notes": [],
+        "board_defaults": {"used": sorted(defaults or []), "lanes": board.default_lanes,
+                           "clock_mhz": board.default_clock_hz / 1e6, "baud": board.default_baud,
+                           "why": board.default_reason},
     }
     if board.toolchain == "trellis":
         # nextpnr through a wrapper that first folds the block RAMs' output flip-flops into their output

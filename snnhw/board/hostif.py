@@ -27,7 +27,7 @@ committed.
 from __future__ import annotations
 
 from amaranth.hdl import Array, Cat, Const, Module, Mux, Signal, unsigned
-from amaranth.lib import data, stream, wiring
+from amaranth.lib import stream, wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
@@ -49,7 +49,6 @@ from snnhw.board.protocol import (
     result_payload_bytes,
     sample_payload_bytes,
 )
-from snnhw.rtl.fifo import SkidBuffer
 
 __all__ = ["STATUS_WAIT", "HostInterface", "crc16_step"]
 
@@ -363,25 +362,25 @@ class HostInterface(wiring.Component):
         # ---- feed the committed slots to the accelerator, one sample at a time
         raddr = Signal(range(S * NB))
         rcount = Signal(range(NB + 1))
-        out_valid = Signal()
-        out_last = Signal()
         first = Signal()
         t_start = Signal(len(self.cycle_count))
         cur_seq = Signal(8)
         fetch = feeding & (rcount != NB)
-        # the block RAM's read data goes through a register slice: s_axis_pixel comes from registers
-        m.submodules.pixel_out = sk = SkidBuffer(data.StructLayout({"data": WB, "last": 1}))
-        m.d.comb += [pr.en.eq(~out_valid | sk.i.ready), pr.addr.eq(raddr),
-                     sk.i.valid.eq(out_valid), sk.i.payload.data.eq(pr.data), sk.i.payload.last.eq(out_last),
-                     self.pixel_tdata.eq(sk.o.payload.data), self.pixel_tvalid.eq(sk.o.valid),
-                     self.pixel_tlast.eq(sk.o.payload.last), sk.o.ready.eq(self.pixel_tready)]
-        with m.If(pr.en):
-            m.d.sync += [out_valid.eq(fetch), out_last.eq(rcount == NB - 1)]
+        # a two-stage pipeline that stalls as one: the block RAM's read, then a register that takes its
+        # data (on an ECP5 the block RAM's own output register: snnhw.synth.ebr folds it), so that
+        # s_axis_pixel comes from registers
+        v1, last1, v2, last2 = Signal(), Signal(), Signal(), Signal()
+        data2 = Signal(WB)
+        adv = ~v2 | self.pixel_tready
+        m.d.comb += [pr.en.eq(adv), pr.addr.eq(raddr),
+                     self.pixel_tdata.eq(data2), self.pixel_tvalid.eq(v2), self.pixel_tlast.eq(last2)]
+        with m.If(adv):
+            m.d.sync += [v1.eq(fetch), last1.eq(rcount == NB - 1), v2.eq(v1), last2.eq(last1), data2.eq(pr.data)]
             with m.If(fetch):
                 m.d.sync += [raddr.eq(Mux(raddr == S * NB - 1, 0, raddr + 1)), rcount.eq(rcount + 1)]
-        with m.If(sk.o.valid & self.pixel_tready & first):  # the accelerator took the sample's first beat
+        with m.If(v2 & self.pixel_tready & first):  # the accelerator took the sample's first beat
             m.d.sync += [first.eq(0), t_start.eq(self.cycle_count)]
-        with m.If(out_valid & sk.i.ready & out_last):
+        with m.If(adv & v1 & last1):  # the slot's last beat has left the block RAM
             m.d.comb += fed.eq(1)
             m.d.sync += [feeding.eq(0), rslot.eq(Mux(rslot == S - 1, 0, rslot + 1))]
         # the next sample goes in once the last one's result is captured and a result slot is free

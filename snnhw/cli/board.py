@@ -76,12 +76,18 @@ def build_cmd(net: str, board_name: str, out: Path, clock_mhz: float | None, bau
     rebuild; DIR then also holds network.npz, the design's network.
     """
     from snnhw.board.build import BOARD_TOP, build_board
+    from snnhw.boards import get_board
 
     network = resolve_network(net)
+    spec = get_board(board_name)
+    defaults = [name for name, given in (("lanes", lanes is not None or build_file is not None or cores is not None),
+                                         ("clock_mhz", clock_mhz is not None), ("baud", baud is not None))
+                if not given and (name != "lanes" or spec.default_lanes is not None)]
+    lanes = spec.default_lanes_for(build_file, lanes, cores)
     design, build = resolve_design(network, build_file, lanes, cores, loadable=loadable, capacity=capacity,
                                    max_time_steps=max_time_steps, encoder_fan_in=encoder_fan_in, no_preload=no_preload)
     info = build_board(design, build, board_name, out, clock_mhz=clock_mhz, baud=baud,
-                       allow_timing_failure=allow_timing_failure, progress=sys.stderr.isatty())
+                       allow_timing_failure=allow_timing_failure, progress=sys.stderr.isatty(), defaults=defaults)
     click.echo(f"{network.name} on {info['board']} ({info['part']}): {info['clock_mhz']:g} MHz, {info['baud']} baud "
                f"({info['clocks_per_bit']} clocks per bit) → {out}")
     if info["toolchain"] == "trellis":
@@ -177,7 +183,8 @@ def run_cmd(net: str, inputs: Path, port: str, out: Path, check: bool, board_nam
         from snnhw.board.simlink import SimulatedBoard, simulated_load
 
         design, build = ((hw.network, hw.build) if hw is not None
-                         else (network, resolve_build_option(network, build_file, lanes, cores)))
+                         else (network, resolve_build_option(network, build_file,
+                                                             spec.default_lanes_for(build_file, lanes, cores), cores)))
         clock_hz = clock_hz_of(clock_mhz, spec.default_clock_hz)
         held = simulated_load(hw.directory) if hw is not None else None
         if held is not None:
