@@ -40,7 +40,7 @@ class BoardDef:
     description: str = ""
     #: ``"trellis"`` (Yosys, nextpnr-ecp5, ecppack: run here) or ``"vivado"`` (project written, not run).
     toolchain: str = ""
-    #: Default accelerator clock (Hz) and UART baud rate; the clock divides into the baud rate exactly.
+    #: Default accelerator clock (Hz) and UART baud rate (at least 4 clocks per bit; need not be a whole number).
     default_clock_hz: int = 0
     default_baud: int = 0
     #: Lanes per core when neither ``--build`` nor ``--lanes``/``--cores`` is given (None: the network's

@@ -5,11 +5,12 @@ the accelerator clock; the core is held in reset until the PLL locks. The host
 link is the FT231X USB serial port of the board (``uart`` 0: FPGA receive M1,
 transmit L4, 3.3 V).
 
-Default: 75 MHz (25 MHz · 3 / 1; VCO 600 MHz) and 3 Mbaud, 25 clocks per bit.
-48 MHz cannot be made exactly from 25 MHz (the phase detector needs at least
-3.125 MHz, so 48/25 is out of reach); 75 MHz is the nearest exact clock below
-the routed Fmax of the accelerator on this part that divides into 3 Mbaud,
-the FT231X's highest rate.
+Default build: 16 lanes per core at 95 MHz (25 MHz · 19 / 5; VCO 570 MHz) and
+3 Mbaud, the FT231X's highest rate, at 31⅔ clocks per bit (the UART times bits
+to within a cycle of the exact rate). The ECP5 PLL's phase detector needs at
+least 3.125 MHz, so from 25 MHz it makes 25 · m / n with n ≤ 8; 95 MHz is the
+fastest of those below what nextpnr measured for the 16-lane mnist board build
+(docs/results.md).
 
 LEDs: 0 heartbeat (1 Hz), 1 PLL locked, 2 a sample in flight, 3 a frame was refused.
 """
@@ -65,8 +66,12 @@ class ULX3S85F(BoardDef):
     part = "LFE5U-85F-6BG381C"
     description = "Radiona ULX3S, Lattice ECP5 LFE5U-85F: bitstream with Yosys, nextpnr-ecp5 and ecppack"
     toolchain = "trellis"
-    default_clock_hz = 75_000_000
+    default_clock_hz = 95_000_000
     default_baud = 3_000_000
+    default_lanes = 16
+    default_reason = ("the fastest build measured to fit and meet timing with the board's I/O: mnist at 16 lanes "
+                      "routed at 95.9 MHz with a 100 MHz constraint (nextpnr seed 1); 95 MHz is the fastest clock the "
+                      "PLL makes exactly from 25 MHz below that (25 · 19 / 5), at 31⅔ clocks per 3 Mbaud bit")
     reference = ("amaranth-boards 0.0.21 ULX3S_85F_Platform (ULX3S schematic v3.0.x: 25 MHz oscillator on G2, "
                  "FT231X on M1/L4)")
 
