@@ -203,8 +203,11 @@ def test_board_run_in_simulation_is_bit_exact(tmp_path: Path) -> None:
     with np.load(out) as r:
         assert np.array_equal(r["predictions"], golden.predictions) and np.array_equal(r["scores"], golden.scores)
         cycles = r["cycles"]
-    # the accelerator's own count equals the co-simulation's latency of the sample run alone
-    build = resolve_build(network, None)
+    # the accelerator's own count equals the co-simulation's latency of the sample run alone, on the board's
+    # default build (the simulated board is the one `board build` makes without build options)
+    from snnhw.boards import get_board
+
+    build = resolve_build(network, None, lanes=get_board("ulx3s-85f").default_lanes)
     for k in (0, 3):
         trace, _ = cosim(network, build, x[k:k + 1])
         assert int(trace.extras["cycles"][0]) == int(cycles[k])
