@@ -21,6 +21,7 @@ import json
 import os
 import time
 import tty
+from collections.abc import Iterator
 from fractions import Fraction
 from pathlib import Path
 
@@ -28,6 +29,8 @@ import cocotb
 from cocotb.clock import Clock
 from cocotb.triggers import ClockCycles, FallingEdge
 from cocotb.utils import get_sim_time
+
+from snnhw.board.uart import bit_periods
 
 #: Clock cycles simulated between two polls of an idle terminal.
 IDLE_CYCLES = 256
@@ -58,26 +61,11 @@ class FrameTimes:
             self.buffer.clear()
 
 
-class Line:
-    """Bit periods of the host's side of the line: ``divisor`` cycles per bit on average, each bit a whole
-    number of cycles (a fractional divisor alternates, as the board's UART does)."""
-
-    def __init__(self, divisor: Fraction) -> None:
-        self.divisor = divisor
-        self.acc = Fraction(0)
-
-    def next(self) -> int:
-        self.acc += self.divisor
-        whole = int(self.acc)
-        self.acc -= whole
-        return whole
-
-
-async def _send_byte(dut, byte: int, line: Line, times: FrameTimes) -> None:
+async def _send_byte(dut, byte: int, line: Iterator[int], times: FrameTimes) -> None:
     start = _cycle()
     for bit in [0] + [(byte >> k) & 1 for k in range(8)] + [1]:
         dut.uart_rx.value = bit
-        await ClockCycles(dut.clk, line.next())
+        await ClockCycles(dut.clk, next(line))
     times.byte(byte, start, _cycle())
 
 
@@ -87,13 +75,13 @@ async def _monitor_tx(dut, divisor: Fraction, master: int, activity: list[int], 
         await FallingEdge(dut.uart_tx)
         start = _cycle()
         activity[0] += 1
-        line = Line(divisor)
+        line = bit_periods(divisor)
         await ClockCycles(dut.clk, half)  # the middle of the start bit, then the middle of each bit
         byte = 0
         for k in range(8):
-            await ClockCycles(dut.clk, line.next())
+            await ClockCycles(dut.clk, next(line))
             byte |= int(dut.uart_tx.value) << k
-        await ClockCycles(dut.clk, line.next())
+        await ClockCycles(dut.clk, next(line))
         times.byte(byte, start, _cycle() + half)  # the stop bit's end
         os.write(master, bytes([byte]))
 
@@ -102,7 +90,7 @@ async def _monitor_tx(dut, divisor: Fraction, master: int, activity: list[int], 
 async def board(dut) -> None:
     work = Path(os.environ["SNNHW_BOARD_DIR"])
     divisor = Fraction(os.environ["SNNHW_BOARD_DIVISOR"])
-    line = Line(divisor)
+    line = bit_periods(divisor)  # the host's side of the line, timed as the board's UART times its bits
     master, slave = os.openpty()
     tty.setraw(slave)
     os.set_blocking(master, False)

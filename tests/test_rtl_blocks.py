@@ -146,6 +146,57 @@ def test_lif_arithmetic_exhaustive(leak: Leak, reset: Reset, amp_bits: int, thet
     sim.run()
 
 
+@pytest.mark.parametrize("b_bits", [5, 3])
+def test_saturating_add_exhaustive(b_bits: int) -> None:
+    """``lif.sat_add`` against the clamp of the exact sum, for every pair of operands (5-bit result)."""
+    p = 5
+    a, b, out = Signal(signed(p)), Signal(signed(b_bits)), Signal(signed(p))
+    m = Module()
+    m.d.comb += out.eq(lif.sat_add(m, a, b, p))
+
+    async def bench(ctx):
+        for x in range(-(1 << (p - 1)), 1 << (p - 1)):
+            for y in range(-(1 << (b_bits - 1)), 1 << (b_bits - 1)):
+                ctx.set(a, x)
+                ctx.set(b, y)
+                assert ctx.get(out) == min(max(x + y, -(1 << (p - 1))), (1 << (p - 1)) - 1), (x, y)
+
+    sim = Simulator(m)
+    sim.add_testbench(bench)
+    sim.run()
+
+
+@pytest.mark.parametrize("run_time", [False, True], ids=["constant", "register"])
+def test_fire_units_exhaustive(run_time: bool) -> None:
+    """The cores' fire steps (``core.fire_units``, the threshold a constant or a loadable design's register)
+    for every 6-bit potential and every threshold, against docs/semantics.md (subtract reset, 2-bit
+    amplitude)."""
+    from snnhw.rtl.core import fire_units
+
+    p, amp_bits = 6, 2
+    v = Signal(signed(p))
+    th = Signal(p - 1)
+    for theta in range(1, 1 << (p - 1)):
+        layer = _lif_layer(Leak(LeakKind.NONE), Reset.SUBTRACT, amp_bits, p, theta)
+        m = Module()
+        state: dict = {"v": v}
+        for k, unit in enumerate(fire_units(layer, fires=True, theta=th if run_time else None)):
+            state = unit(m, state, f"u{k}")
+        amp, rest = Signal(amp_bits), Signal(signed(p))
+        m.d.comb += [amp.eq(state["amp"]), rest.eq(state["v"])]
+
+        async def bench(ctx, theta: int = theta, amp: Signal = amp, rest: Signal = rest):
+            ctx.set(th, theta)
+            for value in range(-(1 << (p - 1)), 1 << (p - 1)):
+                ctx.set(v, value)
+                cc = 0 if value < theta else min(value // theta, (1 << amp_bits) - 1)
+                assert (ctx.get(amp), ctx.get(rest)) == (cc, value - cc * theta), (theta, value)
+
+        sim = Simulator(m)
+        sim.add_testbench(bench)
+        sim.run()
+
+
 @pytest.mark.parametrize("config", [{"lanes": 2, "cores": 2, "fifo_depth": 1}])
 def test_top_in_amaranth_simulator(config: dict) -> None:
     x = np.random.default_rng(1).integers(0, 8, size=(3, 7))

@@ -55,7 +55,9 @@ from snnhw.rtl.top import result_bits
 __all__ = ["BoardLink", "BoardRun", "LoadReport", "check_info", "check_loaded", "frame_bound", "link_seconds",
            "load_network", "open_port", "run_samples", "write_results"]
 
-#: Sequence numbers are 8 bits: unanswered samples stay within half their range of each other.
+#: Sequence numbers of samples: 0 … 254 (a NAK carries 0xFF for a frame refused before its ``seq``).
+SEQ_COUNT = 255
+#: Unanswered samples stay within about half that range of each other.
 SEQ_SPAN = 128
 
 log = logging.getLogger(__name__)
@@ -137,14 +139,6 @@ class BoardLink:
                              lambda f: len(f.payload) == LOADED_BYTES and f.payload[0] == seq & 0xFF)
         return LoadStatus.unpack(got.payload)
 
-    def infer(self, seq: int, sample: np.ndarray, info: BoardInfo) -> Result:
-        """Send one sample and return its result (one at a time; :meth:`stream` keeps the line busy)."""
-        frame = encode_sample(seq, sample, info.input_bits)
-        size = result_payload_bytes(info.output_size, info.result_bytes)
-        got = self._exchange(frame, {T_RESULT}, f"sample {seq}",
-                             lambda f: len(f.payload) == size and f.payload[0] == seq & 0xFF)
-        return decode_result(got.payload, info.output_size, info.result_bytes)
-
     def stream(self, samples: np.ndarray, info: BoardInfo, *, window: int | None = None,
                progress: Callable[[int], None] | None = None) -> list[Result]:
         """Send every sample with up to ``window`` (default ``info.window``) unanswered; return the results
@@ -162,8 +156,8 @@ class BoardLink:
 
         def send(k: int) -> None:
             if not frames[k]:
-                frames[k] = encode_sample(k & 0xFF, samples[k], info.input_bits)
-            waiting[k & 0xFF] = k
+                frames[k] = encode_sample(k % SEQ_COUNT, samples[k], info.input_bits)
+            waiting[k % SEQ_COUNT] = k
             self.link.write(frames[k])
 
         def retry(k: int, why: str) -> None:
@@ -191,7 +185,7 @@ class BoardLink:
             if got:
                 quiet_since = time.monotonic()
             for frame in got:
-                seq = frame.payload[0] if frame.payload else 0xFF
+                seq = frame.payload[0] if frame.payload else None
                 if frame.kind == T_RESULT and len(frame.payload) == size and seq in waiting:
                     k = waiting.pop(seq)
                     results[k] = decode_result(frame.payload, info.output_size, info.result_bytes)
@@ -209,7 +203,7 @@ class BoardLink:
                     log.debug("ignoring a frame of type 0x%02x", frame.kind)
             if waiting and time.monotonic() - quiet_since > self.timeout:
                 k = min(waiting.values())
-                del waiting[k & 0xFF]
+                del waiting[k % SEQ_COUNT]
                 retry(k, f"no answer within {self.timeout:g} s")
                 quiet_since = time.monotonic()
         return [r for r in results if r is not None]

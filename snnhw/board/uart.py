@@ -16,6 +16,7 @@ is lost and counted as an overrun.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from fractions import Fraction
 
 from amaranth.hdl import Module, Signal, Value, unsigned
@@ -33,21 +34,20 @@ def _parts(divisor: Fraction | int) -> tuple[int, int, int]:
     return q, d.numerator - q * d.denominator, d.denominator
 
 
-def bit_periods(divisor: Fraction | int, count: int) -> list[int]:
-    """The cycles of ``count`` successive bits at ``divisor`` cycles per bit, as :class:`BitTimer` times
-    them (a model for test benches)."""
+def bit_periods(divisor: Fraction | int) -> Iterator[int]:
+    """The cycles of successive bits at ``divisor`` cycles per bit, as :class:`BitTimer` times them from a
+    restart: the model that test benches drive and sample a line with."""
     q, r, b = _parts(divisor)
-    out, acc = [], 0
-    for _ in range(count):
+    acc = 0
+    while True:
         acc += r
-        out.append(q + (acc >= b))
+        yield q + (acc >= b)
         acc -= b if acc >= b else 0
-    return out
 
 
 class BitTimer:
-    """Reloads of a bit-period down-counter: ``reload(m, when)`` sets ``timer`` to the next bit's cycles less
-    one, ``q - 1`` or ``q`` (see :func:`bit_periods`); ``restart(m)`` returns the accumulator to 0."""
+    """Reloads of a bit-period down-counter: ``reload(m)`` sets ``timer`` to the next bit's cycles less one,
+    ``q - 1`` or ``q`` (see :func:`bit_periods`); ``restart(m)`` returns the accumulator to 0."""
 
     def __init__(self, divisor: Fraction | int, timer: Signal) -> None:
         self.q, self.r, self.b = _parts(divisor)
@@ -84,7 +84,8 @@ class UARTTransmitter(wiring.Component):
         bits_timer = BitTimer(self.divisor, timer)
         shift = Signal(10, init=0x3FF)  # stop bit, 8 data bits (LSB first), start bit
         bits = Signal(range(11))
-        m.d.comb += [self.tx.eq(shift[0]), self.i.ready.eq(bits == 0)]
+        # the next byte is taken as the stop bit ends, so bytes sent back to back leave no idle cycle
+        m.d.comb += [self.tx.eq(shift[0]), self.i.ready.eq((bits == 0) | ((bits == 1) & (timer == 0)))]
         with m.If(self.i.valid & self.i.ready):
             m.d.sync += [shift.eq(self.i.payload << 1 | (1 << 9)), bits.eq(10)]
             bits_timer.reload(m)
@@ -115,7 +116,7 @@ class UARTReceiver(wiring.Component):
         m.d.sync += sync_ff.eq(sync_ff << 1 | self.rx)
         line = sync_ff[1]
         q = int(self.divisor)
-        timer = Signal(range(q + q // 2 + 1))
+        timer = Signal(range(q + 1))  # a bit's cycles less one (q − 1 or q), or half a bit's
         bits_timer = BitTimer(self.divisor, timer)
         bit = Signal(range(9))
         shift = Signal(8)

@@ -82,10 +82,10 @@ def build_cmd(net: str, board_name: str, out: Path, clock_mhz: float | None, bau
 
     network = resolve_network(net)
     spec = get_board(board_name)
-    defaults = [name for name, given in (("lanes", lanes is not None or build_file is not None or cores is not None),
-                                         ("clock_mhz", clock_mhz is not None), ("baud", baud is not None))
-                if not given and (name != "lanes" or spec.default_lanes is not None)]
+    given = lanes
     lanes = spec.default_lanes_for(build_file, lanes, cores)
+    defaults = [name for name, taken in (("lanes", lanes is not None and lanes != given), ("clock_mhz", clock_mhz is None),
+                                         ("baud", baud is None)) if taken]
     design, build = resolve_design(network, build_file, lanes, cores, loadable=loadable, capacity=capacity,
                                    max_time_steps=max_time_steps, encoder_fan_in=encoder_fan_in, no_preload=no_preload)
     info = build_board(design, build, board_name, out, clock_mhz=clock_mhz, baud=baud,
