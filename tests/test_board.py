@@ -89,6 +89,9 @@ class ModelBoard(threading.Thread):
                     os.write(self.master, encode_frame(T_INFO, self.info.pack()))
                 elif frame.kind == T_SAMPLE:
                     seq = frame.payload[0]
+                    if self.mode == "stray-nak" and seq == 254:
+                        # a NAK for a frame refused before its seq (0xFF): no sample's to resend
+                        os.write(self.master, encode_frame(T_NAK, bytes([0xFF, NAK_CRC])))
                     if self.mode == "nak-first" and first_sample:
                         first_sample = False
                         os.write(self.master, encode_frame(T_NAK, bytes([seq, NAK_CRC])))
@@ -138,6 +141,26 @@ def test_host_runtime_over_a_pseudo_terminal(tmp_path: Path, digits_inputs: Path
         assert r["predictions"].dtype == np.int64 and r["scores"].dtype == np.int64 and r["cycles"].dtype == np.int64
         assert np.array_equal(r["predictions"], golden.predictions) and np.array_equal(r["scores"], golden.scores)
         assert r["cycles"].tolist() == [1234] * 6
+
+
+def test_host_runtime_wraps_its_sequence_numbers(tmp_path: Path) -> None:
+    """300 samples: sequence numbers wrap after 254, and a NAK carrying 0xFF (a frame refused before its
+    seq) resends nothing; every result matches the golden model, in order."""
+    network = resolve_network("digits")
+    x = load_dataset("digits", "test").x[:300]
+    np.save(tmp_path / "x.npy", x)
+    board = ModelBoard(network, "stray-nak")
+    board.start()
+    try:
+        result = snnhw("board", "run", "digits", str(tmp_path / "x.npy"), "--port", board.port, "--out",
+                       str(tmp_path / "r.npz"), "--check", "--timeout", "2")
+    finally:
+        board.close()
+    assert result.returncode == 0, result.stderr
+    assert "0 resends" in result.stdout and "CRC mismatch: 1" in result.stdout and board.samples == 300
+    golden = simulate(network, x)
+    with np.load(tmp_path / "r.npz") as r:
+        assert np.array_equal(r["predictions"], golden.predictions) and np.array_equal(r["scores"], golden.scores)
 
 
 @pytest.mark.parametrize("mode, fragment", [("silent", "did not answer a status request"),
