@@ -24,6 +24,8 @@ from snnhw.model.trace import first_divergence
 from snnhw.netgen import activate, random_network
 from snnhw.rtl.build import core_slices, resolve_build
 from snnhw.rtl.cycles import input_events_from_trace, predict_busy, predict_total
+from snnhw.rtl.encoder import sparse_entries
+from snnhw.rtl.memories import GROUP_BANKS, bank_count
 
 from .activity import assert_active, inputs_for, loaded_weights_case
 from .fuzz_rtl import check
@@ -238,6 +240,23 @@ def test_icarus_banked_memories() -> None:
     trace, _ = cosim(network, resolve_build(network, {"lanes": 1, "weights": "loadable"}), x, simulator="icarus",
                      weights=trained, gaps=0.2, backpressure=0.3)
     assert first_divergence(trained, simulate(trained, x), trace) is None
+
+
+def test_icarus_deep_memories_split_bank_multiplexers() -> None:
+    """Memories of more than GROUP_BANKS banks have their bank multiplexer cut in two around a register
+    (BankedRead.registered): the encoder's entries (11 banks, groups of 4, 4 and 3) and a dense weight
+    memory (22 banks, groups of 8, 8 and 6)."""
+    x = np.random.default_rng(5).integers(0, 4, size=(2, 96))
+    network = random_network(8, input_size=96, input_bits=2, sizes=[180, 60, 4], time_steps=2, density=0.3,
+                             active_on=x)
+    encoder = network.layers[0]
+    assert bank_count(len(sparse_entries(encoder.weight, 0, encoder.size, 1))) == 11
+    assert bank_count(network.layers[1].weight.size) == 22 > GROUP_BANKS
+    golden = simulate(network, x)
+    assert_active(network, golden)
+    trace, _ = cosim(network, resolve_build(network, {"lanes": 1}), x, simulator="icarus", gaps=0.2,
+                     backpressure=0.3, seed=2)
+    assert first_divergence(network, golden, trace) is None
 
 
 @pytest.mark.parametrize("config", [{"lanes": 2, "pixels_per_beat": 1}, {"lanes": 3, "cores": 2, "pixels_per_beat": 4}])

@@ -154,7 +154,9 @@ class HostInterface(wiring.Component):
         last_bits = self.input_size * B - (NB - 1) * WB  # bits of the last beat that carry values
 
         # ---- buffers: S sample slots of NB beats, R result slots of NW words
-        m.submodules.pixels = pixels = Memory(shape=unsigned(WB), depth=S * NB, init=[])
+        # a frame is written only into a free slot, and a slot is read only after it is committed, until
+        # its last beat has left: a read and a write never meet at one address (`no_rw_check`)
+        m.submodules.pixels = pixels = Memory(shape=unsigned(WB), depth=S * NB, init=[], attrs={"no_rw_check": "1"})
         pw = pixels.write_port()
         pr = pixels.read_port()
         m.submodules.results = results = Memory(shape=unsigned(self.result_bits), depth=R * NW, init=[])
@@ -370,7 +372,7 @@ class HostInterface(wiring.Component):
         # data (on an ECP5 the block RAM's own output register: snnhw.synth.ebr folds it), so that
         # s_axis_pixel comes from registers
         v1, last1, v2, last2 = Signal(), Signal(), Signal(), Signal()
-        data2 = Signal(WB)
+        data2 = Signal(WB, reset_less=True)  # no reset: read only with v2, and so folded into the OUTREG
         adv = ~v2 | self.pixel_tready
         m.d.comb += [pr.en.eq(adv), pr.addr.eq(raddr),
                      self.pixel_tdata.eq(data2), self.pixel_tvalid.eq(v2), self.pixel_tlast.eq(last2)]

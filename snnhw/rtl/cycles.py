@@ -3,7 +3,7 @@
 Per sample, a core of a layer is busy for
 
 * encoder: ``max(front, steps)``: its front engine loads the next window and computes
-  its currents (``ceil(n_in / pixels_per_beat)`` + ``E`` + 10, with E the sparse current entries it
+  its currents (``ceil(n_in / pixels_per_beat)`` + ``E`` + 12, with E the sparse current entries it
   issues: Σ over rows of the row's largest non-zero count, at least 1, for a row that meets a
   non-zero pixel, and 1 for any other row, :func:`snnhw.rtl.encoder.active_rows`) while its step
   engine runs the current window (``T·max(R, F)`` + 2); the two overlap. Without the inputs the

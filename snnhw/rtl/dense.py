@@ -122,10 +122,13 @@ class DenseCore(RowCore):
         dp = Module()  # the per-lane datapath registers, clocked only while rows are in flight (RowCore._gate)
         vmem = LaneMemory(m, "vmem", lanes=L, field=P, depth=R, init=bias_rows, attrs=attrs)
         bus = self.bus.local(m, self.targets) if self.bus is not None else None
-        # a configured design's weight memory is single-port (shared address): its address pins are
-        # driven by register copies loaded a cycle ahead (a read's next address, or a write's)
+        # The weight memory's address and enable pins are driven by register copies (one per bank and
+        # column slice) loaded a cycle ahead, so that no register or issue logic drives the pins of
+        # every block RAM of a deep memory; a configured design's weight memory is single-port (shared
+        # address), and its copies take a write's address too. A design whose weights are written
+        # lane by lane through the weight port (weights "loadable") keeps one address register.
         w_next = Signal(max(1, (max(2, layer.n_in * R) - 1).bit_length()), name="wmem_addr_next") \
-            if bus is not None else None
+            if bus is not None or not self.loadable else None
         wmem = BankedRead(m, "wmem", width=L * W, depth=layer.n_in * R,
                           init=weight_rows(layer.weight, self.lo, self.hi, L, W), attrs=attrs,
                           granularity=W if self.loadable else (L * W if bus is not None else None),
@@ -213,32 +216,36 @@ class DenseCore(RowCore):
         # and INIT rows (a row of another operation, or no row, reads nothing)
         s1 = S[LEAD - 3]
         take = decide & inp.valid & ~is_eow & ~later  # a SYN token is taken (j ← idx, r ← 0)
-        if w_next is None:
-            # the address j·R + r kept in a register: j·R is formed when a token is taken (the index
-            # times a constant, from the skid buffer's register) and the row steps it by one, so no
-            # multiplier or adder sits between a register and the memory's address and bank decode
+        if bus is None:
+            # the address j·R + r: j·R is formed when a token is taken (the index times a constant, from
+            # the skid buffer's register) and kept, and the row steps the address by one, so no
+            # multiplier or adder sits between a register and the memory's address and bank decode;
+            # with address copies, the copies load the address's next value (the register's input)
+            w_addr = Signal(len(wmem.addr), name="wmem_addr_q")
             if R > 1:
-                w_addr = Signal(len(wmem.addr), name="wmem_addr_q")
+                addr_in = Signal(len(wmem.addr), name="wmem_addr_in")
                 j_r = Signal(len(wmem.addr), name="wmem_jr")  # j·R of the current token
-                with m.If(issue & ~last_row):
-                    m.d.sync += w_addr.eq(w_addr + 1)
-                with m.If(decide):
-                    m.d.sync += w_addr.eq(Mux(take, tok.idx * R, j_r))
-                    with m.If(take):
-                        m.d.sync += j_r.eq(tok.idx * R)
-                m.d.comb += wmem.addr.eq(w_addr)
+                m.d.comb += addr_in.eq(Mux(decide, Mux(take, tok.idx * R, j_r), Mux(issue & ~last_row, w_addr + 1,
+                                                                                     w_addr)))
+                m.d.sync += w_addr.eq(addr_in)
+                with m.If(decide & take):
+                    m.d.sync += j_r.eq(tok.idx * R)
             else:
-                m.d.comb += wmem.addr.eq(j)
-            m.d.comb += wmem.en.eq(issue & (op == Op.SYN))
+                addr_in = Mux(take, tok.idx, j)  # j's next value
+                m.d.comb += w_addr.eq(j)
+            if w_next is None:
+                m.d.comb += [wmem.addr.eq(w_addr), wmem.en.eq(issue & (op == Op.SYN))]
+            else:  # the next cycle reads for a SYN row: a token taken now, or SYN rows going on
+                m.d.comb += [w_next.eq(addr_in), wmem.en_next.eq(Mux(decide, take, op == Op.SYN) & ~self.cool_next)]
         else:  # the same address and enable one cycle ahead, from the issue's next state
+            assert w_next is not None  # a configured design always has address copies
             j_next = Mux(take, tok.idx, j)
             r_next = Mux(decide, 0, Mux(issue, r + 1, r))
             m.d.comb += [w_next.eq(j_next * R + r_next if R > 1 else j_next),
                          wmem.en_next.eq(Mux(decide, take, op == Op.SYN) & ~self.cool_next)]
         m.d.comb += [vmem.raddr_next.eq(s1.r),  # S2's row, into the slices' address copies
                      vmem.ren_next.eq(s1.valid & ((s1.op == Op.SYN) | (s1.op == Op.FIRE)))]
-        w3 = Signal(L * W, name="w3", reset_less=True)
-        dp.d.sync += w3.eq(wmem.data)
+        w3 = wmem.registered(dp)  # the weights, registered (S3); a deep memory's bank multiplexer cut in two
         if layer.has_bias:
             m.d.comb += [bmem.raddr_next.eq(s1.r),
                          bmem.ren_next.eq(s1.valid & ((s1.op == Op.FIRE) | (s1.op == Op.INIT)))]

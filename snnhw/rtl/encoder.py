@@ -55,8 +55,8 @@ __all__ = ["FRONT_DRAIN", "PIXEL_WORD_BITS", "EncoderCore", "active_rows", "capa
 #: Lanes whose pixel buffers share one copy of the write registers.
 FANOUT_LANES = 1
 #: Cycles the front engine waits after its last entry before it hands the bank over (the
-#: current pipeline's stages after the entry read: B, B2, C, C2, C3, D, E).
-FRONT_DRAIN = 7
+#: current pipeline's stages after the entry read: B, B2, B3, C, C2, C3, C4, D, E).
+FRONT_DRAIN = 9
 
 
 def sparse_entries(weight: np.ndarray, lo: int, hi: int, lanes: int) -> list[tuple[list[int], list[int], bool]]:
@@ -268,8 +268,11 @@ class EncoderCore(RowCore):
         # and it leaves out the collision logic it would otherwise put behind the block RAM's output
         xmem = [BankedRead(m, f"xmem{lane}", width=B * ppw, depth=n_words, init=[],
                            attrs={**attrs, "no_rw_check": "1"}, granularity=B * ppw) for lane in range(L)]
-        # two banks of currents: the front engine fills one while the step engine reads the other
-        imem = LaneMemory(m, "imem", lanes=L, field=P, depth=2 * R, attrs=attrs)
+        # two banks of currents: the front engine fills one while the step engine reads the other. A
+        # bank is written only while it is free and read only while it is full, and the front engine's
+        # first write into a released bank comes several cycles after the step engine's last read of it
+        # (its pipeline never stalls after issue), so here too a read and a write never meet
+        imem = LaneMemory(m, "imem", lanes=L, field=P, depth=2 * R, attrs={**attrs, "no_rw_check": "1"})
         vmem = LaneMemory(m, "vmem", lanes=L, field=P, depth=R, attrs=attrs)
         if layer.bias is not None:
             bias_rows = [pack_lanes(row, P) for row in row_values(layer.bias, self.lo, self.hi, L)]
@@ -459,54 +462,63 @@ class EncoderCore(RowCore):
         m.d.comb += self.busy.eq(issue)
 
         # ------------------------------------------------------- current pipeline
-        # B: the entry word leaves emem (a_valid) and is registered; B2: the pixel buffers are
-        # addressed with its columns; C: the pixels leave them; C2: registered per bank; C3: the
-        # bank's pixel registered, W·x per lane, registered; D: the accumulation (and the bias
-        # address); E: sat(sum + b) is written.
-        ent2 = emem.data  # the entry word, registered (B2)
-        v_b2, v_c, v_c2, v_c3, v_d, v_e = Signal(), Signal(), Signal(), Signal(), Signal(), Signal()
-        kill_b2 = Signal()
-        last_c, last_c2, last_c3, last_d = Signal(), Signal(), Signal(), Signal()
+        # B: the entry word leaves emem (a_valid) and is registered per bank; B2: the bank's word is
+        # picked; B3: registered again, so that the bank multiplexer and the pixel buffers' address
+        # pins are a cycle apart (a deep emem's multiplexer is cut in two there); the pixel buffers
+        # are addressed with its columns; C: the pixels leave them; C2: registered per bank; C3: the
+        # bank's pixel registered; C4: the pixel and the weight registered again, at the multiplier's
+        # inputs; W·x per lane, registered at the multiplier's output; D: the accumulation; E:
+        # sat(sum + b) is written.
+        ent3 = emem.registered(front)
+        v_b2, v_b3, v_c, v_c2, v_c3, v_c4, v_d, v_e = (Signal(name=n) for n in ("v_b2", "v_b3", "v_c", "v_c2", "v_c3",
+                                                                               "v_c4", "v_d", "v_e"))
+        kill_b2, kill_b3 = Signal(), Signal()
+        last_c, last_c2, last_c3, last_c4, last_d = Signal(), Signal(), Signal(), Signal(), Signal()
         w_c = Signal(L * W, name="w_c", reset_less=True)
         w_c2 = Signal(L * W, name="w_c2", reset_less=True)
         w_c3 = Signal(L * W, name="w_c3", reset_less=True)
+        w_c4 = Signal(L * W, name="w_c4", reset_less=True)
         m.d.sync += [v_b2.eq(a_valid), kill_b2.eq(kill_a),
-                     v_c.eq(v_b2), last_c.eq(ent2[-1] | kill_b2),
+                     v_b3.eq(v_b2), kill_b3.eq(kill_b2),
+                     v_c.eq(v_b3), last_c.eq(ent3[-1] | kill_b3),
                      v_c2.eq(v_c), last_c2.eq(last_c),
                      v_c3.eq(v_c2), last_c3.eq(last_c2),
-                     v_d.eq(v_c3), last_d.eq(last_c3),
+                     v_c4.eq(v_c3), last_c4.eq(last_c3),
+                     v_d.eq(v_c4), last_d.eq(last_c4),
                      v_e.eq(v_d & last_d)]
-        front.d.sync += [w_c.eq(Mux(kill_b2, 0, ent2[L * cbits: L * (cbits + W)])), w_c2.eq(w_c), w_c3.eq(w_c2)]
+        front.d.sync += [w_c.eq(Mux(kill_b3, 0, ent3[L * cbits: L * (cbits + W)])), w_c2.eq(w_c), w_c3.eq(w_c2),
+                         w_c4.eq(w_c3)]
         subs = []
         for lane in range(L):
-            col = ent2.word_select(lane, cbits)
-            reuse = ent2[L * (cbits + W) + lane]  # the word read for the entry before holds this pixel
-            m.d.comb += [xmem[lane].addr.eq(col >> sub_bits), xmem[lane].en.eq(v_b2 & ~reuse & ~kill_b2)]
+            col = ent3.word_select(lane, cbits)
+            reuse = ent3[L * (cbits + W) + lane]  # the word read for the entry before holds this pixel
+            m.d.comb += [xmem[lane].addr.eq(col >> sub_bits), xmem[lane].en.eq(v_b3 & ~reuse & ~kill_b3)]
             sub = Signal(max(1, sub_bits), name=f"sub{lane}", reset_less=True)  # the pixel within the word, at C2
             sub_c = Signal(max(1, sub_bits), name=f"sub_c{lane}", reset_less=True)
             front.d.sync += [sub_c.eq(col[:sub_bits] if sub_bits else 0), sub.eq(sub_c)]
             subs.append(sub)
         brow = Signal(rbits)
         crow = Signal(rbits)
-        if layer.has_bias:  # addressed at C3 with the row of the entry there, registered at E
-            m.d.comb += [b_rd.addr.eq(brow), b_rd.en.eq(v_c3 & last_c3)]  # read for the row being completed
+        if layer.has_bias:  # addressed at C4 with the row of the entry there, registered at E
+            m.d.comb += [b_rd.addr.eq(brow), b_rd.en.eq(v_c4 & last_c4)]  # read for the row being completed
             if bus is not None:
                 b_one = Signal(len(brow), name="bmem_addr")
                 # a single-port macro's one enable covers the writes (else synthesis reads it every cycle)
                 m.d.comb += [b_one.eq(Mux(bus.we["bmem"], bus.addr, brow)), b_rd.addr.eq(b_one), b_wr.addr.eq(b_one),
-                             b_rd.en.eq((v_c3 & last_c3) | bus.we["bmem"])]
+                             b_rd.en.eq((v_c4 & last_c4) | bus.we["bmem"])]
             b_e = Signal(L * P, name="b_e", reset_less=True)
             front.d.sync += b_e.eq(b_rd.data)
-        with m.If(v_c3 & last_c3):
+        with m.If(v_c4 & last_c4):
             m.d.sync += brow.eq(Mux(brow == R - 1, 0, brow + 1))
         pbits = W + B + 1
         cur_row = []
         for lane in range(L):
             x_c3 = Signal(B, name=f"x_c3_{lane}", reset_less=True)  # the pixel (registered per bank at C2)
+            x_c4 = Signal(B, name=f"x_c4_{lane}", reset_less=True)  # at the multiplier's input
             prod = Signal(signed(pbits), name=f"wx{lane}", reset_less=True)
             word = xmem[lane].data
-            front.d.sync += [x_c3.eq(word.word_select(subs[lane], B) if ppw > 1 else word),
-                         prod.eq(w_c3.word_select(lane, W).as_signed() * x_c3)]
+            front.d.sync += [x_c3.eq(word.word_select(subs[lane], B) if ppw > 1 else word), x_c4.eq(x_c3),
+                             prod.eq(w_c4.word_select(lane, W).as_signed() * x_c4)]
             acc = Signal(signed(abits), name=f"acc{lane}")
             total = Signal(signed(abits + 1), name=f"total{lane}")
             tot_e = Signal(signed(abits), name=f"sum{lane}", reset_less=True)
@@ -545,6 +557,6 @@ class EncoderCore(RowCore):
         m.d.comb += [vmem.waddr_next.eq(sp.r), vmem.wdata.eq(Cat(*new_row)),
                      vmem.wen_next.eq(sp.valid & ((sp.op == Op.FIRE) | (sp.op == Op.INIT)))]
         self._push(m, ser, sw, outs, final)
-        self._gate(m, front, [a_valid, v_b2, v_c, v_c2, v_c3, v_d, v_e], "front_datapath")
+        self._gate(m, front, [a_valid, v_b2, v_b3, v_c, v_c2, v_c3, v_c4, v_d, v_e], "front_datapath")
         self._gate(m, steps, [s.valid for s in S], "step_datapath")
         return m

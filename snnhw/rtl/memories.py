@@ -199,15 +199,49 @@ class BankedRead:
             with m.If(read):
                 m.d.sync += reg.eq(Cat(*parts))
             regs.append(reg)
+        self._name, self._regs = name, regs
         if banks == 1:
             self.data = regs[0]
         else:
             bank1 = Signal(range(banks), name=f"{name}_bank1")
             bank2 = Signal(range(banks), name=f"{name}_bank2")
             m.d.sync += [bank1.eq(self.addr[low:]), bank2.eq(bank1)]
+            self._bank2 = bank2
             self.data = Signal(width, name=f"{name}_data")
             m.d.comb += self.data.eq(Array(regs)[bank2])
 
+    def registered(self, dp: Module) -> Value:
+        """``data`` a cycle later, as a register of ``dp`` would hold it (loaded on the edges where
+        ``dp``'s registers load).
+
+        With more than :data:`GROUP_BANKS` banks the bank multiplexer is cut in two: the banks are
+        grouped (a power of two ≥ √banks banks per group), each group's multiplexer is registered, and the group is
+        picked after the registers. So neither cycle carries a multiplexer over every bank of a deep
+        memory (whose block RAMs spread over the whole die), and the word still arrives in the cycle
+        of a register of ``data``."""
+        width = len(self.data)
+        if self.banks <= GROUP_BANKS:
+            reg = Signal(width, name=f"{self._name}_q2", reset_less=True)
+            dp.d.sync += reg.eq(self.data)
+            return reg
+        low = max(1, math.ceil(math.log2(math.sqrt(self.banks))))  # banks per group: a power of two ≥ √banks
+        per = 1 << low
+        groups = [self._regs[k:k + per] for k in range(0, self.banks, per)]
+        within, group_of = self._bank2[:low], self._bank2[low:]
+        grp = Signal(range(len(groups)), name=f"{self._name}_group3", reset_less=True)
+        dp.d.sync += grp.eq(group_of)
+        outs = []
+        for g, members in enumerate(groups):
+            q = Signal(width, name=f"{self._name}_group{g}_q", reset_less=True)
+            dp.d.sync += q.eq(Array(members)[within] if len(members) > 1 else members[0])
+            outs.append(q)
+        word = Signal(width, name=f"{self._name}_q2")
+        dp.d.comb += word.eq(Array(outs)[grp])
+        return word
+
+
+#: Banks of a :class:`BankedRead` beyond which :meth:`BankedRead.registered` cuts the bank multiplexer in two.
+GROUP_BANKS = 8
 
 #: Widest column slice of a :class:`BankedRead` with address copies (at most 32 pins of 21-bit ASAP7
 #: macros per copy within one bank, two 36-bit block RAM columns).

@@ -42,10 +42,18 @@ PARTS: dict[str, tuple[str, int, int, int, int]] = {
 PACKAGE = "CABGA381"
 #: nextpnr placer/router seed: fixed, so the same design gives the same Fmax.
 SEED = 1
-#: Yosys commands right after the design is read, out of context and on a board. Replicated registers
-#: (kept wires named ``*_copy``) keep their flip-flops apart: without a keep on the flip-flop cells
-#: themselves, ``opt_merge`` folds the copies back into one register of high fan-out.
-AFTER_READ = "proc\nsetattr -set keep 1 a:keep %ci1:+$dff[Q]"
+#: Yosys commands right after the design is read, out of context and on a board.
+#:
+#: - ``memory_nordff`` turns every synchronous read port back into an asynchronous one and its
+#:   register, so that ``synth_ecp5``'s ``memory_dff`` merges them again and, on the way, honours a
+#:   memory's ``no_rw_check`` attribute (read and write never meet at one address). A read port that
+#:   arrives synchronous (Amaranth's RTLIL, a board build) otherwise keeps its read-before-write
+#:   semantics, and ``memory_libmap`` emulates them with a multiplexer behind the block RAM, which
+#:   keeps its flip-flops out of the block RAM's output register (:mod:`snnhw.synth.ebr`).
+#: - Replicated registers (kept wires named ``*_copy``) keep their flip-flops apart: without a keep
+#:   on the flip-flop cells themselves, ``opt_merge`` folds the copies back into one register of high
+#:   fan-out.
+AFTER_READ = "proc\nmemory_nordff\nsetattr -set keep 1 a:keep %ci1:+$dff[Q]"
 #: Yosys commands between ``synth_ecp5 -run :map_luts`` and ``synth_ecp5 -run map_cells:``: LUT mapping
 #: with the classic ABC in place of ``abc9``, which fails an assertion (``ABC_OPS_REINTEGRATE``) in
 #: Yosys 0.70 on large snnhw designs.
