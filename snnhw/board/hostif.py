@@ -49,6 +49,7 @@ from snnhw.board.protocol import (
     result_payload_bytes,
     sample_payload_bytes,
 )
+from snnhw.rtl.memories import NO_RW_CHECK
 
 __all__ = ["STATUS_WAIT", "HostInterface", "crc16_step"]
 
@@ -156,7 +157,7 @@ class HostInterface(wiring.Component):
         # ---- buffers: S sample slots of NB beats, R result slots of NW words
         # a frame is written only into a free slot, and a slot is read only after it is committed, until
         # its last beat has left: a read and a write never meet at one address (`no_rw_check`)
-        m.submodules.pixels = pixels = Memory(shape=unsigned(WB), depth=S * NB, init=[], attrs={"no_rw_check": "1"})
+        m.submodules.pixels = pixels = Memory(shape=unsigned(WB), depth=S * NB, init=[], attrs=NO_RW_CHECK)
         pw = pixels.write_port()
         pr = pixels.read_port()
         m.submodules.results = results = Memory(shape=unsigned(self.result_bits), depth=R * NW, init=[])

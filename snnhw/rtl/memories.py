@@ -14,7 +14,7 @@ import numpy as np
 from amaranth.hdl import Array, Cat, Module, Mux, Signal, Value, unsigned
 from amaranth.lib.memory import Memory
 
-__all__ = ["BANK_DEPTH", "LANE_GROUP", "MEMORY_ATTRS", "BankedRead", "LaneMemory", "bank_count", "load_words", "pack_lanes", "row_values", "weight_rows"]
+__all__ = ["BANK_DEPTH", "GROUP_BANKS", "LANE_GROUP", "MEMORY_ATTRS", "NO_RW_CHECK", "BankedRead", "LaneMemory", "bank_count", "load_words", "pack_lanes", "row_values", "weight_rows"]
 
 #: Synthesis attributes for each memory style of the build configuration.
 MEMORY_ATTRS: dict[str, dict[str, str]] = {
@@ -23,6 +23,11 @@ MEMORY_ATTRS: dict[str, dict[str, str]] = {
     "distributed": {"ram_style": "distributed"},
     "registers": {"ram_style": "registers"},
 }
+
+#: The attribute of a memory whose read and write never meet at one address in one cycle, or whose
+#: word at such a meeting is never used: synthesis leaves out the logic that would give the word
+#: a meaning (Yosys's read-before-write emulation behind a block RAM).
+NO_RW_CHECK: dict[str, str] = {"no_rw_check": "1"}
 
 
 def pack_lanes(values: Sequence[int], bits: int) -> int:
