@@ -14,7 +14,7 @@ so the serializer adds no wide logic at 64 lanes and beyond:
 ====================  ======================================================================
 stage                 what happens
 ====================  ======================================================================
-row FIFO              rows as the core pushes them
+row FIFO              rows as the core pushes them, each registered on its way in
 ``nxt``               prefetch register; each *group* of eight lanes gets a "has a spike"
                       flag as the row enters
 row stage             one *item* per cycle: the lowest group that still has spikes (its
@@ -154,7 +154,15 @@ class RowSerializer(wiring.Component):
         L, G, NG = self.lanes, self.group, self.groups
         reverse = faults.active("reversed_additions")
         m.submodules.q = q = fifo.SyncFIFO(width=self.rlayout.size, depth=self.depth)
-        m.d.comb += [q.w_data.eq(self.w), q.w_en.eq(self.push), self.space.eq(self.depth - q.level)]
+        # a pushed row is registered before it enters the FIFO, so that the core's last pass stage (the
+        # fire step) and the FIFO's storage are a cycle apart; the core's credits (claimed at issue)
+        # already keep every row in flight within the FIFO's depth
+        w_q = Signal(self.rlayout.size, name="row_in", reset_less=True)
+        push_q = Signal(name="row_in_valid")
+        m.d.sync += push_q.eq(self.push)
+        with m.If(self.push):  # loaded only with a row (its clock gated the rest of the time)
+            m.d.sync += w_q.eq(self.w)
+        m.d.comb += [q.w_data.eq(w_q), q.w_en.eq(push_q), self.space.eq(self.depth - q.level - push_q)]
 
         def group_bits(v: Value, g: int, width: int) -> Value:
             """Group ``g``'s ``G`` fields of ``width`` bits from the lane vector ``v`` (zero-padded)."""
