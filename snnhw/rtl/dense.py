@@ -220,19 +220,18 @@ class DenseCore(RowCore):
         s1 = S[LEAD - 3]
         take = decide & inp.valid & ~is_eow & ~later  # a SYN token is taken (j ← idx, r ← 0)
         if bus is None:
-            # the address j·R + r: j·R is formed when a token is taken (the index times a constant, from
-            # the skid buffer's register) and kept, and the row steps the address by one, so no
-            # multiplier or adder sits between a register and the memory's address and bank decode;
-            # with address copies, the copies load the address's next value (the register's input)
+            # the address j·R + r: j·R is formed as a token may be taken (the index times a constant, from
+            # the skid buffer's register) and the row steps the address by one, so no multiplier or
+            # adder sits between a register and the memory's address and bank decode; with address
+            # copies, the copies load the address's next value (the register's input). Only a SYN row
+            # reads, and a SYN pass starts only with a taken token, so the address after a decision
+            # is the head token's whether it is taken or not: the token's timing (`take`) stays off
+            # the address path
             w_addr = Signal(len(wmem.addr), name="wmem_addr_q")
             if R > 1:
                 addr_in = Signal(len(wmem.addr), name="wmem_addr_in")
-                j_r = Signal(len(wmem.addr), name="wmem_jr")  # j·R of the current token
-                m.d.comb += addr_in.eq(Mux(decide, Mux(take, tok.idx * R, j_r), Mux(issue & ~last_row, w_addr + 1,
-                                                                                     w_addr)))
+                m.d.comb += addr_in.eq(Mux(decide, tok.idx * R, Mux(issue & ~last_row, w_addr + 1, w_addr)))
                 m.d.sync += w_addr.eq(addr_in)
-                with m.If(decide & take):
-                    m.d.sync += j_r.eq(tok.idx * R)
             else:
                 addr_in = Mux(take, tok.idx, j)  # j's next value
                 m.d.comb += w_addr.eq(j)
