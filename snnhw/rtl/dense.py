@@ -36,7 +36,16 @@ from snnhw.ir import Layer, LeakKind, StreamWidths
 from snnhw.rtl import faults, lif
 from snnhw.rtl.core import LEAD, Op, RowCore, RunParams, add_unit, auto_pipeline_depth, fire_units, leak_unit
 from snnhw.rtl.fifo import SkidBuffer
-from snnhw.rtl.memories import MEMORY_ATTRS, BankedRead, LaneMemory, pack_lanes, row_values, weight_rows
+from snnhw.rtl.memories import (
+    MEMORY_ATTRS,
+    NO_RW_CHECK,
+    NO_RW_CHECK_ROWS,
+    BankedRead,
+    LaneMemory,
+    pack_lanes,
+    row_values,
+    weight_rows,
+)
 from snnhw.rtl.stream import token_layout
 
 __all__ = ["DenseCore", "Op"]
@@ -120,12 +129,9 @@ class DenseCore(RowCore):
         bias_rows = [pack_lanes(row, P) for row in row_values(bias, self.lo, self.hi, L)]
 
         dp = Module()  # the per-lane datapath registers, clocked only while rows are in flight (RowCore._gate)
-        # A read that meets a write of its row in one cycle is always overridden by the forwarding
-        # (RowCore._resolve keeps the memory's last two writes and prefers them to the word read), so
-        # `no_rw_check` would be true here too; it is left off: with it, Yosys maps a shallow potential
-        # memory into block RAM instead of LUT RAM on ECP5, and the fire step's write then crosses the
-        # die (the 16-lane ULX3S build fell from 95.1 to 82.7 MHz)
-        vmem = LaneMemory(m, "vmem", lanes=L, field=P, depth=R, init=bias_rows, attrs=attrs)
+        # potentials: `no_rw_check` from NO_RW_CHECK_ROWS rows (snnhw.rtl.memories)
+        vmem = LaneMemory(m, "vmem", lanes=L, field=P, depth=R, init=bias_rows,
+                          attrs={**attrs, **(NO_RW_CHECK if R >= NO_RW_CHECK_ROWS else {})})
         bus = self.bus.local(m, self.targets) if self.bus is not None else None
         # The weight memory's address and enable pins are driven by register copies (one per bank and
         # column slice) loaded a cycle ahead, so that no register or issue logic drives the pins of

@@ -46,7 +46,15 @@ from snnhw.ir import Layer, LeakKind, StreamWidths
 from snnhw.rtl import lif
 from snnhw.rtl.core import LEAD, Op, RowCore, RunParams, add_unit, auto_pipeline_depth, fire_units, leak_unit
 from snnhw.rtl.framing import beat_layout
-from snnhw.rtl.memories import MEMORY_ATTRS, NO_RW_CHECK, BankedRead, LaneMemory, pack_lanes, row_values
+from snnhw.rtl.memories import (
+    MEMORY_ATTRS,
+    NO_RW_CHECK,
+    NO_RW_CHECK_ROWS,
+    BankedRead,
+    LaneMemory,
+    pack_lanes,
+    row_values,
+)
 
 __all__ = ["FRONT_DRAIN", "PIXEL_WORD_BITS", "EncoderCore", "active_rows", "capacity_current_bits", "current_bits",
            "entry_words", "issued_entries", "pixel_reads", "pixels_per_word", "row_mask_words", "row_starts", "row_words",
@@ -273,7 +281,8 @@ class EncoderCore(RowCore):
         # first write into a released bank comes several cycles after the step engine's last read of it
         # (its pipeline never stalls after issue), so here too a read and a write never meet
         imem = LaneMemory(m, "imem", lanes=L, field=P, depth=2 * R, attrs={**attrs, **NO_RW_CHECK})
-        vmem = LaneMemory(m, "vmem", lanes=L, field=P, depth=R, attrs=attrs)  # without no_rw_check, as a dense core's
+        vmem = LaneMemory(m, "vmem", lanes=L, field=P, depth=R,  # `no_rw_check` as a dense core's
+                          attrs={**attrs, **(NO_RW_CHECK if R >= NO_RW_CHECK_ROWS else {})})
         if layer.bias is not None:
             bias_rows = [pack_lanes(row, P) for row in row_values(layer.bias, self.lo, self.hi, L)]
             m.submodules.bmem = bmem = Memory(shape=unsigned(L * P), depth=max(2, R), init=bias_rows, attrs=attrs)

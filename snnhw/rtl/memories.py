@@ -14,7 +14,7 @@ import numpy as np
 from amaranth.hdl import Array, Cat, Module, Mux, Signal, Value, unsigned
 from amaranth.lib.memory import Memory
 
-__all__ = ["BANK_DEPTH", "GROUP_BANKS", "LANE_GROUP", "MEMORY_ATTRS", "NO_RW_CHECK", "BankedRead", "LaneMemory", "bank_count", "load_words", "pack_lanes", "row_values", "weight_rows"]
+__all__ = ["BANK_DEPTH", "GROUP_BANKS", "LANE_GROUP", "MEMORY_ATTRS", "NO_RW_CHECK", "NO_RW_CHECK_ROWS", "BankedRead", "LaneMemory", "bank_count", "load_words", "pack_lanes", "row_values", "weight_rows"]
 
 #: Synthesis attributes for each memory style of the build configuration.
 MEMORY_ATTRS: dict[str, dict[str, str]] = {
@@ -28,6 +28,12 @@ MEMORY_ATTRS: dict[str, dict[str, str]] = {
 #: word at such a meeting is never used: synthesis leaves out the logic that would give the word
 #: a meaning (Yosys's read-before-write emulation behind a block RAM).
 NO_RW_CHECK: dict[str, str] = {"no_rw_check": "1"}
+#: Rows from which a core's potential memory carries :data:`NO_RW_CHECK`. The forwarding makes it true
+#: at any depth (a read that meets a write of its row is always overridden, ``RowCore._resolve``), but
+#: with it Yosys maps a shallow potential memory into block RAM instead of LUT RAM on ECP5, and the
+#: fire step's write then crosses the die; a deep one is a block RAM either way, and the attribute
+#: lets its output register take the flip-flops that follow it.
+NO_RW_CHECK_ROWS = 128
 
 
 def pack_lanes(values: Sequence[int], bits: int) -> int:
