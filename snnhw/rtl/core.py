@@ -300,7 +300,8 @@ class RowCore(wiring.Component):
             m.d.sync += cool.eq(wait)
         with m.Elif(cool != 0):
             m.d.sync += cool.eq(cool - 1)
-        self.cool_next = start | (cool > 1)  # the wait holds in the next cycle too
+        # the wait holds in the next cycle too (a one-cycle wait never does: no constant comparison)
+        self.cool_next = start | (cool > 1) if wait > 1 else start
         return cool != 0
 
     def _resolve(self, m: Module, dp: Module, stages: list[Any], v_read: Value, res: Sequence[Value], wport: Any,
