@@ -72,8 +72,7 @@ def build_cmd(net: str, board_name: str, out: Path, clock_mhz: float | None, bau
     Tcl, build script) without running Vivado. Both write board.json (board,
     part, clock, baud, Fmax, timing, resources, tool versions, network hash).
     Without --build, --lanes or --cores the board's default build is used
-    (ulx3s-85f: 16 lanes at 90 MHz, the fastest build measured to meet
-    timing); board.json says which defaults were taken. With --loadable (and the capacity options of snnhw generate) the board
+    (ulx3s-85f: 16 lanes at 90 MHz, below the fastest builds measured); board.json says which defaults were taken. With --loadable (and the capacity options of snnhw generate) the board
     takes any network that fits at run time (snnhw board load) without a
     rebuild; DIR then also holds network.npz, the design's network.
     """
