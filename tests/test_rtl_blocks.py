@@ -16,6 +16,7 @@ from snnhw.rtl import lif
 from snnhw.rtl.build import resolve_build
 from snnhw.rtl.counter import Counter
 from snnhw.rtl.fifo import SkidBuffer
+from snnhw.rtl.memories import BankedRead
 from snnhw.rtl.merge import SpikeMerge
 
 from .activity import assert_active
@@ -393,3 +394,32 @@ def test_sample_framer_drops_short_and_long_samples() -> None:
     assert in_reset_ready == [0] * 6
     assert seen == [(1, 0), (2, 0), (3, 0), (4, 0), (5, 1), (6, 0), (7, 0), (8, 0),
                     (9, 0), (10, 0), (11, 1), (14, 0), (15, 0), (16, 0)]
+
+
+@pytest.mark.parametrize("banks", [3, 11, 22])
+def test_banked_read_registered_word(banks: int) -> None:
+    """``BankedRead.registered``: the word read at a random address every cycle, three cycles later, equal
+    to the memory's contents; 3 banks (one register after the multiplexer), 11 and 22 (the multiplexer
+    cut in two around it: groups of 4 and 8, the last group short)."""
+    bank_depth, width = 4, 12
+    depth = banks * bank_depth - 1
+    rng = np.random.default_rng(banks)
+    init = [int(v) for v in rng.integers(0, 1 << width, size=depth)]
+    m, dp = Module(), Module()
+    mem = BankedRead(m, "mem", width=width, depth=depth, init=init, attrs={}, bank_depth=bank_depth)
+    assert mem.banks == banks
+    word = mem.registered(dp)
+    m.submodules.dp = dp
+    addrs = [int(a) for a in rng.integers(0, depth, size=200)]
+
+    async def bench(ctx):
+        for k, a in enumerate([*addrs, 0, 0, 0]):
+            ctx.set(mem.addr, a)
+            if k >= 3:
+                assert ctx.get(word) == init[addrs[k - 3]], (k, addrs[k - 3])
+            await ctx.tick()
+
+    sim = Simulator(m)
+    sim.add_clock(1e-6)
+    sim.add_testbench(bench)
+    sim.run()

@@ -38,11 +38,10 @@ from snnhw.rtl.core import LEAD, Op, RowCore, RunParams, add_unit, auto_pipeline
 from snnhw.rtl.fifo import SkidBuffer
 from snnhw.rtl.memories import (
     MEMORY_ATTRS,
-    NO_RW_CHECK,
-    NO_RW_CHECK_ROWS,
     BankedRead,
     LaneMemory,
     pack_lanes,
+    potential_attrs,
     row_values,
     weight_rows,
 )
@@ -129,9 +128,7 @@ class DenseCore(RowCore):
         bias_rows = [pack_lanes(row, P) for row in row_values(bias, self.lo, self.hi, L)]
 
         dp = Module()  # the per-lane datapath registers, clocked only while rows are in flight (RowCore._gate)
-        # potentials: `no_rw_check` from NO_RW_CHECK_ROWS rows (snnhw.rtl.memories)
-        vmem = LaneMemory(m, "vmem", lanes=L, field=P, depth=R, init=bias_rows,
-                          attrs={**attrs, **(NO_RW_CHECK if R >= NO_RW_CHECK_ROWS else {})})
+        vmem = LaneMemory(m, "vmem", lanes=L, field=P, depth=R, init=bias_rows, attrs=potential_attrs(attrs, R))
         bus = self.bus.local(m, self.targets) if self.bus is not None else None
         # The weight memory's address and enable pins are driven by register copies (one per bank and
         # column slice) loaded a cycle ahead, so that no register or issue logic drives the pins of

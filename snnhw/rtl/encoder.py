@@ -49,10 +49,10 @@ from snnhw.rtl.framing import beat_layout
 from snnhw.rtl.memories import (
     MEMORY_ATTRS,
     NO_RW_CHECK,
-    NO_RW_CHECK_ROWS,
     BankedRead,
     LaneMemory,
     pack_lanes,
+    potential_attrs,
     row_values,
 )
 
@@ -281,8 +281,7 @@ class EncoderCore(RowCore):
         # first write into a released bank comes several cycles after the step engine's last read of it
         # (its pipeline never stalls after issue), so here too a read and a write never meet
         imem = LaneMemory(m, "imem", lanes=L, field=P, depth=2 * R, attrs={**attrs, **NO_RW_CHECK})
-        vmem = LaneMemory(m, "vmem", lanes=L, field=P, depth=R,  # `no_rw_check` as a dense core's
-                          attrs={**attrs, **(NO_RW_CHECK if R >= NO_RW_CHECK_ROWS else {})})
+        vmem = LaneMemory(m, "vmem", lanes=L, field=P, depth=R, attrs=potential_attrs(attrs, R))
         if layer.bias is not None:
             bias_rows = [pack_lanes(row, P) for row in row_values(layer.bias, self.lo, self.hi, L)]
             m.submodules.bmem = bmem = Memory(shape=unsigned(L * P), depth=max(2, R), init=bias_rows, attrs=attrs)

@@ -14,7 +14,7 @@ import numpy as np
 from amaranth.hdl import Array, Cat, Module, Mux, Signal, Value, unsigned
 from amaranth.lib.memory import Memory
 
-__all__ = ["BANK_DEPTH", "GROUP_BANKS", "LANE_GROUP", "MEMORY_ATTRS", "NO_RW_CHECK", "NO_RW_CHECK_ROWS", "BankedRead", "LaneMemory", "bank_count", "load_words", "pack_lanes", "row_values", "weight_rows"]
+__all__ = ["BANK_DEPTH", "GROUP_BANKS", "LANE_GROUP", "MEMORY_ATTRS", "NO_RW_CHECK", "NO_RW_CHECK_ROWS", "BankedRead", "LaneMemory", "bank_count", "load_words", "pack_lanes", "potential_attrs", "row_values", "weight_rows"]
 
 #: Synthesis attributes for each memory style of the build configuration.
 MEMORY_ATTRS: dict[str, dict[str, str]] = {
@@ -34,6 +34,12 @@ NO_RW_CHECK: dict[str, str] = {"no_rw_check": "1"}
 #: fire step's write then crosses the die; a deep one is a block RAM either way, and the attribute
 #: lets its output register take the flip-flops that follow it.
 NO_RW_CHECK_ROWS = 128
+
+
+def potential_attrs(attrs: dict[str, str], rows: int) -> dict[str, str]:
+    """A core's potential memory's synthesis attributes: ``attrs``, with :data:`NO_RW_CHECK` from
+    :data:`NO_RW_CHECK_ROWS` rows."""
+    return {**attrs, **(NO_RW_CHECK if rows >= NO_RW_CHECK_ROWS else {})}
 
 
 def pack_lanes(values: Sequence[int], bits: int) -> int:
