@@ -24,7 +24,7 @@ from snnhw.model.trace import first_divergence
 from snnhw.netgen import activate, random_network
 from snnhw.rtl.build import core_slices, resolve_build
 from snnhw.rtl.cycles import input_events_from_trace, predict_busy, predict_total
-from snnhw.rtl.encoder import sparse_entries
+from snnhw.rtl.encoder import entry_bits, pixels_per_word, sparse_entries
 from snnhw.rtl.memories import GROUP_BANKS, bank_count
 
 from .activity import assert_active, inputs_for, loaded_weights_case
@@ -221,12 +221,13 @@ def test_cycle_model_matches_cosimulation() -> None:
 
 
 def test_icarus_banked_memories() -> None:
-    """Memories deeper than a bank (512 words) are split into banks with registered outputs: the
-    encoder's sparse entries (692) and pixel buffers (600), a dense weight memory (720 words), also
-    written through the weight port across banks."""
+    """Memories deeper than a bank (one block RAM at the word's width) are split into banks with
+    registered outputs: the encoder's sparse entries (1,406 words of 18 bits, 1,024 per bank) and a dense
+    weight memory (2,400 words of 6 bits, 2,048 per bank), also written through the weight port across banks."""
     x = np.random.default_rng(3).integers(0, 16, size=(3, 600))
-    network = random_network(7, input_size=600, input_bits=4, sizes=[24, 30, 5], time_steps=3, density=0.05,
+    network = random_network(7, input_size=600, input_bits=4, sizes=[48, 50, 5], time_steps=3, density=0.05,
                              active_on=x)
+    assert bank_count(network.layers[1].weight.size, network.layers[1].weight_bits) == 2
     golden = simulate(network, x)
     assert_active(network, golden)
     trace, _ = cosim(network, resolve_build(network, {"lanes": 1}), x, simulator="icarus", gaps=0.2,
@@ -236,7 +237,7 @@ def test_icarus_banked_memories() -> None:
     layers = [network.layers[0], dataclasses.replace(
         network.layers[1], weight=rng.integers(-31, 32, size=network.layers[1].weight.shape)), network.layers[2]]
     trained = activate(dataclasses.replace(network, layers=layers), x)
-    assert trained.layers[1].weight.shape == (30, 24) and trained.layers[0] is network.layers[0]
+    assert trained.layers[1].weight.shape == (50, 48) and trained.layers[0] is network.layers[0]
     trace, _ = cosim(network, resolve_build(network, {"lanes": 1, "weights": "loadable"}), x, simulator="icarus",
                      weights=trained, gaps=0.2, backpressure=0.3)
     assert first_divergence(trained, simulate(trained, x), trace) is None
@@ -244,18 +245,19 @@ def test_icarus_banked_memories() -> None:
 
 def test_icarus_deep_memories_split_bank_multiplexers() -> None:
     """Memories of more than GROUP_BANKS banks have their bank multiplexer cut in two around a register
-    (BankedRead.registered): the encoder's entries (11 banks, groups of 4, 4 and 3) and a dense weight
-    memory (22 banks, groups of 8, 8 and 6)."""
+    (BankedRead.registered): the encoder's entries (15-bit words, 1,024 per bank: 9 banks, groups of 4, 4
+    and 1) and a dense weight memory (6-bit words, 2,048 per bank: 9 banks)."""
     x = np.random.default_rng(5).integers(0, 4, size=(2, 96))
-    network = random_network(8, input_size=96, input_bits=2, sizes=[180, 60, 4], time_steps=2, density=0.3,
+    network = random_network(8, input_size=96, input_bits=2, sizes=[180, 100, 4], time_steps=2, density=0.5,
                              active_on=x)
-    encoder = network.layers[0]
-    assert bank_count(len(sparse_entries(encoder.weight, 0, encoder.size, 1))) == 11
-    assert bank_count(network.layers[1].weight.size) == 22 > GROUP_BANKS
+    encoder, hidden = network.layers[0], network.layers[1]
+    build = resolve_build(network, {"lanes": 1})
+    width = entry_bits(encoder.n_in, encoder.weight_bits, 1, pixels_per_word(2, build.pixels_per_beat))
+    assert bank_count(len(sparse_entries(encoder.weight, 0, encoder.size, 1)), width) == 9 > GROUP_BANKS
+    assert bank_count(hidden.weight.size, hidden.weight_bits) == 9
     golden = simulate(network, x)
     assert_active(network, golden)
-    trace, _ = cosim(network, resolve_build(network, {"lanes": 1}), x, simulator="icarus", gaps=0.2,
-                     backpressure=0.3, seed=2)
+    trace, _ = cosim(network, build, x, simulator="icarus", gaps=0.2, backpressure=0.3, seed=2)
     assert first_divergence(network, golden, trace) is None
 
 

@@ -406,7 +406,7 @@ def test_banked_read_registered_word(banks: int) -> None:
     rng = np.random.default_rng(banks)
     init = [int(v) for v in rng.integers(0, 1 << width, size=depth)]
     m, dp = Module(), Module()
-    mem = BankedRead(m, "mem", width=width, depth=depth, init=init, attrs={}, bank_depth=bank_depth)
+    mem = BankedRead(m, "mem", width=width, depth=depth, init=init, attrs={}, bank_words=bank_depth)
     assert mem.banks == banks
     word = mem.registered(dp)
     m.submodules.dp = dp

@@ -32,8 +32,8 @@ import numpy as np
 from snnhw.ir import Network
 from snnhw.power.energy import macro_place
 from snnhw.rtl.build import Build, core_slices
-from snnhw.rtl.encoder import active_rows, issued_entries, pixel_reads, pixels_per_word, sparse_entries
-from snnhw.rtl.memories import BANK_DEPTH, bank_count
+from snnhw.rtl.encoder import active_rows, entry_bits, issued_entries, pixel_reads, pixels_per_word, sparse_entries
+from snnhw.rtl.memories import bank_count, bank_depth
 
 __all__ = ["memory_kind", "needed_reads"]
 
@@ -71,17 +71,18 @@ def _macros_per_slice(per_memory: dict[str, float]) -> dict[tuple[int, int, str]
 _ENTRY_BANK = re.compile(r"\.emem(\d*)(?:s\d+)?$")
 
 
-def _entry_reads(per_memory: dict[str, float], layer: int, core: int, issued: np.ndarray) -> float:
+def _entry_reads(per_memory: dict[str, float], layer: int, core: int, issued: np.ndarray, words: int) -> float:
     """Macro reads of an encoder core's entry memory for the entries it issues (``issued``: how often
-    each entry is issued, per sample): each RTL bank (``emem<bank>s<slice>``) is read once per issue of
-    an entry it holds, whether its macros are all there or some of it was kept in logic."""
+    each entry is issued, per sample; ``words``: entries per RTL bank): each RTL bank
+    (``emem<bank>s<slice>``) is read once per issue of an entry it holds, whether its macros are all
+    there or some of it was kept in logic."""
     total = 0.0
     prefix = f"l{layer}_core{core}."
     for memory, macros in per_memory.items():
         match = _ENTRY_BANK.search(memory)
         if memory.startswith(prefix) and match:
             bank = int(match.group(1) or 0)
-            total += float(issued[bank * BANK_DEPTH:(bank + 1) * BANK_DEPTH].sum()) * macros
+            total += float(issued[bank * words:(bank + 1) * words].sum()) * macros
     return total
 
 
@@ -116,16 +117,17 @@ def needed_reads(network: Network, build: Build, input_events: np.ndarray, input
                     issued = np.zeros(len(image))
                     for a in active:
                         np.add.at(issued, issued_entries(image, a), 1)
-                    out[f"l{i}.emem"] += _entry_reads(per_memory, i, c, issued / max(1, len(active)))
+                    ewords = bank_depth(entry_bits(layer.n_in, layer.weight_bits, lanes, ppw))
+                    out[f"l{i}.emem"] += _entry_reads(per_memory, i, c, issued / max(1, len(active)), ewords)
                 # (row reads, RTL banks a read picks one of): a lane reads its pixel buffer for an entry
                 # unless the pixel is in the word it read last (per lane, so the mean over the lanes)
                 xreads = float(np.mean([pixel_reads(image, ppw, a) for a in active])) if len(active) else 0.0
                 rows_of: dict[str, tuple[float, int]] = {
-                    "xmem": (xreads / lanes, bank_count(words)),
+                    "xmem": (xreads / lanes, bank_count(words, network.input.bits * ppw)),
                     "vmem": (T * rows, 1), "imem": (T * rows, 1), "bmem": (rows, 1)}
             else:
                 syn = float(mean_in[i]) * rows
-                rows_of = {"wmem": (syn, bank_count(layer.n_in * rows)), "vmem": (syn + T * rows, 1),
+                rows_of = {"wmem": (syn, bank_count(layer.n_in * rows, lanes * layer.weight_bits)), "vmem": (syn + T * rows, 1),
                            "bmem": (T * rows + init * rows / max(1, len(inputs)), 1)}
             for kind, (count, banks) in rows_of.items():
                 if (i, c, kind) in per_slice:

@@ -302,7 +302,11 @@ class RowCore(wiring.Component):
             m.d.sync += cool.eq(cool - 1)
         # the wait holds in the next cycle too (a one-cycle wait never does: no constant comparison)
         self.cool_next = start | (cool > 1) if wait > 1 else start
-        return cool != 0
+        # `cool != 0`, kept in a register of its own (loaded with its next value), so that the issue
+        # decision starts from a flip-flop rather than from the counter's comparison
+        waiting = Signal(name="cool_wait")
+        m.d.sync += waiting.eq(self.cool_next)
+        return waiting
 
     def _resolve(self, m: Module, dp: Module, stages: list[Any], v_read: Value, res: Sequence[Value], wport: Any,
                  *, complete: tuple[Op, ...]) -> Value:
@@ -429,5 +433,9 @@ class RowCore(wiring.Component):
             claim = issue & ((op == Op.FIRE) | (op == Op.EOW))
         else:  # a potential readout pushes only the last step's fire pass
             claim = issue & (((op == Op.FIRE) & (t == self.params.t_last)) | (op == Op.EOW))
-        m.d.sync += free.eq(free - claim + ser.pop)
-        return free != 0
+        free_next = Signal.like(free, name="free_rows_next")
+        # `free != 0` in a register of its own, loaded with the next count's comparison
+        credit = Signal(init=int(ser.depth != 0), name="credit")
+        m.d.comb += free_next.eq(free - claim + ser.pop)
+        m.d.sync += [free.eq(free_next), credit.eq(free_next != 0)]
+        return credit

@@ -56,7 +56,7 @@ from snnhw.rtl.memories import (
     row_values,
 )
 
-__all__ = ["FRONT_DRAIN", "PIXEL_WORD_BITS", "EncoderCore", "active_rows", "capacity_current_bits", "current_bits",
+__all__ = ["FRONT_DRAIN", "PIXEL_WORD_BITS", "EncoderCore", "active_rows", "capacity_current_bits", "current_bits", "entry_bits",
            "entry_words", "issued_entries", "pixel_reads", "pixels_per_word", "row_mask_words", "row_starts", "row_words",
            "sparse_entries"]
 
@@ -194,6 +194,11 @@ def column_bits(n_in: int, ppw: int) -> int:
     return max(1, (n_in - 1).bit_length(), (ppw - 1).bit_length())
 
 
+def entry_bits(n_in: int, weight_bits: int, lanes: int, ppw: int) -> int:
+    """Bits of an entry word: every lane's column, weight and "same pixel word" flag, and the row-end flag."""
+    return lanes * (column_bits(n_in, ppw) + weight_bits + 1) + 1
+
+
 def capacity_current_bits(layer: Layer, input_bits: int, fan_in: int) -> int:
     """Signed width that holds ``W·x + b`` of every layer of ``layer``'s widths with at most ``fan_in``
     non-zero weights per neuron (a loadable encoder's accumulator)."""
@@ -257,7 +262,7 @@ class EncoderCore(RowCore):
         # ------------------------------------------------------------ memories
         # an entry: every lane's column and weight, every lane's "same pixel word as the entry before"
         # flag (that lane's pixel buffer is not read), the row-end flag
-        ewidth = L * (cbits + W + 1) + 1
+        ewidth = entry_bits(n_x, W, L, self.ppw)
         einit = entry_words(self.entries, L, cbits, W, self.ppw)
         cnt_next = Signal(range(max(n_x, E) + 1), name="cnt_next")  # the front engine's counter, a cycle ahead
         emem = BankedRead(m, "emem", width=ewidth, depth=E, init=einit, attrs=attrs, addr_next=cnt_next,

@@ -14,7 +14,7 @@ import numpy as np
 from amaranth.hdl import Array, Cat, Module, Mux, Signal, Value, unsigned
 from amaranth.lib.memory import Memory
 
-__all__ = ["BANK_DEPTH", "GROUP_BANKS", "LANE_GROUP", "MEMORY_ATTRS", "NO_RW_CHECK", "NO_RW_CHECK_ROWS", "BankedRead", "LaneMemory", "bank_count", "load_words", "pack_lanes", "potential_attrs", "row_values", "weight_rows"]
+__all__ = ["BANK_DEPTH", "GROUP_BANKS", "LANE_GROUP", "MEMORY_ATTRS", "NO_RW_CHECK", "NO_RW_CHECK_ROWS", "BankedRead", "LaneMemory", "bank_count", "bank_depth", "load_words", "pack_lanes", "potential_attrs", "row_values", "weight_rows"]
 
 #: Synthesis attributes for each memory style of the build configuration.
 MEMORY_ATTRS: dict[str, dict[str, str]] = {
@@ -95,16 +95,29 @@ def load_words(weight: np.ndarray, slices: Sequence[tuple[int, int]], lanes: int
     return np.concatenate(rows).astype(np.int64) if rows else np.zeros((0, 4), dtype=np.int64)
 
 
-#: Words per memory bank: the depth of one block RAM in its widest mode (ECP5 PDPW16KD 512×36,
-#: UltraScale+ RAMB36 512×72). A deeper memory is split into banks in the RTL, each bank's output
-#: is registered on its own, and the bank is chosen after those registers, so no logic sits
-#: between a block RAM's (slow) output and the first register.
+#: Words per memory bank of a word wider than 18 bits: the depth of one block RAM in its widest mode
+#: (ECP5 PDPW16KD 512×36, UltraScale+ RAMB36 512×72). A deeper memory is split into banks in the RTL,
+#: each bank's output is registered on its own, and the bank is chosen after those registers, so no
+#: logic sits between a block RAM's (slow) output and the first register.
 BANK_DEPTH = 512
 
 
-def bank_count(depth: int, bank_depth: int = BANK_DEPTH) -> int:
-    """Banks of a :class:`BankedRead` of ``depth`` words (a read addresses one of them)."""
-    return 1 if max(2, depth) <= bank_depth else math.ceil(depth / bank_depth)
+def bank_depth(width: int) -> int:
+    """Words per bank of a memory of ``width``-bit words: one block RAM's depth at that width.
+
+    An ECP5 ``DP16KD`` holds 512×36, 1K×18 or 2K×9 (an UltraScale+ RAMB18 the same), so a narrow word
+    gets a deeper bank: 2,048 words up to 9 bits, 1,024 up to 18, :data:`BANK_DEPTH` beyond. A 512-word
+    bank of 8-bit weights would fill a quarter of its block RAM, and a one-lane design would spread four
+    times the block RAMs it needs over the die. On ASAP7 a bank deeper than a macro is a stack whose
+    address picks one macro (``snnhw.synth.macros``), so a read still touches one macro.
+    """
+    return 2048 if width <= 9 else 1024 if width <= 18 else BANK_DEPTH
+
+
+def bank_count(depth: int, width: int) -> int:
+    """Banks of a :class:`BankedRead` of ``depth`` words of ``width`` bits (a read addresses one of them)."""
+    size = bank_depth(width)
+    return 1 if max(2, depth) <= size else math.ceil(depth / size)
 
 
 class BankedRead:
@@ -127,7 +140,7 @@ class BankedRead:
     """
 
     def __init__(self, m: Module, name: str, *, width: int, depth: int, init: Sequence[int], attrs: dict[str, str],
-                 granularity: int | None = None, bank_depth: int = BANK_DEPTH, addr_next: Value | None = None,
+                 granularity: int | None = None, bank_words: int | None = None, addr_next: Value | None = None,
                  shared: bool = False) -> None:
         """``shared``: writes take the read port's address pins (the address is ``waddr`` in a cycle that
         writes), so each bank is a single-port memory; for memories written only while nothing reads
@@ -135,8 +148,9 @@ class BankedRead:
         ``addr_next`` too, a write given in cycle k (``waddr``, ``wdata``, ``wen``) is loaded into the
         address copies and lands in cycle k + 1, so every macro address pin is driven by a register."""
         depth = max(2, depth)
-        banks = bank_count(depth, bank_depth)
-        size = depth if banks == 1 else bank_depth
+        bank_words = bank_words or bank_depth(width)
+        banks = 1 if depth <= bank_words else math.ceil(depth / bank_words)
+        size = depth if banks == 1 else bank_words
         abits = max(1, (depth - 1).bit_length())
         low = max(1, (size - 1).bit_length())
         self.addr = Signal(abits, name=f"{name}_addr")
