@@ -20,8 +20,12 @@ S4 … S(3+F)           the ``FIRE`` work (``fire``'s restoring division, the le
 S(3+F)                write-back of the new potential, push of the row into the serializer
 ====================  =====================================================================
 
-``D = 3 + F`` is the build key ``pipeline_depth``. Read-after-write hazards
-stay exact:
+``D = 3 + F`` is the build key ``pipeline_depth``. A core whose ``issue_lag`` is 1
+(the dense core) registers the issued row once more before S1: the stages
+above count from that register (its S0), so its rows take ``D + 1`` cycles
+from issue to write-back, and its weight memory's address copies load from
+registers rather than from the issue logic. Read-after-write hazards stay
+exact (every stage moves by the same cycle):
 
 * a row read at S2 cannot see writes of the two cycles after it was read, nor the
   results of rows still in flight; the potential is resolved at S4 by
@@ -227,6 +231,10 @@ class RowCore(wiring.Component):
         out = core_layout(out_widths) if fires else value_layout(out_widths.idx, layer.potential_bits)
         super().__init__({**members, "o": Out(stream.Signature(out)), "busy": Out(1)})
 
+    #: Cycles from a row's issue to its entry into the datapath (the stage that addresses its
+    #: weight word): 0, or 1 where the issue decision is registered before it reaches the memories.
+    issue_lag = 0
+
     # ------------------------------------------------------------------ parts
     def _serializer(self, m: Module) -> RowSerializer:
         """The core's serializer, connected to ``o``; its row FIFO covers the pipeline's rows in flight."""
@@ -234,7 +242,7 @@ class RowCore(wiring.Component):
         ser = RowSerializer(self.out_widths, lanes=self.lanes, rows=self.rows, base=self.lo,
                             mode="spike" if self.fires else "value",
                             value_bits=layer.amplitude_bits if self.fires else layer.potential_bits,
-                            ticks=self.ticks, depth=self.depth + 2)
+                            ticks=self.ticks, depth=self.depth + self.issue_lag + 2)
         m.submodules.ser = ser
         wiring.connect(m, ser.o, wiring.flipped(self.o))
         return ser
@@ -244,14 +252,15 @@ class RowCore(wiring.Component):
                                   **extra})
 
     def _stages(self, m: Module, issue: Value, head: dict[str, Value], extra: dict[str, Any]) -> list[Any]:
-        """Stage registers ``S[1] … S[D]`` (``S[0]`` is the issue cycle's values)."""
+        """Stage registers ``S[1] … S[D + lag]`` (``S[0]`` is the issue cycle's values; ``lag`` is
+        :attr:`issue_lag`, the cycles between a row's issue and its entry into the datapath)."""
         layout = self._stage_layout(extra)
         s0 = Signal(layout, name="s0")
         m.d.comb += s0.valid.eq(issue)
         for key, value in head.items():
             m.d.comb += getattr(s0, key).eq(value)
         stages = [s0]
-        for k in range(1, self.depth + 1):
+        for k in range(1, self.depth + self.issue_lag + 1):
             s = Signal(layout, name=f"s{k}")
             m.d.sync += s.eq(stages[-1])
             stages.append(s)

@@ -97,6 +97,8 @@ class DenseCore(RowCore):
         (targets ``targets["wmem"]``, ``targets["bmem"]``); ``None`` for a fixed design.
     """
 
+    issue_lag = 1  # the weight memory's address and enable copies load from registers, not the issue logic
+
     def __init__(self, layer: Layer, *, time_steps: int, in_widths: StreamWidths, out_widths: StreamWidths,
                  lo: int, hi: int, lanes: int, fires: bool = True, ticks: bool = False, memory: str = "auto",
                  loadable: bool = False, depth: int | None = None, params: RunParams | None = None,
@@ -171,8 +173,10 @@ class DenseCore(RowCore):
         issue = Signal()
         at_last = Signal(init=int(R == 1), name="at_last_row")  # r == R − 1, kept in a register
         last_row = (at_last if R > 1 else Const(1, 1)) | (op == Op.EOW)
-        S = self._stages(m, issue, {"op": op, "r": r, "t": t, "last_row": last_row, "amp": amp},
-                         {"amp": self.in_widths.amp})
+        # the row enters the datapath a cycle after its issue (issue_lag): S[0] is the issue registered
+        issued = self._stages(m, issue, {"op": op, "r": r, "t": t, "last_row": last_row, "amp": amp},
+                              {"amp": self.in_widths.amp})
+        S = issued[self.issue_lag:]
         credit = self._credit(m, ser, issue, op, t)
         cool = self._cooldown(m, issue, op, last_row)
         needs_credit = (op == Op.FIRE) | (op == Op.EOW)
@@ -217,9 +221,9 @@ class DenseCore(RowCore):
                     m.d.sync += [op.eq(Op.SYN), j.eq(tok.idx), amp.eq(tok.amp), t_in.eq(head_t)]
 
         # ------------------------------------------------------------ memories
-        # weights: addressed at issue, out at S1, registered per bank at S2 (bank picked), registered
-        # at S3 where c·W is formed, registered at S4; potentials and biases: addressed at S2, out at
-        # S3, registered at S4 (= LEAD)
+        # weights: addressed at S0 (the issue, registered), out at S1, registered per bank at S2 (bank
+        # picked), registered at S3 where c·W is formed, registered at S4; potentials and biases:
+        # addressed at S2, out at S3, registered at S4 (= LEAD)
         # read enables: weights for a SYN row only; potentials for SYN and FIRE rows, biases for FIRE
         # and INIT rows (a row of another operation, or no row, reads nothing)
         s1 = S[LEAD - 3]
@@ -227,29 +231,35 @@ class DenseCore(RowCore):
         if bus is None:
             # the address j·R + r: j·R is formed as a token may be taken (the index times a constant, from
             # the skid buffer's register) and the row steps the address by one, so no multiplier or
-            # adder sits between a register and the memory's address and bank decode; with address
-            # copies, the copies load the address's next value (the register's input). Only a SYN row
+            # adder sits between a register and the memory's address and bank decode. Only a SYN row
             # reads, and a SYN pass starts only with a taken token, so the address after a decision
             # is the head token's whether it is taken or not: the token's timing (`take`) stays off
-            # the address path
+            # the address path. `w_addr` holds the address of the row that issues in its cycle
             w_addr = Signal(len(wmem.addr), name="wmem_addr_q")
             if R > 1:
-                addr_in = Signal(len(wmem.addr), name="wmem_addr_in")
-                m.d.comb += addr_in.eq(Mux(decide, tok.idx * R, Mux(issue & ~last_row, w_addr + 1, w_addr)))
-                m.d.sync += w_addr.eq(addr_in)
+                m.d.sync += w_addr.eq(Mux(decide, tok.idx * R, Mux(issue & ~last_row, w_addr + 1, w_addr)))
             else:
-                addr_in = Mux(take, tok.idx, j)  # j's next value
                 m.d.comb += w_addr.eq(j)
-            if w_next is None:
-                m.d.comb += [wmem.addr.eq(w_addr), wmem.en.eq(issue & (op == Op.SYN))]
-            else:  # the next cycle reads for a SYN row: a token taken now, or SYN rows going on
-                m.d.comb += [w_next.eq(addr_in), wmem.en_next.eq(Mux(decide, take, op == Op.SYN) & ~self.cool_next)]
-        else:  # the same address and enable one cycle ahead, from the issue's next state
+            if w_next is None:  # one address register: this row's address and enable, registered (S0)
+                row_addr = Signal(len(wmem.addr), name="wmem_addr_row")
+                row_en = Signal(name="wmem_en_row")
+                m.d.sync += [row_addr.eq(w_addr), row_en.eq(issue & (op == Op.SYN))]
+                m.d.comb += [wmem.addr.eq(row_addr), wmem.en.eq(row_en)]
+            else:  # the copies load this row's address and enable from registers: the issue
+                # decision reaches no copy in its own cycle (the next cycle reads for a SYN row: a
+                # token taken now, or SYN rows going on)
+                en_row = Signal(name="wmem_en_issue")
+                m.d.sync += en_row.eq(Mux(decide, take, op == Op.SYN) & ~self.cool_next)
+                m.d.comb += [w_next.eq(w_addr), wmem.en_next.eq(en_row)]
+        else:  # the same address and enable, registered at issue from the issue's next state
             assert w_next is not None  # a configured design always has address copies
             j_next = Mux(take, tok.idx, j)
             r_next = Mux(decide, 0, Mux(issue, r + 1, r))
-            m.d.comb += [w_next.eq(j_next * R + r_next if R > 1 else j_next),
-                         wmem.en_next.eq(Mux(decide, take, op == Op.SYN) & ~self.cool_next)]
+            addr_row = Signal(len(w_next), name="wmem_addr_issue")
+            en_row = Signal(name="wmem_en_issue")
+            m.d.sync += [addr_row.eq(j_next * R + r_next if R > 1 else j_next),
+                         en_row.eq(Mux(decide, take, op == Op.SYN) & ~self.cool_next)]
+            m.d.comb += [w_next.eq(addr_row), wmem.en_next.eq(en_row)]
         m.d.comb += [vmem.raddr_next.eq(s1.r),  # S2's row, into the slices' address copies
                      vmem.ren_next.eq(s1.valid & ((s1.op == Op.SYN) | (s1.op == Op.FIRE)))]
         w3 = wmem.registered(dp)  # the weights, registered (S3); a deep memory's bank multiplexer cut in two
@@ -301,5 +311,5 @@ class DenseCore(RowCore):
                      vmem.wdata.eq(Mux(sw.op == Op.FIRE, Cat(*new_row), res[F - 1])),
                      vmem.wen_next.eq(sp.valid & ((sp.op == Op.SYN) | (sp.op == Op.FIRE) | (sp.op == Op.INIT)))]
         self._push(m, ser, sw, outs, final)
-        self._gate(m, dp, [s.valid for s in S], "datapath")
+        self._gate(m, dp, [s.valid for s in issued], "datapath")
         return m
