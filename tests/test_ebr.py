@@ -52,7 +52,7 @@ def _netlist(pdp: bool = True, **ff_options: Any) -> dict[str, Any]:
 def test_pseudo_dual_port_outputs_fold_into_the_read_ports_register() -> None:
     netlist = _netlist()
     stats = absorb_output_registers(netlist, "top")
-    assert stats == {"ports": 1, "flip_flops": 8, "skipped": 0, "into_logic": 0}
+    assert stats == {"ports": 1, "flip_flops": 8, "skipped": 0}
     cells = netlist["modules"]["top"]["cells"]
     assert set(cells) == {"ram"}
     ram = cells["ram"]
@@ -92,7 +92,7 @@ def test_no_fold_where_the_register_would_behave_otherwise() -> None:
         netlist = _netlist(**options)
         before = copy.deepcopy(netlist)
         stats = absorb_output_registers(netlist, "top")
-        assert stats == {"ports": 0, "flip_flops": 0, "skipped": 1, "into_logic": 0}, label
+        assert stats == {"ports": 0, "flip_flops": 0, "skipped": 1}, label
         assert netlist == before, label
     # an output read by logic as well as by its flip-flop
     netlist = _netlist()
@@ -104,31 +104,6 @@ def test_no_fold_where_the_register_would_behave_otherwise() -> None:
     netlist = _netlist()
     netlist["modules"]["top"]["ports"]["o"] = {"direction": "output", "bits": [100]}
     assert absorb_output_registers(netlist, "top")["ports"] == 0
-
-
-def test_a_register_that_feeds_logic_is_folded_unless_asked_not_to() -> None:
-    """nextpnr-ecp5 times a DP16KD's outputs as unregistered whatever its REGMODE: ``into_logic=False`` keeps
-    the registers that feed logic in the fabric (nextpnr then times them as they are)."""
-    def with_reader(kind: str) -> dict[str, Any]:
-        netlist = _netlist()
-        cells = netlist["modules"]["top"]["cells"]
-        if kind == "LUT4":
-            cells["reader"] = {"type": "LUT4", "parameters": {}, "port_directions": {"A": "input", "Z": "output"},
-                               "connections": {"A": [401], "Z": [500]}}
-        else:
-            cells["reader"] = _ff(401, 500)
-        return netlist
-
-    netlist = with_reader("LUT4")
-    before = copy.deepcopy(netlist)
-    stats = absorb_output_registers(netlist, "top", into_logic=False)
-    assert stats == {"ports": 0, "flip_flops": 0, "skipped": 0, "into_logic": 1}
-    assert netlist == before
-    assert absorb_output_registers(netlist, "top")["ports"] == 1
-    assert "qb1" not in netlist["modules"]["top"]["cells"]
-    netlist = with_reader("TRELLIS_FF")
-    assert absorb_output_registers(netlist, "top", into_logic=False)["ports"] == 1
-    assert netlist["modules"]["top"]["cells"]["ram"]["connections"]["DOB1"] == [401]
 
 
 def test_the_nextpnr_wrapper_folds_a_file_and_refuses_a_bad_one(tmp_path, capsys) -> None:
@@ -145,7 +120,7 @@ def test_the_nextpnr_wrapper_folds_a_file_and_refuses_a_bad_one(tmp_path, capsys
     path.write_text(json.dumps(netlist))
     assert main(["--85k", "--json", str(path), "--seed", "1"]) == 0
     assert json.loads((tmp_path / "ebr_output_registers.json").read_text()) == {"ports": 1, "flip_flops": 8,
-                                                                               "skipped": 0, "into_logic": 0}
+                                                                               "skipped": 0}
     assert set(json.loads(path.read_text())["modules"]["top"]["cells"]) == {"ram"}
     bad = tmp_path / "bad.json"
     bad.write_text("{not json")

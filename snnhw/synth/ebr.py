@@ -45,19 +45,11 @@ def _int(value: Any) -> int:
     return int(value, 2) if isinstance(value, str) else int(value)
 
 
-def absorb_output_registers(netlist: dict[str, Any], top: str, *, into_logic: bool = True) -> dict[str, int]:
+def absorb_output_registers(netlist: dict[str, Any], top: str) -> dict[str, int]:
     """Fold the flip-flops behind each ``DP16KD`` read port into its output register, in place.
 
-    ``into_logic``: fold also where the flip-flops' outputs feed logic (the default). nextpnr-ecp5 times
-    a ``DP16KD``'s outputs with the clock to out of the unregistered mode whatever its ``REGMODE`` (5.8 ns
-    in its speed-6 model, where the output register's own is a fraction of that on the silicon), so a
-    folded register that feeds logic starts a path that nextpnr sees about 5 ns longer than the silicon
-    takes; ``False`` leaves such ports unfolded (nextpnr's view of the flip-flops is then right), but on
-    the bundled network that routed slower, not faster (``docs/flows.md``).
-
     Returns the counts: ``ports`` folded, ``flip_flops`` removed, ``skipped`` read ports whose outputs
-    do not meet the conditions in the module docstring, ``into_logic`` read ports left unfolded
-    because their flip-flops feed logic (left as they were).
+    do not meet the conditions in the module docstring (left as they were).
     """
     module = netlist["modules"][top]
     cells: dict[str, dict[str, Any]] = module["cells"]
@@ -71,12 +63,7 @@ def absorb_output_registers(netlist: dict[str, Any], top: str, *, into_logic: bo
         if port["direction"] != "input":
             for bit in port["bits"]:
                 sinks[bit].append(("", "port"))
-    stats = {"ports": 0, "flip_flops": 0, "skipped": 0, "into_logic": 0}
-
-    def feeds_only_registers(ff: dict[str, Any]) -> bool:
-        return all(sink and cells[sink]["type"] == "TRELLIS_FF" and port == "DI"
-                   for bit in ff["connections"]["Q"] for sink, port in sinks.get(bit, []))
-
+    stats = {"ports": 0, "flip_flops": 0, "skipped": 0}
     removed: set[str] = set()
     dead_bits: set[Any] = set()
     for name in sorted(cells):
@@ -120,9 +107,6 @@ def absorb_output_registers(netlist: dict[str, Any], top: str, *, into_logic: bo
                 if len(enables) != 1:
                     stats["skipped"] += 1
                     continue
-                if not into_logic and not all(feeds_only_registers(cells[ff_name]) for _, ff_name in plan):
-                    stats["into_logic"] += 1
-                    continue
                 enable = enables.pop()
                 for port, ff_name in plan:
                     ff = cells[ff_name]
@@ -142,8 +126,8 @@ def absorb_output_registers(netlist: dict[str, Any], top: str, *, into_logic: bo
     for net in module.get("netnames", {}).values():
         if any(b in dead_bits for b in net["bits"]):
             net["bits"] = ["x" if b in dead_bits else b for b in net["bits"]]
-    log.info("EBR output registers: %d read ports folded (%d flip-flops), %d left (%d of them feeding logic)",
-             stats["ports"], stats["flip_flops"], stats["skipped"] + stats["into_logic"], stats["into_logic"])
+    log.info("EBR output registers: %d read ports folded (%d flip-flops), %d left", stats["ports"],
+             stats["flip_flops"], stats["skipped"])
     return stats
 
 
