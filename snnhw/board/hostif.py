@@ -27,7 +27,7 @@ committed.
 from __future__ import annotations
 
 from amaranth.hdl import Array, Cat, Const, Module, Mux, Signal, unsigned
-from amaranth.lib import stream, wiring
+from amaranth.lib import data, stream, wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
@@ -49,6 +49,7 @@ from snnhw.board.protocol import (
     result_payload_bytes,
     sample_payload_bytes,
 )
+from snnhw.rtl.fifo import SkidBuffer
 from snnhw.rtl.memories import NO_RW_CHECK
 
 __all__ = ["STATUS_WAIT", "HostInterface", "crc16_step"]
@@ -374,14 +375,20 @@ class HostInterface(wiring.Component):
         # s_axis_pixel comes from registers
         v1, last1, v2, last2 = Signal(), Signal(), Signal(), Signal()
         data2 = Signal(WB, reset_less=True)  # no reset: read only with v2, and so folded into the OUTREG
-        adv = ~v2 | self.pixel_tready
+        # then a register slice, so that the block RAMs and the accelerator's load logic (wherever the
+        # placer puts either) are a cycle apart; the port is the slice's output, so the first beat's
+        # handshake below is still the accelerator's
+        m.submodules.pixel_slice = ps = SkidBuffer(data.StructLayout({"data": WB, "last": 1}))
+        adv = ~v2 | ps.i.ready
         m.d.comb += [pr.en.eq(adv), pr.addr.eq(raddr),
-                     self.pixel_tdata.eq(data2), self.pixel_tvalid.eq(v2), self.pixel_tlast.eq(last2)]
+                     ps.i.payload.data.eq(data2), ps.i.payload.last.eq(last2), ps.i.valid.eq(v2),
+                     self.pixel_tdata.eq(ps.o.payload.data), self.pixel_tlast.eq(ps.o.payload.last),
+                     self.pixel_tvalid.eq(ps.o.valid), ps.o.ready.eq(self.pixel_tready)]
         with m.If(adv):
             m.d.sync += [v1.eq(fetch), last1.eq(rcount == NB - 1), v2.eq(v1), last2.eq(last1), data2.eq(pr.data)]
             with m.If(fetch):
                 m.d.sync += [raddr.eq(Mux(raddr == S * NB - 1, 0, raddr + 1)), rcount.eq(rcount + 1)]
-        with m.If(v2 & self.pixel_tready & first):  # the accelerator took the sample's first beat
+        with m.If(ps.o.valid & self.pixel_tready & first):  # the accelerator took the sample's first beat
             m.d.sync += [first.eq(0), t_start.eq(self.cycle_count)]
         with m.If(adv & v1 & last1):  # the slot's last beat has left the block RAM
             m.d.comb += fed.eq(1)
