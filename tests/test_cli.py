@@ -163,6 +163,8 @@ def test_bad_network_refused(workdir: Path) -> None:
         (["random", "r.npz"], "Missing option '--seed'"),
         (["random", "nodir/r.npz", "--seed", "1"], "output directory does not exist"),
         (["info"], "Missing argument 'NET'"),
+        (["synth", "net.npz", "--target", "xcup", "--seed", "2", "--out", "s"], "--seed: sets nextpnr's seed"),
+        (["synth", "net.npz", "--target", "ecp5", "--seed", "0", "--out", "s"], "Invalid value for '--seed'"),
     ],
 )
 def test_bad_options_refused(workdir: Path, args: list[str], fragment: str) -> None:

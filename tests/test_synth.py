@@ -257,14 +257,14 @@ def test_xcup_writes_the_vivado_flow_and_a_table(xcup_runs: dict[int, tuple[Path
 
 def test_ecp5_real_run(tmp_path: Path) -> None:
     net = _net()
-    r = synthesize(net, resolve_build(net, lanes=2), "ecp5", tmp_path / "ecp5", progress=False)
+    r = synthesize(net, resolve_build(net, lanes=2), "ecp5", tmp_path / "ecp5", seed=2, progress=False)
     f = r["fpga"]
     assert f["lut"] > 100 and f["ff"] > 100 and f["ebr"] >= 1
     assert f["fmax_mhz"] is not None and 5 < f["fmax_mhz"] < 500
     p = r["performance"]
     assert p["clock_source"] == "measured:nextpnr" and p["clock_mhz"] == f["fmax_mhz"]
     assert p["latency_us"] == pytest.approx(p["latency_cycles"] / f["fmax_mhz"])
-    assert "after place and route" in r["sources"]["fpga.fmax_mhz"]
+    assert "after place and route" in r["sources"]["fpga.fmax_mhz"] and "seed 2" in r["sources"]["fpga.fmax_mhz"]
     # the flip-flops behind the block RAMs went into their output registers: nextpnr counts the rest
     folded = r["details"]["ebr_output_registers"]
     assert folded["ports"] >= 1 and folded["flip_flops"] >= 1

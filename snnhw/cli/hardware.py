@@ -90,6 +90,8 @@ def pack_cmd(net: str, hardware: Path, out: Path) -> None:
 @click.option("--fakeram", type=click.Path(path_type=Path), default=None,
               help="fakeram7 macro-model directory [default: $SNNHW_ASAP7_FAKERAM, else <pdk>/../fakeram].")
 @click.option("--part", default=None, help="FPGA part [default: ecp5 LFE5U-85F; xcup xczu7ev-ffvc1156-2-e, for the Vivado script].")
+@click.option("--seed", type=click.IntRange(min=1), default=None,
+              help="ECP5: nextpnr's placement seed [default: 1]; the routed Fmax moves with it.")
 @click.option("--inputs", "inputs_file", type=click.Path(path_type=Path), default=None,
               help="INPUTS.npy whose golden-model events drive the cycle model [default: 64 random inputs].")
 @click.option("--cosim", type=click.IntRange(min=0), default=0, show_default=True,
@@ -109,8 +111,8 @@ def pack_cmd(net: str, hardware: Path, out: Path) -> None:
 @fixed_option
 def synth(net: str, target: str, out: Path, build_file: Path | None, lanes: int | None, cores: int | None,
           clock_mhz: float | None, corner: str | None, pdk: Path | None, fakeram: Path | None, part: str | None,
-          inputs_file: Path | None, cosim: int, orfs: bool, clock_gating: bool | None, layout: bool,
-          utilization: float, until: str, platform: Path | None, fixed: bool) -> None:
+          seed: int | None, inputs_file: Path | None, cosim: int, orfs: bool, clock_gating: bool | None,
+          layout: bool, utilization: float, until: str, platform: Path | None, fixed: bool) -> None:
     """Synthesize NET's accelerator for a target and report resources, area, clock and latency.
 
     Writes OUT/report.json (schema in docs/flows.md: every figure with its unit
@@ -135,6 +137,8 @@ def synth(net: str, target: str, out: Path, build_file: Path | None, lanes: int 
         raise InputError("--utilization, --until and --platform need --layout", key="--layout")
     if corner is None:
         corner = "TT" if layout else "FF"
+    if seed is not None and target != "ecp5":
+        raise InputError("sets nextpnr's seed: only --target ecp5 places and routes with it", key="--seed", value=seed)
 
     network = resolve_network(net)
     build = resolve_build_option(network, build_file, lanes, cores, silicon=target == "asap7", fixed=fixed)
@@ -143,7 +147,7 @@ def synth(net: str, target: str, out: Path, build_file: Path | None, lanes: int 
     x = load_inputs(inputs_file, network) if inputs_file is not None else None
     report = synthesize(network, build, target, out, clock_mhz=clock_mhz, corner=corner, clock_gating=clock_gating,
                         pdk=str(pdk) if pdk else None, fakeram=str(fakeram) if fakeram else None, part=part,
-                        inputs=x, cosim=cosim, orfs=orfs, layout=options, progress=sys.stderr.isatty())
+                        seed=seed, inputs=x, cosim=cosim, orfs=orfs, layout=options, progress=sys.stderr.isatty())
     click.echo(_synth_summary(report))
     click.echo(f"wrote {out / 'report.json'} and {out / 'report.md'}")
 

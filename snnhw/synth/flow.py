@@ -142,6 +142,7 @@ def synthesize(
     pdk: str | None = None,
     fakeram: str | None = None,
     part: str | None = None,
+    seed: int | None = None,
     inputs: np.ndarray | None = None,
     cosim: int = 0,
     clock_gating: bool | None = None,
@@ -161,6 +162,8 @@ def synthesize(
         ASAP7 corner (``FF`` or ``TT``), liberty directory and fakeram7 directory.
     part:
         FPGA part (ECP5: ``LFE5U-85F`` by default; UltraScale+: the part named in the Vivado script).
+    seed:
+        ECP5: nextpnr's placement seed (default :data:`snnhw.synth.ecp5.SEED`).
     inputs:
         Samples whose golden-model event counts drive the cycle model (default: random inputs).
     cosim:
@@ -224,7 +227,7 @@ def synthesize(
         from snnhw.synth.ecp5 import DEFAULT_PART as ECP5_PART
         from snnhw.synth.ecp5 import run_ecp5
 
-        result = run_ecp5(run_dir, TOP_NAME, clock_mhz=clock, part=part or ECP5_PART, progress=progress)
+        result = run_ecp5(run_dir, TOP_NAME, clock_mhz=clock, part=part or ECP5_PART, seed=seed, progress=progress)
         clock_used, clock_source = result["fpga"]["fmax_mhz"], "measured:nextpnr"
     else:
         from snnhw.synth.asap7 import run_asap7
