@@ -64,6 +64,7 @@ from amaranth.lib.wiring import Out
 
 from snnhw.ir import Layer, LeakKind, Reset, StreamWidths
 from snnhw.rtl import faults, lif
+from snnhw.rtl.memories import LANE_GROUP
 from snnhw.rtl.serializer import RowSerializer
 from snnhw.rtl.stream import core_layout, value_layout
 
@@ -296,6 +297,19 @@ class RowCore(wiring.Component):
                 value = copy
             copies.append(value)
         self.params = RunParams(*copies)
+
+    def _early(self, m: Module, value: Value, name: str) -> list[Value]:
+        """``value`` of the stage before write-back, registered: the same flag at write-back, one kept
+        copy per :data:`LANE_GROUP` lanes (``<name><k>_copy``), so that the write data's multiplexers
+        take their select from a register near them rather than from the write-back stage's decode.
+        ``value`` must depend only on ``S[D − 1]`` (the stages advance every cycle) and on run-time
+        parameters that change only while the core is held in reset."""
+        copies = []
+        for k in range(-(-self.lanes // LANE_GROUP)):
+            copy = Signal(name=f"{name}{k}_copy", attrs={"keep": 1})
+            m.d.sync += copy.eq(value)
+            copies.append(copy)
+        return [copies[lane // LANE_GROUP] for lane in range(self.lanes)]
 
     def _cooldown(self, m: Module, issue: Value, op: Value, last_row: Value) -> Value:
         """``1`` while the issue must wait for a ``FIRE`` (or ``INIT``) pass to be written back."""

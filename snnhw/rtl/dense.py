@@ -301,14 +301,18 @@ class DenseCore(RowCore):
         # -------------------------------------------------- S(3+F): write-back
         sw = S[D]
         final = sw.t == t_last
-        new_row, outs = [], []
-        for st in final_states:
-            start = st["b"] if layer.has_bias and not late_bias else Const(0, signed(P))
-            new_row.append(Mux(final, start, st["v"])[:P])
-            outs.append(st["amp"])
         sp = S[D - 1]  # the write-back stage's row one cycle ahead, for the address copies
+        # the write data's selects (a FIRE row's new potential or a complete SYN/INIT result; after the
+        # last step the start value), registered a cycle ahead, per eight lanes
+        fires = self._early(m, sp.op == Op.FIRE, "wfire")
+        lasts = self._early(m, sp.t == t_last, "wlast")
+        new_row, outs = [], []
+        for lane, st in enumerate(final_states):
+            start = st["b"] if layer.has_bias and not late_bias else Const(0, signed(P))
+            new_row.append(Mux(fires[lane], Mux(lasts[lane], start, st["v"])[:P], res[F - 1].word_select(lane, P)))
+            outs.append(st["amp"])
         m.d.comb += [vmem.waddr_next.eq(sp.r),
-                     vmem.wdata.eq(Mux(sw.op == Op.FIRE, Cat(*new_row), res[F - 1])),
+                     vmem.wdata.eq(Cat(*new_row)),
                      vmem.wen_next.eq(sp.valid & ((sp.op == Op.SYN) | (sp.op == Op.FIRE) | (sp.op == Op.INIT)))]
         self._push(m, ser, sw, outs, final)
         self._gate(m, dp, [s.valid for s in issued], "datapath")

@@ -562,11 +562,14 @@ class EncoderCore(RowCore):
         final_states = self._chunked(m, steps, S, units, states)
         sw = S[self.depth]
         final = sw.t == self.params.t_last
-        new_row, outs = [], []
-        for st in final_states:
-            outs.append(st["amp"])
-            new_row.append(Mux((sw.op == Op.FIRE) & ~final, st["v"], 0)[:P])  # 0 after the last step and on INIT
         sp = S[self.depth - 1]  # the write-back stage's row one cycle ahead, for the address copies
+        # the new potential is kept after a FIRE row of a step before the last, else 0 (after the last
+        # step and on INIT): that select registered a cycle ahead, per eight lanes
+        keeps = self._early(m, (sp.op == Op.FIRE) & (sp.t != self.params.t_last), "wkeep")
+        new_row, outs = [], []
+        for lane, st in enumerate(final_states):
+            outs.append(st["amp"])
+            new_row.append(Mux(keeps[lane], st["v"], 0)[:P])
         m.d.comb += [vmem.waddr_next.eq(sp.r), vmem.wdata.eq(Cat(*new_row)),
                      vmem.wen_next.eq(sp.valid & ((sp.op == Op.FIRE) | (sp.op == Op.INIT)))]
         self._push(m, ser, sw, outs, final)
