@@ -51,7 +51,7 @@ def board() -> None:
 @click.option("--board", "board_name", type=click.Choice(_board_names()), required=True, help="The board.")
 @click.option("--out", type=click.Path(path_type=Path), required=True, help="Output directory.")
 @click.option("--clock-mhz", type=float, default=None,
-              help="Accelerator clock (default: the board's, 80 MHz on ulx3s-85f, 100 MHz on zcu104); the clock "
+              help="Accelerator clock (default: the board's, 100 MHz on ulx3s-85f and zcu104); the clock "
                    "generator must make it exactly.")
 @click.option("--baud", type=click.IntRange(min=1), default=None,
               help="UART baud rate (default: the board's, 3000000 on ulx3s-85f, 2000000 on zcu104); at least 4 "
@@ -72,7 +72,7 @@ def build_cmd(net: str, board_name: str, out: Path, clock_mhz: float | None, bau
     Tcl, build script) without running Vivado. Both write board.json (board,
     part, clock, baud, Fmax, timing, resources, tool versions, network hash).
     Without --build, --lanes or --cores the board's default build is used
-    (ulx3s-85f: 16 lanes at 80 MHz, below the fastest builds measured); board.json says which defaults were taken. With --loadable (and the capacity options of snnhw generate) the board
+    (ulx3s-85f: 16 lanes at 100 MHz, the fastest build measured to meet timing); board.json says which defaults were taken. With --loadable (and the capacity options of snnhw generate) the board
     takes any network that fits at run time (snnhw board load) without a
     rebuild; DIR then also holds network.npz, the design's network.
     """
