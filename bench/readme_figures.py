@@ -16,7 +16,8 @@ quoted figures into ``--out/readme.json`` and ``--out/readme.md``:
    (UltraScale+ LUTs and flip-flops, ASAP7 area and pre-layout Fmax at TT);
 6. ``bench/board_link.py``: the ULX3S default build of ``mnist`` (Fmax after place and route with the
    board's I/O, timing, build time) and its host link's images/s in simulated time;
-7. ``bench/ecp5_lanes.py``: ECP5 Fmax after place and route, networks × lane counts.
+7. ``bench/ecp5_lanes.py``: ECP5 Fmax after place and route, networks × lane counts; and ``snnhw synth
+   mnist --target ecp5 --lanes 16 --seed 2``: the 16-lane point with a second nextpnr seed.
 
     python bench/readme_figures.py [--out bench-readme] [--skip mnist,layout,verify,power,loadable,board,lanes]
 
@@ -90,6 +91,11 @@ def main() -> int:
         folder = out / "ecp5-lanes"
         _run([py, str(HERE / "ecp5_lanes.py"), "--out", str(folder)], folder / "ecp5_lanes.json")
         figures["ecp5_lanes"] = json.loads((folder / "ecp5_lanes.json").read_text())
+        # the 16-lane point once more with a second nextpnr seed (the figure moves with the seed)
+        folder = out / "ecp5-mnist-16-seed2"
+        _run([py, "-m", "snnhw", "synth", "mnist", "--target", "ecp5", "--lanes", "16", "--seed", "2",
+              "--out", str(folder)], folder / "report.json")
+        figures["ecp5_mnist_16_seed2"] = json.loads((folder / "report.json").read_text())["fpga"]["fmax_mhz"]
     (out / "readme.json").write_text(json.dumps(figures, indent=2, default=str) + "\n")
     lines = ["| figure | value |", "|---|---|"]
     for name, value in figures.items():
@@ -115,6 +121,8 @@ def main() -> int:
             for net, points in value.items():
                 lines.append(f"| ECP5 Fmax {net}, MHz by lanes | " + ", ".join(
                     f"{n}: {p['fmax_mhz']:.1f}" for n, p in points.items()) + " |")
+        elif name == "ecp5_mnist_16_seed2":
+            lines.append(f"| ECP5 Fmax mnist, 16 lanes, nextpnr seed 2, MHz | {value:.1f} |")
         elif name == "layout":
             for row in value:
                 by = row["layout"]["fmax_mhz_by_corner"]
