@@ -456,9 +456,9 @@ class RowCore(wiring.Component):
             claim = issue & ((op == Op.FIRE) | (op == Op.EOW))
         else:  # a potential readout pushes only the last step's fire pass
             claim = issue & (((op == Op.FIRE) & (t == self.params.t_last)) | (op == Op.EOW))
-        free_next = Signal.like(free, name="free_rows_next")
+        free_next = Signal(range(ser.depth + 1), name="free_rows_next")
         # `free != 0` in a register of its own, loaded with the next count's comparison
-        credit = Signal(init=int(ser.depth != 0), name="credit")
+        credit = Signal(init=1, name="credit")  # the serializer is never 0 rows deep
         m.d.comb += free_next.eq(free - claim + ser.pop)
         m.d.sync += [free.eq(free_next), credit.eq(free_next != 0)]
         return credit

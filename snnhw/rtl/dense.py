@@ -228,6 +228,11 @@ class DenseCore(RowCore):
         # and INIT rows (a row of another operation, or no row, reads nothing)
         s1 = S[LEAD - 3]
         take = decide & inp.valid & ~is_eow & ~later  # a SYN token is taken (j ← idx, r ← 0)
+        # whether the row that issues next cycle reads its weights (a token taken now, or SYN rows
+        # going on), registered: with address copies, the copies' enable loads from this register
+        en_row = Signal(name="wmem_en_issue")
+        if w_next is not None:
+            m.d.sync += en_row.eq(Mux(decide, take, op == Op.SYN) & ~self.cool_next)
         if bus is None:
             # the address j·R + r: j·R is formed as a token may be taken (the index times a constant, from
             # the skid buffer's register) and the row steps the address by one, so no multiplier or
@@ -246,19 +251,14 @@ class DenseCore(RowCore):
                 m.d.sync += [row_addr.eq(w_addr), row_en.eq(issue & (op == Op.SYN))]
                 m.d.comb += [wmem.addr.eq(row_addr), wmem.en.eq(row_en)]
             else:  # the copies load this row's address and enable from registers: the issue
-                # decision reaches no copy in its own cycle (the next cycle reads for a SYN row: a
-                # token taken now, or SYN rows going on)
-                en_row = Signal(name="wmem_en_issue")
-                m.d.sync += en_row.eq(Mux(decide, take, op == Op.SYN) & ~self.cool_next)
+                # decision reaches no copy in its own cycle
                 m.d.comb += [w_next.eq(w_addr), wmem.en_next.eq(en_row)]
         else:  # the same address and enable, registered at issue from the issue's next state
             assert w_next is not None  # a configured design always has address copies
             j_next = Mux(take, tok.idx, j)
             r_next = Mux(decide, 0, Mux(issue, r + 1, r))
             addr_row = Signal(len(w_next), name="wmem_addr_issue")
-            en_row = Signal(name="wmem_en_issue")
-            m.d.sync += [addr_row.eq(j_next * R + r_next if R > 1 else j_next),
-                         en_row.eq(Mux(decide, take, op == Op.SYN) & ~self.cool_next)]
+            m.d.sync += addr_row.eq(j_next * R + r_next if R > 1 else j_next)
             m.d.comb += [w_next.eq(addr_row), wmem.en_next.eq(en_row)]
         m.d.comb += [vmem.raddr_next.eq(s1.r),  # S2's row, into the slices' address copies
                      vmem.ren_next.eq(s1.valid & ((s1.op == Op.SYN) | (s1.op == Op.FIRE)))]

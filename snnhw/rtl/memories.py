@@ -114,9 +114,10 @@ def bank_depth(width: int) -> int:
     return 2048 if width <= 9 else 1024 if width <= 18 else BANK_DEPTH
 
 
-def bank_count(depth: int, width: int) -> int:
-    """Banks of a :class:`BankedRead` of ``depth`` words of ``width`` bits (a read addresses one of them)."""
-    size = bank_depth(width)
+def bank_count(depth: int, width: int, words: int | None = None) -> int:
+    """Banks of a :class:`BankedRead` of ``depth`` words of ``width`` bits (a read addresses one of them),
+    ``words`` per bank (default :func:`bank_depth`)."""
+    size = words or bank_depth(width)
     return 1 if max(2, depth) <= size else math.ceil(depth / size)
 
 
@@ -148,9 +149,8 @@ class BankedRead:
         ``addr_next`` too, a write given in cycle k (``waddr``, ``wdata``, ``wen``) is loaded into the
         address copies and lands in cycle k + 1, so every macro address pin is driven by a register."""
         depth = max(2, depth)
-        bank_words = bank_words or bank_depth(width)
-        banks = 1 if depth <= bank_words else math.ceil(depth / bank_words)
-        size = depth if banks == 1 else bank_words
+        banks = bank_count(depth, width, bank_words)
+        size = depth if banks == 1 else bank_words or bank_depth(width)
         abits = max(1, (depth - 1).bit_length())
         low = max(1, (size - 1).bit_length())
         self.addr = Signal(abits, name=f"{name}_addr")
